@@ -1,0 +1,52 @@
+"""All settings of the product in one place (pydantic-settings).
+
+Every field can be set from the environment with the `LEISAAC_` prefix (e.g.
+`LEISAAC_PORT=8080`) or from the CLI, which builds a Settings object and passes it down.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_dataset_root() -> Path:
+    """Where lerobot's own tools look for local datasets ($HF_LEROBOT_HOME)."""
+    if home := os.environ.get("HF_LEROBOT_HOME"):
+        return Path(home).expanduser()
+    hf_home = os.environ.get("HF_HOME", "~/.cache/huggingface")
+    return Path(hf_home).expanduser() / "lerobot"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEISAAC_", extra="ignore")
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    token: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # Where datasets live: <dataset_root>/<namespace>/<name>
+    dataset_root: Path = Field(default_factory=default_dataset_root)
+
+    # Session defaults (a session request may override each)
+    backend: str = "mujoco"
+    task: str = "so101_pick_orange"
+    device: str = "scripted"
+    fps: int = Field(30, ge=1, le=240)
+    camera_width: int = Field(640, ge=16, le=4096)
+    camera_height: int = Field(480, ge=16, le=4096)
+
+    # Live preview over the websocket
+    preview_hz: float = Field(12.0, gt=0, le=60)
+    preview_width: int = Field(320, ge=16, le=1920)
+    preview_jpeg_quality: int = Field(75, ge=10, le=100)
+
+    # Hugging Face token for pushes; never returned by any route, never logged.
+    hf_token: SecretStr | None = None
+
+    log_level: str = "INFO"

@@ -1,0 +1,61 @@
+"""The contract every teleoperation device fulfils.
+
+Like the env, a device is created, connected, read and closed by the session's worker
+thread only. Inputs from the browser (keys, gamepad axes) reach it through `handle_input`,
+which the worker thread calls after taking the message off its command queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from leisaac_core.sim.base import Env, Step
+
+
+class DeviceError(RuntimeError):
+    """The device cannot deliver actions (unplugged, dead servo, corrupt bus). The message
+    says what the operator should do; the session fails the episode and keeps running."""
+
+
+@dataclass(frozen=True)
+class DeviceHealth:
+    connected: bool
+    message: str = ""
+    reads: int = 0
+    errors: int = 0
+
+
+@runtime_checkable
+class Device(Protocol):
+    @property
+    def name(self) -> str:
+        """Registry name, stored with every episode ("scripted", "so101_leader", ...)."""
+        ...
+
+    @property
+    def realtime(self) -> bool:
+        """Whether the loop should be paced at the dataset fps (humans) or run free."""
+        ...
+
+    def connect(self, env: Env) -> None: ...
+
+    def read(self, step: Step) -> np.ndarray:
+        """Joint targets for the next tick, float32 in normalized units, given the last step.
+        Raises DeviceError when the device cannot deliver."""
+        ...
+
+    def reset(self, seed: int | None) -> None:
+        """Called after every env reset (a scripted demonstrator re-plans here)."""
+        ...
+
+    def handle_input(self, message: Mapping[str, Any]) -> None:
+        """Browser input (keyboard/gamepad state). Devices that take none ignore it."""
+        ...
+
+    def health(self) -> DeviceHealth: ...
+
+    def disconnect(self) -> None: ...

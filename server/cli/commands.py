@@ -1,0 +1,9 @@
+"""The list of subcommands. Each module's `register(subparsers)` adds one subcommand whose
+`func(args) -> int` runs it; heavy imports happen inside `func`, not at registration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+REGISTRARS: list[Callable[[Any], None]] = []
