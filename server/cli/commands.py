@@ -6,4 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-REGISTRARS: list[Callable[[Any], None]] = []
+from server.cli import doctor
+
+REGISTRARS: list[Callable[[Any], None]] = [
+    doctor.register,
+]
