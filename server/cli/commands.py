@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import doctor
+from server.cli import doctor, record, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
+    serve.register,
+    record.register,
     doctor.register,
 ]

@@ -1,0 +1,99 @@
+"""What a session is asked to do. Validated once, at the edge (REST body or CLI flags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leisaac_core.dataset.spec import validate_repo_id
+
+
+class SessionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = Field("so101_pick_orange", description="Task name, e.g. so101_pick_orange")
+    backend: str = Field("mujoco", description="Sim backend: mujoco (CPU) or isaaclab (GPU)")
+    device: str = Field(
+        "scripted", description="Teleop device: scripted, so101_leader, keyboard, gamepad"
+    )
+    device_port: str | None = Field(
+        None, description="Leader arm port URL (/dev/ttyACM0, socket://...)"
+    )
+    device_calibration: Path | None = Field(None, description="Leader arm calibration JSON")
+    repo_id: str = Field(
+        ..., description="Dataset id 'namespace/name'", examples=["alice/pick_orange"]
+    )
+    root: Path | None = Field(
+        None, description="Dataset directory; default <dataset_root>/<repo_id>"
+    )
+    resume: bool = Field(False, description="Append to an existing dataset (created if missing)")
+    episodes: int = Field(
+        10, ge=1, le=100_000, description="Episodes to save before the session ends"
+    )
+    fps: int = Field(30, ge=1, le=240)
+    episode_time_s: float | None = Field(
+        None, gt=0, le=3600, description="Episode time limit (timeout); default: the task's"
+    )
+    reset_time_s: float = Field(
+        0.0, ge=0, le=600, description="Pause for the operator between episodes"
+    )
+    camera_width: int = Field(640, ge=16, le=4096)
+    camera_height: int = Field(480, ge=16, le=4096)
+    seed: int | None = Field(None, ge=0, description="Seed of the first episode; +1 per attempt")
+    realtime: bool | None = Field(
+        None, description="Pace at fps; default: on for humans, off for scripted"
+    )
+    warmup_frames: int = Field(5, ge=0, le=1000, description="Ticks after a reset not recorded")
+    success_hold_ticks: int = Field(
+        1, ge=1, le=1000, description="Ticks the success rule must hold"
+    )
+    success_tail_ticks: int = Field(0, ge=0, le=10_000, description="Ticks recorded after success")
+    keep_failures: bool = Field(False, description="Keep failed episodes in '<name>_failures'")
+    max_consecutive_failures: int = Field(
+        5, ge=1, le=1000, description="Stop with an error after this many"
+    )
+    video_codec: Literal["h264", "av1"] = "h264"
+    note: str = Field("", max_length=2000, description="Operator note stored with each episode")
+
+    @field_validator("repo_id")
+    @classmethod
+    def _repo_id(cls, value: str) -> str:
+        return validate_repo_id(value)
+
+    @model_validator(mode="after")
+    def _known_names(self) -> SessionConfig:
+        # Imported here: the registries are light, but keep config importable on its own.
+        from leisaac_core.sim import ENV_CONFIGS
+        from leisaac_core.tasks import TASKS
+        from leisaac_core.teleop import DEVICE_CONFIGS
+
+        if self.backend not in ENV_CONFIGS:
+            raise ValueError(
+                f"unknown backend {self.backend!r}; choose one of {sorted(ENV_CONFIGS)}"
+            )
+        if self.device not in DEVICE_CONFIGS:
+            raise ValueError(
+                f"unknown device {self.device!r}; choose one of {sorted(DEVICE_CONFIGS)}"
+            )
+        # Isaac Lab also takes LeIsaac task ids directly; the embedded backend knows only its own.
+        if self.backend == "mujoco" and self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; choose one of {sorted(TASKS)}")
+        if self.camera_width % 2 or self.camera_height % 2:
+            raise ValueError(
+                f"camera size {self.camera_width}x{self.camera_height}: width and height must be "
+                "even (yuv420p video)"
+            )
+        if self.device == "so101_leader" and not self.device_port:
+            raise ValueError("device so101_leader needs device_port, e.g. /dev/ttyACM0")
+        return self
+
+    @property
+    def time_limit_s(self) -> float:
+        if self.episode_time_s is not None:
+            return self.episode_time_s
+        from leisaac_core.tasks import TASKS
+
+        task = TASKS.get(self.task)
+        return task.episode_time_s if task is not None else 25.0

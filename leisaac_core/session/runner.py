@@ -1,0 +1,487 @@
+"""The episode state machine of one running session (lives on the worker thread only).
+
+    WARMUP (first N ticks unrecorded) -> RECORDING -> [success held K ticks or operator]
+      -> SUCCESS_TAIL (M ticks) -> commit (async) -> RESETTING (timed) -> WARMUP ...
+    RECORDING -> failure | timeout | rerecord -> discard (or keep labelled) -> RESETTING
+    any device/env error -> the episode fails -> ERROR; `reset` recovers.
+
+The observation recorded with an action is the one the action was chosen from (lerobot's
+convention: frame t = observation t + action t).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from leisaac_core.dataset import (
+    DatasetSpec,
+    DatasetWriter,
+    EpisodeMeta,
+    EpisodeRecorder,
+    VideoSettings,
+    dataset_dir,
+)
+from leisaac_core.session.commands import CommandRejected
+from leisaac_core.session.config import SessionConfig
+from leisaac_core.session.state import EPISODE_PHASES, FrameSet, Phase, SessionSnapshot
+from leisaac_core.session.timing import PeriodMeter
+from leisaac_core.sim import Env, Step, make_env_config, make_env_from_config
+from leisaac_core.teleop import Device, make_device_config, make_device_from_config
+
+if TYPE_CHECKING:
+    from leisaac_core.session.engine import SessionEngine
+
+log = logging.getLogger("leisaac.session")
+
+# Figures that need a sort (percentiles) are refreshed every this many ticks, not every tick.
+_SLOW_FIGURES_EVERY = 10
+
+
+def _build_device(config: SessionConfig) -> Device:
+    options: dict[str, Any] = {}
+    if config.device == "so101_leader":
+        if config.device_port:
+            options["port"] = config.device_port
+        if config.device_calibration:
+            options["calibration_path"] = config.device_calibration
+    return make_device_from_config(make_device_config(config.device, **options))
+
+
+class EpisodeRunner:
+    def __init__(
+        self,
+        config: SessionConfig,
+        engine: SessionEngine,
+        env: Env,
+        device: Device,
+        writer: DatasetWriter,
+        failures: DatasetWriter | None,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.env = env
+        self.device = device
+        self.writer = writer
+        self.failures = failures
+        self.recorder = EpisodeRecorder(
+            writer, warmup_frames=config.warmup_frames, failures=failures
+        )
+        self.realtime = device.realtime if config.realtime is None else config.realtime
+        self.period = 1.0 / config.fps
+        self.meter = PeriodMeter(config.fps)
+        self.phase = Phase.WARMUP
+        self.message = ""
+        self.finished = False
+        self.final_message = ""
+        self.tick_count = 0
+        self.episodes_saved = writer.status().episodes
+        self.saved_this_session = 0
+        self.episodes_failed = 0
+        self.consecutive_failures = 0
+        self._seed_base = config.seed if config.seed is not None else secrets.randbelow(2**31)
+        self._attempt = 0
+        self._seed: int | None = None
+        self._last: Step | None = None
+        self._episode_ticks = 0
+        self._success_streak = 0
+        self._tail_left = 0
+        self._reset_deadline = 0.0
+        self._next_deadline = 0.0
+        self._timing = self.meter.timing()
+        self._recorder_status: dict[str, Any] = {}
+        self._commit_errors: list[str] = []
+
+    # ---- construction ---------------------------------------------------------------------
+    @classmethod
+    def build(cls, config: SessionConfig, engine: SessionEngine) -> EpisodeRunner:
+        """Create env, device and dataset on the worker thread (renderers are thread-affine).
+        Anything half-built is closed again if a later part fails."""
+        engine.emit(
+            "session_starting", f"starting {config.task} on {config.backend} with {config.device}"
+        )
+        env_config = make_env_config(
+            config.backend,
+            task=config.task,
+            fps=config.fps,
+            camera_width=config.camera_width,
+            camera_height=config.camera_height,
+        )
+        env = make_env_from_config(env_config)
+        device = writer = failures = None
+        try:
+            device = _build_device(config)
+            device.connect(env)
+            root = config.root or dataset_dir(engine.dataset_root, config.repo_id)
+            spec = DatasetSpec(
+                repo_id=config.repo_id,
+                fps=config.fps,
+                robot_type=env.robot_type,
+                state_names=env.joint_names,
+                action_names=env.joint_names,
+                cameras=env.cameras,
+            )
+            video = VideoSettings(codec=config.video_codec)
+            writer = DatasetWriter.open(Path(root), spec, resume=config.resume, video=video)
+            for line in writer.repairs:
+                engine.emit("dataset_repaired", line)
+            if config.keep_failures:
+                failures_id = f"{config.repo_id}_failures"
+                failures_spec = DatasetSpec(**{**spec.__dict__, "repo_id": failures_id})
+                failures = DatasetWriter.open(
+                    Path(root).parent / Path(failures_id).name,
+                    failures_spec,
+                    resume=True,
+                    video=video,
+                )
+        except BaseException:
+            for part in (failures, writer):
+                if part is not None:
+                    part.close()
+            if device is not None:
+                device.disconnect()
+            env.close()
+            raise
+        runner = cls(config, engine, env, device, writer, failures)
+        engine.emit(
+            "session_started",
+            f"recording {config.episodes} episode(s) of {config.task} into {config.repo_id}",
+            repo_id=config.repo_id,
+            root=str(root),
+            episodes_target=config.episodes,
+            episodes_in_dataset=runner.episodes_saved,
+        )
+        runner._begin_episode()
+        return runner
+
+    # ---- commands --------------------------------------------------------------------------
+    def command(self, name: str, payload: Any) -> None:
+        if name == "input":
+            self.device.handle_input(payload or {})
+            return
+        if name == "reset":
+            if self.phase is Phase.RESETTING:
+                self._begin_episode()  # skip the rest of the reset period
+            elif self.phase is Phase.ERROR:
+                self._recover()
+            elif self.phase in EPISODE_PHASES:
+                self._end_episode("discarded", "reset by the operator")
+            return
+        if self.phase not in EPISODE_PHASES:
+            raise CommandRejected(
+                f"'{name}' needs an episode under way; the session is {self.phase.value}"
+                + (" (send 'reset' to recover)" if self.phase is Phase.ERROR else "")
+            )
+        if name == "success":
+            self._end_episode("success", "marked successful by the operator")
+        elif name == "failure":
+            self._end_episode("failure", "marked failed by the operator")
+        elif name == "rerecord":
+            self._end_episode("discarded", "re-record requested by the operator")
+        else:
+            raise CommandRejected(f"unknown command {name!r}")
+
+    # ---- one control tick ---------------------------------------------------------------
+    def tick(self) -> None:
+        self._pace()
+        self.meter.tick(time.perf_counter())
+        self.tick_count += 1
+        self._check_commits()
+        if self.phase is Phase.RESETTING:
+            if time.monotonic() >= self._reset_deadline:
+                self._begin_episode()
+            else:
+                self._advance(record=False)
+        elif self.phase in EPISODE_PHASES:
+            self._advance(record=True)
+        # In ERROR the loop idles at the control rate so commands stay responsive.
+        self._publish()
+
+    def _pace(self) -> None:
+        now = time.perf_counter()
+        if self.phase is Phase.ERROR or self.realtime:
+            if self._next_deadline > now:
+                time.sleep(self._next_deadline - now)
+            # After an overrun the schedule restarts from now instead of bursting to catch up.
+            self._next_deadline = max(self._next_deadline + self.period, time.perf_counter())
+
+    def _advance(self, record: bool) -> None:
+        assert self._last is not None
+        try:
+            observation = self._last
+            action = np.asarray(self.device.read(observation), dtype=np.float32)
+            step = self.env.step(action)
+        except Exception as exc:  # device unplugged, env failure: fail the episode, keep running
+            self._fail(exc)
+            return
+        self._last = step
+        self.engine.latest_frames = _frames(self.tick_count, step)
+        if not record:
+            return
+        self._episode_ticks += 1
+        if self.phase is not Phase.SUCCESS_TAIL:
+            self.recorder.step(observation.state, action, observation.images)
+            if self.phase is Phase.WARMUP and not self.recorder.in_warmup:
+                self.phase = Phase.RECORDING
+                self.engine.emit("recording_started", f"episode {self._episode_number()} recording")
+            if self.phase is Phase.RECORDING:
+                self._check_success(step)
+        else:
+            self.recorder.step(observation.state, action, observation.images)
+            self._tail_left -= 1
+            if self._tail_left <= 0:
+                self._end_episode("success", "success detected")
+                return
+        if self.phase in EPISODE_PHASES and self._episode_ticks >= self._tick_limit():
+            self._end_episode(
+                "timeout", f"episode time limit of {self.config.time_limit_s:g} s reached"
+            )
+
+    def _check_success(self, step: Step) -> None:
+        if not step.success:
+            self._success_streak = 0
+            return
+        self._success_streak += 1
+        if self._success_streak == 1:
+            self.engine.emit("success_detected", "the task's success rule holds")
+        if self._success_streak >= self.config.success_hold_ticks:
+            if self.config.success_tail_ticks > 0:
+                self.phase = Phase.SUCCESS_TAIL
+                self._tail_left = self.config.success_tail_ticks
+            else:
+                self._end_episode("success", "success detected")
+
+    def _tick_limit(self) -> int:
+        return max(1, round(self.config.time_limit_s * self.config.fps))
+
+    # ---- episode transitions ------------------------------------------------------------
+    def _begin_episode(self) -> None:
+        self._seed = self._seed_base + self._attempt
+        self._attempt += 1
+        try:
+            self._last = self.env.reset(seed=self._seed)
+            self.device.reset(self._seed)
+        except Exception as exc:
+            self._fail(exc, episode_in_progress=False)
+            return
+        self.engine.latest_frames = _frames(self.tick_count, self._last)
+        self.recorder.begin(self.env.task_text)
+        self.meter.restart()
+        self._episode_ticks = 0
+        self._success_streak = 0
+        self.phase = Phase.WARMUP if self.recorder.in_warmup else Phase.RECORDING
+        self.message = ""
+        self.engine.emit(
+            "episode_started",
+            f"episode {self._episode_number()} of {self.config.episodes} started (seed {self._seed})",
+            episode_number=self._episode_number(),
+            seed=self._seed,
+        )
+
+    def _end_episode(self, outcome: str, reason: str) -> None:
+        timing = self.meter.timing()
+        meta = EpisodeMeta(
+            outcome=outcome,
+            fps_achieved=timing.achieved_fps,
+            period_p99_ms=timing.period_p99_ms,
+            device=self.device.name,
+            backend=self.env.backend,
+            seed=self._seed,
+            task=self.env.task_text,
+            note=self.config.note,
+        )
+        number = self._episode_number()
+        future = self.recorder.end(outcome, meta)
+        if outcome == "success":
+            self.episodes_saved += 1
+            self.saved_this_session += 1
+            self.consecutive_failures = 0
+            self.engine.emit(
+                "episode_succeeded",
+                f"episode {number} succeeded ({reason}); saving",
+                episode_number=number,
+                frames=self.recorder.last_length,
+            )
+            if future is not None:
+                future.add_done_callback(lambda f, n=number: self._on_commit(f, n))
+        elif outcome == "discarded":
+            self.engine.emit(
+                "episode_discarded", f"episode {number} discarded: {reason}", episode_number=number
+            )
+        else:
+            self.episodes_failed += 1
+            self.consecutive_failures += 1
+            self.engine.emit(
+                f"episode_{outcome}",
+                f"episode {number} {outcome}: {reason}",
+                episode_number=number,
+                outcome=outcome,
+            )
+        if self.saved_this_session >= self.config.episodes:
+            self.finished = True
+            self.final_message = f"done: {self.saved_this_session} episode(s) saved"
+            return
+        if self.consecutive_failures >= self.config.max_consecutive_failures:
+            self.finished = True
+            self.final_message = (
+                f"stopped after {self.consecutive_failures} failed episodes in a row; "
+                "check the device and the task"
+            )
+            self.engine.emit("session_error", self.final_message)
+            return
+        self._start_reset_period()
+
+    def _start_reset_period(self) -> None:
+        self.phase = Phase.RESETTING
+        self._reset_deadline = time.monotonic() + self.config.reset_time_s
+        self.engine.emit(
+            "reset_started",
+            f"reset period of {self.config.reset_time_s:g} s",
+            seconds=self.config.reset_time_s,
+        )
+        if self.config.reset_time_s <= 0:
+            self._begin_episode()
+
+    def _fail(self, exc: Exception, episode_in_progress: bool = True) -> None:
+        message = str(exc) or type(exc).__name__
+        log.warning("episode failed: %s", message, exc_info=not isinstance(exc, RuntimeError))
+        if episode_in_progress and self.phase in EPISODE_PHASES:
+            self.recorder.end("failure", None)
+            self.episodes_failed += 1
+            self.consecutive_failures += 1
+            self.engine.emit(
+                "episode_failure",
+                f"episode {self._episode_number()} failed: {message}",
+                episode_number=self._episode_number(),
+                outcome="failure",
+            )
+        self.enter_error(message)
+
+    def enter_error(self, message: str) -> None:
+        self.phase = Phase.ERROR
+        self.message = message
+        self.engine.emit("session_error", f"{message} (send 'reset' to recover)")
+
+    def _recover(self) -> None:
+        self.engine.emit("recovering", "resetting the scene after the error")
+        self._begin_episode()
+        if self.phase is not Phase.ERROR:
+            self.engine.emit("recovered", "the session is running again")
+
+    def _on_commit(self, future: Future[Any], number: int) -> None:
+        """Runs on the writer's commit thread: only emit events and queue errors here."""
+        exc = future.exception()
+        if exc is not None:
+            self._commit_errors.append(f"episode {number} could not be saved: {exc}")
+            return
+        saved = future.result()
+        self.engine.emit(
+            "episode_saved", f"episode {number} saved", episode_number=number, saved=_as_dict(saved)
+        )
+
+    def _check_commits(self) -> None:
+        while self._commit_errors:
+            message = self._commit_errors.pop(0)
+            self.episodes_saved -= 1
+            self.saved_this_session -= 1
+            self.engine.emit("episode_save_failed", message)
+            self.enter_error(message)
+
+    def _episode_number(self) -> int:
+        return self.episodes_saved + 1
+
+    # ---- observation ----------------------------------------------------------------------
+    def _publish(self) -> None:
+        if self.tick_count % _SLOW_FIGURES_EVERY == 0:
+            self._timing = self.meter.timing(recent=300)
+            self._recorder_status = _as_dict(self.writer.status())
+        last = self._last
+        reset_left = (
+            max(0.0, self._reset_deadline - time.monotonic())
+            if self.phase is Phase.RESETTING
+            else 0.0
+        )
+        self.engine.publish(
+            SessionSnapshot(
+                phase=self.phase,
+                tick=self.tick_count,
+                message=self.message,
+                task=self.config.task,
+                task_text=self.env.task_text,
+                backend=self.env.backend,
+                device=self.device.name,
+                repo_id=self.config.repo_id,
+                episode_number=self._episode_number(),
+                episodes_target=self.config.episodes,
+                episodes_saved=self.saved_this_session,
+                episodes_failed=self.episodes_failed,
+                consecutive_failures=self.consecutive_failures,
+                episode_time_s=self._episode_ticks / self.config.fps,
+                episode_time_limit_s=self.config.time_limit_s,
+                reset_time_left_s=reset_left,
+                frames_recorded=self.recorder.frames,
+                success=bool(last.success) if last is not None else False,
+                success_streak=self._success_streak,
+                joint_names=tuple(self.env.joint_names),
+                joint_state=tuple(float(v) for v in last.state) if last is not None else (),
+                cameras=tuple(c.name for c in self.env.cameras),
+                timing=self._timing,
+                device_health=_as_dict(self.device.health()),
+                recorder=self._recorder_status,
+            )
+        )
+
+    # ---- teardown ---------------------------------------------------------------------------
+    def close(self, reason: str | None) -> None:
+        if reason and self.phase in EPISODE_PHASES:
+            self.recorder.end("discarded", None)
+            self.engine.emit(
+                "episode_discarded", f"episode {self._episode_number()} discarded: {reason}"
+            )
+        errors: list[str] = []
+        for name, action in (
+            ("dataset", self.writer.close),
+            ("failures dataset", self.failures.close if self.failures else None),
+            ("device", self.device.disconnect),
+            ("simulation", self.env.close),
+        ):
+            if action is None:
+                continue
+            try:
+                action()
+            except Exception as exc:
+                errors.append(f"closing the {name} failed: {exc}")
+                log.exception("closing the %s failed", name)
+        self._check_commits()
+        if not self.final_message:
+            self.final_message = reason or "session ended"
+        if errors:
+            self.final_message += "; " + "; ".join(errors)
+        self.engine.emit(
+            "session_stopped" if reason else "session_finished",
+            self.final_message,
+            episodes_saved=self.saved_this_session,
+            episodes_failed=self.episodes_failed,
+        )
+
+
+def _frames(tick: int, step: Step) -> FrameSet:
+    return FrameSet(tick=tick, time=time.time(), images=step.images)
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return obj
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(obj) if is_dataclass(obj) else {"value": str(obj)}

@@ -1,0 +1,94 @@
+"""What leaves the worker thread: phases, events and snapshots (all immutable)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+
+class Phase(StrEnum):
+    IDLE = "idle"  # no session: no env, no device, no dataset open
+    STARTING = "starting"  # building env, connecting device, opening the dataset
+    WARMUP = "warmup"  # first ticks after a reset, not recorded
+    RECORDING = "recording"
+    SUCCESS_TAIL = "success_tail"  # extra ticks recorded after success was decided
+    RESETTING = "resetting"  # timed reset period for the operator between episodes
+    ERROR = "error"  # device or env failed; a `reset` command recovers
+
+
+# Phases in which an episode is under way and success/failure/rerecord make sense.
+EPISODE_PHASES = frozenset({Phase.WARMUP, Phase.RECORDING, Phase.SUCCESS_TAIL})
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, in order: `seq` increases by one per event."""
+
+    seq: int
+    kind: str
+    message: str
+    time: float = field(default_factory=time.time)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoopTiming:
+    """Honest timing of the control loop over the current episode (or the last second)."""
+
+    target_fps: float
+    achieved_fps: float
+    period_p50_ms: float
+    period_p99_ms: float
+    jitter_ms: float
+    overruns: int
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """The whole visible state of the session at one tick."""
+
+    phase: Phase
+    tick: int
+    message: str = ""
+    task: str | None = None
+    task_text: str | None = None
+    backend: str | None = None
+    device: str | None = None
+    repo_id: str | None = None
+    episode_number: int = 0  # 1-based number of the episode under way (saved + 1)
+    episodes_target: int = 0
+    episodes_saved: int = 0
+    episodes_failed: int = 0
+    consecutive_failures: int = 0
+    episode_time_s: float = 0.0
+    episode_time_limit_s: float = 0.0
+    reset_time_left_s: float = 0.0
+    frames_recorded: int = 0
+    success: bool = False  # the task's rule on the last tick
+    success_streak: int = 0
+    joint_names: tuple[str, ...] = ()
+    joint_state: tuple[float, ...] = ()
+    cameras: tuple[str, ...] = ()
+    timing: LoopTiming | None = None
+    device_health: dict[str, Any] = field(default_factory=dict)
+    recorder: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """The newest camera frames; arrays are never mutated after publication."""
+
+    tick: int
+    time: float
+    images: Mapping[str, np.ndarray]

@@ -1,0 +1,183 @@
+"""`leisaac-dashboard record`: headless recording through the same session engine."""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _camera_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"camera size {text!r} must look like 640x480") from None
+    return width, height
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "record",
+        help="record episodes headless (no browser)",
+        description="Record N episodes and exit 0 once they are saved. Exits non-zero with a "
+        "message after too many failed episodes in a row or a device/sim error.",
+    )
+    p.add_argument("--task", default="so101_pick_orange")
+    p.add_argument("--backend", default="mujoco")
+    p.add_argument("--device", default="scripted", help="scripted, so101_leader, ...")
+    p.add_argument("--port", dest="device_port", default=None, help="leader arm port URL")
+    p.add_argument("--calibration", dest="device_calibration", type=Path, default=None)
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--repo-id", required=True, help="dataset id namespace/name")
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="dataset directory (default $HF_LEROBOT_HOME/<repo-id>)",
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="append to the dataset (created if missing)"
+    )
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--camera-size", type=_camera_size, default=(640, 480), metavar="WxH")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="pace the loop at --fps (default: on for human devices, off for scripted)",
+    )
+    p.add_argument("--episode-time", dest="episode_time_s", type=float, default=None, metavar="S")
+    p.add_argument("--reset-time", dest="reset_time_s", type=float, default=0.0, metavar="S")
+    p.add_argument(
+        "--max-failures",
+        dest="max_consecutive_failures",
+        type=int,
+        default=5,
+        help="stop after this many failed episodes in a row",
+    )
+    p.add_argument(
+        "--keep-failures", action="store_true", help="keep failed episodes in <name>_failures"
+    )
+    p.add_argument("--codec", dest="video_codec", choices=("h264", "av1"), default="h264")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from leisaac_core.config import Settings
+    from leisaac_core.session import SessionConfig, SessionEngine
+
+    width, height = args.camera_size
+    fields = {
+        k: getattr(args, k)
+        for k in (
+            "task",
+            "backend",
+            "device",
+            "device_port",
+            "device_calibration",
+            "episodes",
+            "repo_id",
+            "root",
+            "resume",
+            "fps",
+            "seed",
+            "realtime",
+            "episode_time_s",
+            "reset_time_s",
+            "max_consecutive_failures",
+            "keep_failures",
+            "video_codec",
+        )
+    }
+    try:
+        config = SessionConfig(**fields, camera_width=width, camera_height=height)
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "arguments"
+            print(f"error: {where}: {err['msg']}", file=sys.stderr)
+        return 2
+
+    engine = SessionEngine(Settings().dataset_root)
+    events: queue.Queue[Any] = queue.Queue()
+    engine.add_listener(events.put)
+    engine.start()
+    progress = _Progress(config.episodes, sys.stderr.isatty())
+    try:
+        engine.submit("start", config).result()
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        engine.shutdown()
+        return 1
+    try:
+        return _follow(engine, events, progress, config.episodes)
+    except KeyboardInterrupt:
+        progress.line("interrupted: the episode under way is discarded, saved episodes are kept")
+        engine.submit("stop").result(timeout=60)
+        return 130
+    finally:
+        engine.shutdown()
+
+
+def _follow(engine: Any, events: queue.Queue[Any], progress: _Progress, target: int) -> int:
+    saved = 0
+    while True:
+        try:
+            event = events.get(timeout=0.5)
+        except queue.Empty:
+            progress.update(saved, engine.snapshot)
+            continue
+        if event.kind == "episode_saved":
+            saved += 1
+        if event.kind in (
+            "episode_saved",
+            "episode_failure",
+            "episode_timeout",
+            "session_error",
+            "dataset_repaired",
+            "episode_save_failed",
+            "session_started",
+        ):
+            progress.line(event.message)
+        if event.kind == "session_error" and engine.snapshot.phase == "error":
+            engine.submit("stop").result(timeout=60)
+            return 1
+        if event.kind in ("session_finished", "session_stopped"):
+            progress.line(event.message)
+            return 0 if event.data.get("episodes_saved", 0) >= target else 1
+
+
+class _Progress:
+    """A progress bar on a terminal, plain lines otherwise (logs, CI)."""
+
+    def __init__(self, total: int, tty: bool) -> None:
+        self.total = total
+        self.tty = tty
+        self._drawn = False
+        self._last = 0.0
+
+    def line(self, text: str) -> None:
+        if self._drawn:
+            sys.stderr.write("\r\033[K")
+            self._drawn = False
+        print(text, file=sys.stderr, flush=True)
+
+    def update(self, saved: int, snapshot: Any) -> None:
+        if not self.tty or time.monotonic() - self._last < 0.2:
+            return
+        self._last = time.monotonic()
+        width = 30
+        filled = int(width * saved / max(1, self.total))
+        bar = "#" * filled + "-" * (width - filled)
+        fps = snapshot.timing.achieved_fps if snapshot.timing else 0.0
+        sys.stderr.write(
+            f"\r[{bar}] {saved}/{self.total} saved | episode {snapshot.episode_number} "
+            f"{snapshot.phase} {snapshot.episode_time_s:5.1f}s | {fps:5.1f} fps"
+        )
+        sys.stderr.flush()
+        self._drawn = True

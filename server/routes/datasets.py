@@ -1,0 +1,125 @@
+"""Local datasets: list them, list and inspect episodes, stream their videos, delete episodes."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from leisaac_core.dataset import (
+    dataset_dir,
+    delete_episodes,
+    list_datasets,
+    load_episode_signals,
+    load_episodes,
+)
+from server.deps import EngineDep, SettingsDep
+
+router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+
+Namespace = Annotated[str, PathParam(min_length=1, max_length=96)]
+Name = Annotated[str, PathParam(min_length=1, max_length=96)]
+
+
+def _dir(settings: Any, namespace: str, name: str) -> Path:
+    try:
+        path = dataset_dir(settings.dataset_root, f"{namespace}/{name}")
+    except ValueError as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    if not (path / "meta" / "info.json").is_file():
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail=f"no dataset {namespace}/{name} under {settings.dataset_root}",
+        )
+    return path
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+@router.get("", summary="Datasets under the server's dataset root")
+async def get_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
+    summaries = await run_in_threadpool(list_datasets, settings.dataset_root)
+    return [_plain(s) for s in summaries]
+
+
+@router.get("/{namespace}/{name}/episodes", summary="Episodes with outcome, length and QC figures")
+async def get_episodes(
+    namespace: Namespace, name: Name, settings: SettingsDep
+) -> list[dict[str, Any]]:
+    path = _dir(settings, namespace, name)
+    records = await run_in_threadpool(load_episodes, path)
+    base = f"/api/datasets/{namespace}/{name}/files/"
+    out = []
+    for record in records:
+        item = _plain(record)
+        for video in (item.get("videos") or {}).values():
+            relative = Path(video.pop("path")).resolve().relative_to(path.resolve())
+            video["url"] = base + relative.as_posix()
+        out.append(item)
+    return out
+
+
+@router.get(
+    "/{namespace}/{name}/episodes/{index}/signals", summary="Joint trajectories of one episode"
+)
+async def get_signals(
+    namespace: Namespace, name: Name, index: int, settings: SettingsDep
+) -> dict[str, Any]:
+    path = _dir(settings, namespace, name)
+    try:
+        signals = await run_in_threadpool(load_episode_signals, path, index)
+    except (KeyError, IndexError):
+        raise HTTPException(
+            404, detail=f"dataset {namespace}/{name} has no episode {index}"
+        ) from None
+    return _plain({k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in signals.items()})
+
+
+@router.delete(
+    "/{namespace}/{name}/episodes/{index}", summary="Delete one episode (indices are renumbered)"
+)
+async def delete_episode(
+    namespace: Namespace, name: Name, index: int, settings: SettingsDep, engine: EngineDep
+) -> dict[str, Any]:
+    path = _dir(settings, namespace, name)
+    snapshot = engine.snapshot
+    if snapshot.repo_id == f"{namespace}/{name}" and snapshot.phase != "idle":
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"a session is recording into {namespace}/{name}; stop it before deleting episodes",
+        )
+    episodes = await run_in_threadpool(load_episodes, path)
+    if not any(e.episode_index == index for e in episodes):
+        raise HTTPException(404, detail=f"dataset {namespace}/{name} has no episode {index}")
+    await run_in_threadpool(delete_episodes, path, [index])
+    return {"deleted": index, "episodes": len(episodes) - 1}
+
+
+@router.get(
+    "/{namespace}/{name}/files/{file_path:path}",
+    summary="A video file of the dataset (HTTP Range supported)",
+)
+async def get_file(
+    namespace: Namespace, name: Name, file_path: str, settings: SettingsDep
+) -> FileResponse:
+    path = _dir(settings, namespace, name)
+    target = (path / file_path).resolve()
+    videos = (path / "videos").resolve()
+    if not target.is_relative_to(videos) or not target.is_file() or target.suffix != ".mp4":
+        raise HTTPException(404, detail=f"no video {file_path!r} in {namespace}/{name}")
+    return FileResponse(target, media_type="video/mp4")

@@ -1,0 +1,84 @@
+"""REST for automation: configure and start a session, drive it, read its status and events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from leisaac_core.session import CommandRejected, SessionConfig
+from server.deps import EngineDep, SettingsDep
+
+router = APIRouter(prefix="/api/session", tags=["session"])
+
+# A start builds the env and opens the dataset on the worker thread; give it time.
+START_TIMEOUT_S = 120.0
+COMMAND_TIMEOUT_S = 60.0
+
+
+class EventOut(BaseModel):
+    seq: int
+    kind: str
+    message: str
+    time: float
+    data: dict[str, Any]
+
+
+async def _run_command(
+    engine: Any, name: str, payload: Any = None, timeout: float = COMMAND_TIMEOUT_S
+) -> Any:
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(engine.submit(name, payload)), timeout)
+    except CommandRejected as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    except TimeoutError:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"'{name}' did not complete within {timeout:g} s; check GET /api/session",
+        ) from None
+
+
+@router.get("", summary="Current session status")
+async def get_session(engine: EngineDep) -> dict[str, Any]:
+    return engine.snapshot.to_dict()
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Configure and start a session")
+async def start_session(
+    config: SessionConfig, engine: EngineDep, settings: SettingsDep
+) -> dict[str, Any]:
+    if config.root is not None:
+        raise HTTPException(
+            422,
+            detail="'root' cannot be set over the API: datasets live under the server's dataset "
+            f"root ({settings.dataset_root}); choose the dataset with 'repo_id'",
+        )
+    await _run_command(engine, "start", config, timeout=START_TIMEOUT_S)
+    return engine.snapshot.to_dict()
+
+
+def _command_route(name: str, summary: str) -> None:
+    async def run(engine: EngineDep) -> dict[str, Any]:
+        await _run_command(engine, name)
+        return engine.snapshot.to_dict()
+
+    run.__name__ = f"session_{name}"
+    router.add_api_route(f"/{name}", run, methods=["POST"], summary=summary)
+
+
+_command_route("stop", "Stop the session (an episode under way is discarded)")
+_command_route("success", "Mark the episode under way successful (it is saved)")
+_command_route("failure", "Mark the episode under way failed (it is discarded)")
+_command_route("rerecord", "Discard the episode under way and record it again")
+_command_route("reset", "Reset the scene: skips the reset wait, or recovers from an error")
+
+
+@router.get(
+    "/events", summary="Events after sequence number `since`", response_model=list[EventOut]
+)
+async def get_events(engine: EngineDep, since: int = 0) -> list[dict[str, Any]]:
+    events = await run_in_threadpool(engine.events_since, since)
+    return [e.to_dict() for e in events]

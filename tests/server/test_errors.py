@@ -1,0 +1,120 @@
+"""Bad input and wrong states get a 4xx with a message saying what to fix; never a 500."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.server.conftest import QUICK_SESSION, LiveServer
+
+
+def _wait_idle(http, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while http.get("/api/session").json()["phase"] != "idle":
+        assert time.monotonic() < deadline, "session did not finish"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({**QUICK_SESSION, "repo_id": "../escape"}, "repo id"),
+        ({**QUICK_SESSION, "repo_id": "a/b/c"}, "exactly one '/'"),
+        ({**QUICK_SESSION, "repo_id": "/abs/path"}, "repo id"),
+        ({**QUICK_SESSION, "repo_id": "me/..."}, "not allowed"),
+        ({**QUICK_SESSION, "repo_id": ""}, "empty"),
+        ({**QUICK_SESSION}, "repo_id"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "episodes": 0}, "episodes"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "task": "fly_to_mars"}, "unknown task"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "device": "joystick9000"}, "unknown device"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "backend": "unreal"}, "unknown backend"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "camera_width": 97}, "even"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "fps": "fast"}, "fps"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "surprise": 1}, "surprise"),
+        ({**QUICK_SESSION, "repo_id": "me/x", "device": "so101_leader"}, "device_port"),
+    ],
+)
+def test_invalid_session_fields_are_422(live_server: LiveServer, body: dict, needle: str) -> None:
+    with live_server.client() as http:
+        response = http.post("/api/session", json=body)
+    assert response.status_code == 422, response.text
+    assert needle in response.text
+
+
+def test_malformed_json_is_422(live_server: LiveServer) -> None:
+    with live_server.client() as http:
+        response = http.post(
+            "/api/session", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422
+        response = http.post("/api/session", json=[1, 2, 3])
+        assert response.status_code == 422
+
+
+def test_root_cannot_be_chosen_over_the_api(live_server: LiveServer) -> None:
+    with live_server.client() as http:
+        response = http.post(
+            "/api/session", json={**QUICK_SESSION, "repo_id": "me/x", "root": "/etc"}
+        )
+    assert response.status_code == 422
+    assert "root" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("command", ["stop", "success", "failure", "rerecord", "reset"])
+def test_commands_when_idle_are_409(live_server: LiveServer, command: str) -> None:
+    with live_server.client() as http:
+        response = http.post(f"/api/session/{command}")
+    assert response.status_code == 409
+    assert "no session is running" in response.json()["detail"]
+
+
+def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveServer) -> None:
+    body = {**QUICK_SESSION, "episodes": 1, "repo_id": "me/twice"}
+    with live_server.client() as http:
+        assert http.post("/api/session", json={**body, "realtime": True}).status_code == 201
+        second = http.post("/api/session", json=body)
+        assert second.status_code == 409
+        assert "already running" in second.json()["detail"]
+        _wait_idle(http)
+        # The dataset now exists: starting it again without resume changes nothing.
+        before = http.get("/api/datasets/me/twice/episodes").json()
+        again = http.post("/api/session", json=body)
+        assert again.status_code == 409
+        assert "resume" in again.json()["detail"]
+        assert http.get("/api/datasets/me/twice/episodes").json() == before
+        # With resume it appends.
+        assert http.post("/api/session", json={**body, "resume": True}).status_code == 201
+        _wait_idle(http)
+        assert len(http.get("/api/datasets/me/twice/episodes").json()) == len(before) + 1
+
+
+def test_unknown_datasets_and_episodes_are_404(live_server: LiveServer) -> None:
+    with live_server.client() as http:
+        assert http.get("/api/datasets/nobody/nothing/episodes").status_code == 404
+        assert http.delete("/api/datasets/nobody/nothing/episodes/0").status_code == 404
+        bad = http.get("/api/datasets/../etc/episodes")
+        assert bad.status_code in (404, 422)
+        assert http.get("/api/datasets/me/..x/episodes").status_code == 422
+
+
+def test_no_route_answers_500_to_garbage(live_server: LiveServer) -> None:
+    """A small sweep of odd requests over every route: 4xx or 2xx, never 5xx."""
+    with live_server.client() as http:
+        paths: list[str] = []
+        spec = http.get("/openapi.json").json()
+        for path, methods in spec["paths"].items():
+            concrete = (
+                path.replace("{namespace}", "x").replace("{name}", "y").replace("{index}", "-1")
+            )
+            for method in methods:
+                for body in (None, b"\xff\xfe", b"{}", b'{"token": 5}'):
+                    response = http.request(
+                        method.upper(),
+                        concrete,
+                        content=body,
+                        headers={"content-type": "application/json"},
+                    )
+                    assert response.status_code < 500, (method, concrete, body, response.text)
+                    paths.append(concrete)
+        assert paths, "the OpenAPI document lists routes"

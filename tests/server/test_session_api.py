@@ -1,0 +1,139 @@
+"""A whole session driven through REST, watched over the websocket, against a live server."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+import simplejpeg
+from websockets.sync.client import connect
+
+from server.preview import unpack_frame
+from tests.server.conftest import QUICK_SESSION, LiveServer
+
+
+def _collect_until(
+    ws: Any, done_kinds: set[str], timeout: float = 240
+) -> tuple[list[dict], list[dict], list[bytes]]:
+    """Read the socket until an event of one of `done_kinds` arrives."""
+    events: list[dict] = []
+    statuses: list[dict] = []
+    frames: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+        if isinstance(message, bytes):
+            frames.append(message)
+            continue
+        data = json.loads(message)
+        if data["type"] == "event":
+            events.append(data)
+            if data["kind"] in done_kinds:
+                return events, statuses, frames
+        elif data["type"] == "status":
+            statuses.append(data)
+    raise AssertionError(
+        f"no {done_kinds} event within {timeout} s; got {[e['kind'] for e in events]}"
+    )
+
+
+def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> None:
+    with connect(live_server.ws_url) as ws, live_server.client() as http:
+        hello = json.loads(ws.recv(timeout=10))
+        assert hello["type"] == "hello"
+        assert hello["snapshot"]["phase"] == "idle"
+
+        response = http.post("/api/session", json={**QUICK_SESSION, "repo_id": "tester/lift"})
+        assert response.status_code == 201, response.text
+        assert response.json()["phase"] in ("warmup", "recording")
+
+        events, statuses, frames = _collect_until(ws, {"session_finished", "session_stopped"})
+
+    kinds = [e["kind"] for e in events]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "events arrive in order, once"
+    assert kinds[0] == "session_starting"
+    assert kinds[-1] == "session_finished"
+    assert kinds.count("episode_saved") == 2
+    assert kinds.count("episode_started") == kinds.count("recording_started") >= 2
+    first_saved = kinds.index("episode_saved")
+    # Each episode: started -> recording -> success -> succeeded -> saved.
+    order = [
+        kinds.index(k)
+        for k in ("episode_started", "recording_started", "success_detected", "episode_succeeded")
+    ]
+    assert order == sorted(order) and order[-1] < first_saved
+    assert events[-1]["data"]["episodes_saved"] == 2
+
+    assert len(statuses) >= 3, "status is streamed while the session runs"
+    assert {s["snapshot"]["phase"] for s in statuses} & {"warmup", "recording"}
+
+    cameras = set()
+    for message in frames:
+        camera, frame_time, tick, jpeg = unpack_frame(message)
+        image = simplejpeg.decode_jpeg(jpeg)
+        assert image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
+        assert frame_time > 0 and tick >= 0
+        cameras.add(camera)
+    assert cameras == {"front", "wrist"}
+
+    with live_server.client() as http:
+        snapshot = http.get("/api/session").json()
+        assert snapshot["phase"] == "idle"
+        datasets = http.get("/api/datasets").json()
+        lift = [d for d in datasets if d["repo_id"] == "tester/lift"]
+        assert lift and lift[0]["episodes"] == 2
+        episodes = http.get("/api/datasets/tester/lift/episodes").json()
+        assert [e["episode_index"] for e in episodes] == [0, 1]
+        assert all(e["outcome"] == "success" for e in episodes)
+
+
+def test_operator_commands_change_the_episode(live_server: LiveServer) -> None:
+    session = {
+        **QUICK_SESSION,
+        "episodes": 1,
+        "repo_id": "tester/manual",
+        "realtime": True,
+        "device": "scripted",
+        "episode_time_s": 60,
+    }
+    with connect(live_server.ws_url) as ws, live_server.client() as http:
+        ws.recv(timeout=10)
+        assert http.post("/api/session", json=session).status_code == 201
+        # Re-record: the episode is discarded and the same episode number starts again.
+        _collect_until(ws, {"recording_started"}, timeout=60)
+        snapshot = http.post("/api/session/rerecord").json()
+        events, _, _ = _collect_until(ws, {"recording_started"}, timeout=60)
+        discarded = [e for e in events if e["kind"] == "episode_discarded"]
+        assert discarded and discarded[0]["data"]["episode_number"] == 1
+        assert http.get("/api/session").json()["episode_number"] == 1
+        # Failure: discarded, counted.
+        assert http.post("/api/session/failure").status_code == 200
+        events, _, _ = _collect_until(ws, {"recording_started"}, timeout=60)
+        assert any(e["kind"] == "episode_failure" for e in events)
+        snapshot = http.get("/api/session").json()
+        assert snapshot["episodes_failed"] == 1 and snapshot["episode_number"] == 1
+        # Operator success: saved, and with one episode asked for the session finishes.
+        assert http.post("/api/session/success").status_code == 200
+        events, _, _ = _collect_until(ws, {"session_finished"}, timeout=60)
+        assert any(e["kind"] == "episode_saved" for e in events)
+        episodes = http.get("/api/datasets/tester/manual/episodes").json()
+        assert len(episodes) == 1 and episodes[0]["outcome"] == "success"
+
+
+def test_events_are_listed_over_rest(live_server: LiveServer) -> None:
+    with live_server.client() as http:
+        response = http.post(
+            "/api/session", json={**QUICK_SESSION, "episodes": 1, "repo_id": "tester/ev"}
+        )
+        assert response.status_code == 201
+        deadline = time.monotonic() + 120
+        while http.get("/api/session").json()["phase"] != "idle" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        events = http.get("/api/session/events").json()
+        kinds = [e["kind"] for e in events]
+        assert "episode_saved" in kinds and kinds[-1] == "session_finished"
+        later = http.get("/api/session/events", params={"since": events[-2]["seq"]}).json()
+        assert [e["seq"] for e in later] == [events[-1]["seq"]]
