@@ -1,0 +1,1 @@
+"""Motor buses used by teleoperation hardware (no web or sim imports here)."""
