@@ -8,7 +8,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.server.conftest import LiveServer
+from tests.support.live_server import LiveServer
 
 TOKEN = "s3cret-token"
 

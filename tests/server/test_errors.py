@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.server.conftest import QUICK_SESSION, LiveServer
+from tests.support.live_server import QUICK_SESSION, LiveServer
 
 
 def _wait_idle(http, timeout: float = 120) -> None:

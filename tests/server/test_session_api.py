@@ -11,7 +11,7 @@ import simplejpeg
 from websockets.sync.client import connect
 
 from server.preview import unpack_frame
-from tests.server.conftest import QUICK_SESSION, LiveServer
+from tests.support.live_server import QUICK_SESSION, LiveServer
 
 
 def _collect_until(

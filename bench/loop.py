@@ -1,0 +1,183 @@
+"""Loop period with everything off vs everything on.
+
+Anchor ("off"): the bare control loop, the same env and scripted device paced at the dataset
+fps in one thread, no recorder, no server, no preview. Ours ("on"): a real uvicorn server with
+the session engine recording into a dataset, preview encoding at the configured rate, and 4
+websocket clients, one of them deliberately slow (it sleeps between reads). Both run the same
+task, seeds and camera size on the same machine in the same run; the table reports ratios.
+
+Measured: loop period p50/p99 (from every tick's timestamp), frames dropped by the encoders
+(episode metadata), preview latency from frame publication to client receipt (p50/p95).
+Writes bench/results/loop.json and prints a table.
+
+    .venv/bin/python bench/loop.py [--camera-size 640x480] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from leisaac_core.sim import make_env_config, make_env_from_config  # noqa: E402
+from leisaac_core.teleop import make_device_config, make_device_from_config  # noqa: E402
+
+TASK = "so101_pick_orange"
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    arr = np.asarray(values) * 1e3
+    return {
+        "p50_ms": float(np.percentile(arr, 50)),
+        "p95_ms": float(np.percentile(arr, 95)),
+        "p99_ms": float(np.percentile(arr, 99)),
+        "n": int(arr.size),
+    }
+
+
+def bare_loop(seconds: float, fps: int, width: int, height: int, seed: int) -> dict:
+    """The anchor: pace + device.read + env.step, nothing else."""
+    result: dict = {}
+
+    def run() -> None:
+        env = make_env_from_config(make_env_config("mujoco", task=TASK, fps=fps, camera_width=width, camera_height=height))
+        device = make_device_from_config(make_device_config("scripted"))
+        device.connect(env)
+        step = env.reset(seed=seed)
+        device.reset(seed)
+        period = 1.0 / fps
+        stamps = []
+        deadline = time.perf_counter()
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            now = time.perf_counter()
+            if deadline > now:
+                time.sleep(deadline - now)
+            deadline = max(deadline + period, time.perf_counter())
+            stamps.append(time.perf_counter())
+            step = env.step(device.read(step))
+        env.close()
+        result["periods"] = np.diff(stamps).tolist()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return percentiles(result["periods"])
+
+
+def full_stack(seconds: float, fps: int, width: int, height: int, seed: int) -> dict:
+    from websockets.sync.client import connect
+
+    from leisaac_core.dataset import load_episodes
+    from server.preview import unpack_frame
+    from tests.support.live_server import make_settings, start_server
+
+    with TemporaryDirectory() as tmp:
+        server = start_server(make_settings(Path(tmp)))
+        engine = server.server.config.app.state.engine if hasattr(server.server.config, "app") else None
+        stamps: list[float] = []
+        engine = _engine_of(server)
+        latencies: list[float] = []
+        stop = threading.Event()
+
+        def client(slow: bool) -> None:
+            with connect(server.ws_url, max_size=None) as ws:
+                while not stop.is_set():
+                    try:
+                        message = ws.recv(timeout=0.5)
+                    except TimeoutError:
+                        continue
+                    if isinstance(message, bytes):
+                        _, frame_time, _, _ = unpack_frame(message)
+                        if not slow:
+                            latencies.append(time.time() - frame_time)
+                    if slow:
+                        time.sleep(0.5)  # a client on a bad link: it must only miss frames
+
+        clients = [threading.Thread(target=client, args=(i == 3,), daemon=True) for i in range(4)]
+        for c in clients:
+            c.start()
+        original_tick = engine._runner_tick_hook if hasattr(engine, "_runner_tick_hook") else None
+        del original_tick
+        with server.client() as http:
+            response = http.post(
+                "/api/session",
+                json={"task": TASK, "device": "scripted", "repo_id": "bench/loop", "episodes": 1000,
+                      "camera_width": width, "camera_height": height, "seed": seed,
+                      "realtime": True, "fps": fps, "episode_time_s": 3600},
+            )
+            response.raise_for_status()
+            end = time.monotonic() + seconds
+            last_tick = -1
+            while time.monotonic() < end:
+                snap = engine.snapshot
+                if snap.tick != last_tick:
+                    last_tick = snap.tick
+                time.sleep(0.002)
+            http.post("/api/session/stop")
+        stop.set()
+        for c in clients:
+            c.join(timeout=5)
+        periods = engine.bench_periods()
+        server.stop()
+        episodes = load_episodes(Path(tmp) / "bench" / "loop")
+        dropped = sum(sum(e.frames_dropped.values()) for e in episodes) if episodes else 0
+    out = percentiles(periods)
+    out["frames_dropped"] = dropped
+    out["preview_latency"] = percentiles(latencies) if latencies else {}
+    return out
+
+
+def _engine_of(server):  # the app object created by create_app, reached through uvicorn
+    return server.server.config.app.state.engine
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--camera-size", default="640x480")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.camera_size.split("x"))
+    off = bare_loop(args.seconds, args.fps, width, height, args.seed)
+    on = full_stack(args.seconds, args.fps, width, height, args.seed)
+    results = {
+        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+        "camera_size": args.camera_size,
+        "fps": args.fps,
+        "seconds": args.seconds,
+        "off_bare_loop": off,
+        "on_full_stack": on,
+        "ratio_p99_on_over_off": on["p99_ms"] / off["p99_ms"],
+        "ratio_p50_on_over_off": on["p50_ms"] / off["p50_ms"],
+    }
+    out = ROOT / "bench" / "results" / "loop.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"loop period at {args.fps} fps, {args.camera_size}, {args.seconds:g} s each")
+    print(f"{'':28}{'p50 ms':>10}{'p99 ms':>10}{'ticks':>8}")
+    print(f"{'off (bare loop, anchor)':28}{off['p50_ms']:10.2f}{off['p99_ms']:10.2f}{off['n']:8d}")
+    print(f"{'on (record+preview+4 ws)':28}{on['p50_ms']:10.2f}{on['p99_ms']:10.2f}{on['n']:8d}")
+    print(f"ratio on/off: p50 {results['ratio_p50_on_over_off']:.3f}  p99 {results['ratio_p99_on_over_off']:.3f}  (target p99 <= 1.05)")
+    print(f"frames dropped: {on['frames_dropped']}  (target 0)")
+    lat = on["preview_latency"]
+    if lat:
+        print(f"preview latency: p50 {lat['p50_ms']:.1f} ms  p95 {lat['p95_ms']:.1f} ms  (target p95 <= 100 ms)")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
