@@ -1,0 +1,86 @@
+# syntax=docker/dockerfile:1.7
+#
+# Two images from one file:
+#   docker build --target cpu -t leisaac-dashboard:cpu .   # MuJoCo default, any x86-64 host
+#   docker build --target gpu -t leisaac-dashboard:gpu .   # Isaac Lab 2.3 + LeIsaac, RTX GPU
+#
+# Both run `leisaac-dashboard serve --host 0.0.0.0 --port 8000` as a non-root user. Binding
+# 0.0.0.0 makes the server require a token: pass LEISAAC_TOKEN, or read the generated one from
+# the container log. Datasets go to the /data volume (HF_LEROBOT_HOME).
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG ISAACLAB_IMAGE=nvcr.io/nvidia/isaac-lab:2.3.0
+
+# ---------------------------------------------------------------------------------------------
+# wheel: build our wheel once; both targets install it.
+FROM ${PYTHON_IMAGE} AS wheel
+WORKDIR /src
+COPY . .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+
+# ---------------------------------------------------------------------------------------------
+# cpu: python slim + Mesa EGL (OSMesa as the fallback) for MuJoCo's offscreen renderer.
+FROM ${PYTHON_IMAGE} AS cpu
+# Versions come from the pinned Debian release of the base image; pinning each package would
+# break the build on every Debian security update.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 \
+    && rm -rf /var/lib/apt/lists/*
+RUN --mount=type=bind,from=wheel,source=/dist,target=/dist \
+    pip install --no-cache-dir /dist/*.whl
+# A fixed high uid that no base image uses, so USER can be numeric in both targets.
+RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin leisaac \
+    && mkdir -p /data \
+    && chown leisaac:leisaac /data
+ENV MUJOCO_GL=egl \
+    PYOPENGL_PLATFORM=egl \
+    HF_LEROBOT_HOME=/data \
+    PYTHONUNBUFFERED=1
+VOLUME ["/data"]
+USER 10001:10001
+WORKDIR /home/leisaac
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"]
+CMD ["leisaac-dashboard", "serve", "--host", "0.0.0.0", "--port", "8000"]
+
+# ---------------------------------------------------------------------------------------------
+# gpu: NVIDIA's Isaac Lab image (Isaac Sim 5.1, Python 3.11 at /isaac-sim/python.sh) + LeIsaac
+# + our wheel, all in Isaac Sim's Python. Needs an RTX-class GPU and the NVIDIA Container
+# Toolkit (`docker run --gpus all`). LeIsaac's scene assets are not in its git repository:
+# mount them at /opt/leisaac/assets (see README, GPU section).
+FROM ${ISAACLAB_IMAGE} AS gpu
+ARG LEISAAC_REPO=https://github.com/LightwheelAI/leisaac.git
+ARG LEISAAC_REF=v0.4.0
+ENV ACCEPT_EULA=Y \
+    PRIVACY_CONSENT=Y \
+    ISAACSIM_PYTHON=/isaac-sim/python.sh \
+    LEISAAC_ASSETS_ROOT=/opt/leisaac/assets \
+    LEISAAC_BACKEND=isaaclab \
+    HF_LEROBOT_HOME=/data \
+    PYTHONUNBUFFERED=1
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN git clone --depth 1 --branch "${LEISAAC_REF}" "${LEISAAC_REPO}" /opt/leisaac \
+    && "${ISAACSIM_PYTHON}" -m pip install --no-cache-dir -e /opt/leisaac/source/leisaac \
+    && mkdir -p /opt/leisaac/assets
+RUN --mount=type=bind,from=wheel,source=/dist,target=/dist \
+    "${ISAACSIM_PYTHON}" -m pip install --no-cache-dir /dist/*.whl
+# The console script must run under python.sh, which sets up Kit's library paths.
+RUN printf '#!/bin/sh\nexec /isaac-sim/python.sh -m server.cli "$@"\n' \
+        > /usr/local/bin/leisaac-dashboard \
+    && chmod 0755 /usr/local/bin/leisaac-dashboard
+# Kit writes its cache, data and logs under /isaac-sim/kit (the paths NVIDIA's docs mount) and
+# the rest under $HOME.
+RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin leisaac \
+    && mkdir -p /data /isaac-sim/kit/cache /isaac-sim/kit/data /isaac-sim/kit/logs \
+    && chown -R leisaac:leisaac /data /isaac-sim/kit/cache /isaac-sim/kit/data /isaac-sim/kit/logs
+VOLUME ["/data"]
+USER 10001:10001
+WORKDIR /home/leisaac
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
+    CMD ["/isaac-sim/python.sh", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"]
+ENTRYPOINT []
+CMD ["leisaac-dashboard", "serve", "--host", "0.0.0.0", "--port", "8000"]
