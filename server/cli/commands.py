@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import doctor, record, serve
+from server.cli import doctor, leader, record, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
     serve.register,
     record.register,
     doctor.register,
+    leader.register,
 ]

@@ -203,7 +203,11 @@ class SimulatedBus:
 
     def set_positions(self, positions: Mapping[int, int] | Iterable[int]) -> None:
         """Actual shaft positions in ticks, by id or in id order."""
-        items = positions.items() if isinstance(positions, Mapping) else zip(self.servos, positions)
+        items = (
+            positions.items()
+            if isinstance(positions, Mapping)
+            else zip(self.servos, positions, strict=True)
+        )
         for motor_id, value in items:
             self.servos[motor_id].actual_position = int(value) % RESOLUTION
 
@@ -381,7 +385,7 @@ class SimulatedBus:
                 damaged = bytearray(reply)
                 damaged[self._rng.randrange(len(damaged))] ^= self._rng.randrange(1, 256)
                 reply = bytes(damaged)
-            servo = self.servos[reply[2]] if reply[2] in self.servos else None
+            servo = self.servos.get(reply[2])
             if servo is not None:
                 delay += servo.get("Return_Delay_Time") * RETURN_DELAY_UNIT_S
             delay += len(reply) * BYTE_TIME_S

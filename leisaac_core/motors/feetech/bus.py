@@ -13,6 +13,8 @@ fails raises a `MotorBusError` subclass whose message says what to check.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -88,20 +90,16 @@ class FeetechBus:
                 exclusive=True,
             )
         except _PORT_FAILURES as exc:
-            hint = CHECKLIST
-            if "Permission denied" in str(exc):
-                hint = "add your user to the 'dialout' group (then log in again) or fix the port's permissions"
-            raise PortError(f"cannot open serial port {self.port!r}: {exc}. {hint}") from exc
+            raise PortError(f"cannot open serial port {self.port!r}: {_open_hint(exc)}") from exc
         except ValueError as exc:  # unknown URL scheme, bad baud rate
             raise PortError(f"invalid serial port {self.port!r}: {exc}") from exc
 
     def close(self) -> None:
         ser, self._serial = self._serial, None
         if ser is not None:
-            try:
+            # An unplugged port may fail to close; there is nothing left to release then.
+            with contextlib.suppress(*_PORT_FAILURES):
                 ser.close()
-            except _PORT_FAILURES:
-                pass  # the port is already gone; nothing left to release
 
     def __enter__(self) -> FeetechBus:
         self.open()
@@ -209,6 +207,27 @@ class FeetechBus:
         except _PORT_FAILURES as exc:
             self.close()
             raise PortError(f"lost serial port {self.port!r} ({exc}); {CHECKLIST}") from exc
+
+
+def _open_hint(exc: BaseException) -> str:
+    """One line for a failed open: the cause and the first thing to check."""
+    text = str(exc)
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOENT or "No such file" in text:
+        return (
+            "no such device. Check the port name (ls /dev/ttyACM* /dev/serial/by-id/) and "
+            "that the arm's USB cable is plugged in"
+        )
+    if code == errno.EACCES or "Permission denied" in text:
+        return (
+            "permission denied. Add your user to the 'dialout' group and log in again, or "
+            "fix the port's permissions"
+        )
+    if code == errno.EBUSY or "exclusively lock" in text:
+        return "the port is in use by another program (another dashboard, lerobot, a terminal)"
+    if "Connection refused" in text:
+        return "connection refused. Check the host and port of the remote bus"
+    return f"{text}. {CHECKLIST.capitalize()}"
 
 
 def _decode(reg: Register, data: bytes) -> int:

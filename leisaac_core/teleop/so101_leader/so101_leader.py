@@ -151,9 +151,9 @@ class SO101Leader:
 
     def _explain(self, exc: MotorBusError) -> str:
         port = self.config.port
-        retry = f"reconnecting every {self.config.reconnect_interval_s:g} s"
+        retry = f"the device retries every {self.config.reconnect_interval_s:g} s"
         if isinstance(exc, PortError):
-            return f"leader arm port {port} unavailable: {exc} ({retry})"
+            return f"leader arm: {exc} ({retry})"
         if isinstance(exc, NoResponseError):
             joints = describe_motors([i for i in exc.motor_ids if i in IDS])
             return (
