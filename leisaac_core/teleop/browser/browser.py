@@ -1,0 +1,128 @@
+"""Keyboard and gamepad teleoperation from the browser page.
+
+Key and gamepad state arrive as websocket messages; the web layer puts them on the session's
+command queue and the worker thread hands them to `handle_input`, so this device, like every
+other, is only touched by the worker thread. Mapping as in LeIsaac: W/S forward/back and Q/E
+up/down move the gripper in the base frame through damped-least-squares IK on shoulder lift
+and elbow; A/D pan, J/L wrist roll, K/I wrist pitch and U/O gripper move their joints
+directly. A gamepad (Xbox layout, standard browser mapping) drives the same motions with a
+0.5 deadzone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from leisaac_core import so101
+from leisaac_core.sim.base import Env, Step
+from leisaac_core.teleop.base import DeviceHealth
+from leisaac_core.teleop.browser.config import GamepadDeviceConfig, KeyboardDeviceConfig
+
+# Per-tick steps while a key is held (LeIsaac's keyboard defaults).
+LINEAR_STEP_M = 0.01
+ANGULAR_STEP_RAD = 0.15
+# Input older than this is treated as released: a tab that lost focus or a dropped socket
+# must not leave the arm moving.
+STALE_INPUT_S = 0.5
+GAMEPAD_DEADZONE = 0.5
+
+PAN, LIFT, ELBOW, WRIST_FLEX, WRIST_ROLL, GRIPPER = range(6)
+
+
+def _axis(value: float) -> float:
+    return 0.0 if abs(value) < GAMEPAD_DEADZONE else float(np.sign(value))
+
+
+def motion_from_input(message: Mapping[str, Any]) -> dict[str, float]:
+    """Direction (-1, 0, +1) per motion from held keys (KeyboardEvent.code) and gamepad state."""
+    keys = set(message.get("keys") or ())
+    axes = list(message.get("axes") or ())[:4] + [0.0] * 4
+    buttons = [float(b) for b in (message.get("buttons") or ())][:8] + [0.0] * 8
+
+    def pair(plus: str, minus: str) -> float:
+        return float((plus in keys) - (minus in keys))
+
+    motion = {
+        "forward": pair("KeyW", "KeyS") - _axis(axes[1]),  # stick up is negative
+        "up": pair("KeyQ", "KeyE") - _axis(axes[3]),
+        "pan": pair("KeyA", "KeyD") - _axis(axes[0]),
+        "roll": pair("KeyL", "KeyJ") + _axis(axes[2]),
+        "pitch": pair("KeyK", "KeyI") + (buttons[5] > 0.5) - (buttons[4] > 0.5),
+        "gripper": pair("KeyO", "KeyU") + (buttons[7] > 0.5) - (buttons[6] > 0.5),
+    }
+    return {k: float(np.clip(v, -1.0, 1.0)) for k, v in motion.items()}
+
+
+class BrowserDevice:
+    realtime = True
+
+    def __init__(self, config: KeyboardDeviceConfig | GamepadDeviceConfig) -> None:
+        from leisaac_core.kinematics import SO101Kinematics
+
+        self.config = config
+        self._kinematics = SO101Kinematics()
+        self._target: np.ndarray | None = None  # joint targets, radians
+        self._input: Mapping[str, Any] = {}
+        self._input_time = 0.0
+        self._reads = 0
+
+    @property
+    def name(self) -> str:
+        return self.config.type
+
+    def connect(self, env: Env) -> None:
+        self._target = None
+
+    def reset(self, seed: int | None) -> None:
+        self._target = None  # re-seeded from the first observation after the reset
+
+    def handle_input(self, message: Mapping[str, Any]) -> None:
+        self._input = dict(message)
+        self._input_time = time.monotonic()
+
+    def read(self, step: Step) -> np.ndarray:
+        if self._target is None:
+            self._target = so101.normalized_to_radians(step.state)
+        self._reads += 1
+        fresh = time.monotonic() - self._input_time < STALE_INPUT_S
+        motion = motion_from_input(self._input) if fresh else {}
+        if any(motion.values()):
+            self._apply(motion)
+        return so101.radians_to_normalized(self._target)
+
+    def _apply(self, motion: Mapping[str, float]) -> None:
+        q = self._target.copy()
+        if motion["forward"] or motion["up"]:
+            tool = self._kinematics.fk(q).position
+            # "Forward" is away from the base in the arm's current heading.
+            heading = np.array([tool[0], tool[1], 0.0])
+            norm = np.linalg.norm(heading)
+            heading = heading / norm if norm > 1e-6 else np.array([1.0, 0.0, 0.0])
+            goal = tool + LINEAR_STEP_M * (
+                motion["forward"] * heading + motion["up"] * np.array([0, 0, 1.0])
+            )
+            q = self._kinematics.ik(goal, q, active=(LIFT, ELBOW), iterations=20).joint_radians
+        q[PAN] += ANGULAR_STEP_RAD * motion["pan"]
+        q[WRIST_ROLL] += ANGULAR_STEP_RAD * motion["roll"]
+        q[WRIST_FLEX] += ANGULAR_STEP_RAD * motion["pitch"]
+        q[GRIPPER] += ANGULAR_STEP_RAD * motion["gripper"]
+        low = np.deg2rad([so101.JOINT_LIMITS_DEG[j][0] for j in so101.JOINTS])
+        high = np.deg2rad([so101.JOINT_LIMITS_DEG[j][1] for j in so101.JOINTS])
+        self._target = np.clip(q, low, high)
+
+    def health(self) -> DeviceHealth:
+        fresh = time.monotonic() - self._input_time < STALE_INPUT_S
+        return DeviceHealth(
+            connected=True,
+            message=""
+            if fresh
+            else "no input from the browser: take control and hold keys to move",
+            reads=self._reads,
+        )
+
+    def disconnect(self) -> None:
+        self._target = None
