@@ -1,0 +1,75 @@
+"""Choose MuJoCo's offscreen OpenGL backend before `mujoco` is imported.
+
+MuJoCo reads MUJOCO_GL once, at import. We default to EGL (Mesa's llvmpipe on a CPU box) and
+fall back to OSMesa when EGL cannot make a context, probing each in a short subprocess so a
+broken backend cannot take this process down. An explicit MUJOCO_GL is always respected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+log = logging.getLogger(__name__)
+
+PACKAGE_HINT = (
+    "install the Debian packages libegl1 libegl-mesa0 libgl1-mesa-dri (for MUJOCO_GL=egl) "
+    "or libosmesa6 (for MUJOCO_GL=osmesa), e.g. `sudo apt-get install libegl1 libegl-mesa0 "
+    "libgl1-mesa-dri libosmesa6`"
+)
+_PROBE = "import mujoco; c = mujoco.GLContext(8, 8); c.make_current(); c.free()"
+
+_selected: str | None = None
+# Set when no backend works; the env raises EnvError with it on its first render.
+failure: str | None = None
+
+
+def _probe(backend: str) -> str | None:
+    """None when `backend` can make a GL context, else the error text."""
+    env = dict(os.environ, MUJOCO_GL=backend)
+    env.pop("PYOPENGL_PLATFORM", None)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if proc.returncode == 0:
+        return None
+    lines = proc.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit status {proc.returncode}"
+
+
+def select_gl_backend() -> str:
+    """Set MUJOCO_GL (once per process) and return it. Call before `import mujoco`."""
+    global _selected, failure
+    if _selected is not None:
+        return _selected
+    requested = os.environ.get("MUJOCO_GL", "").strip().lower()
+    if requested or "mujoco" in sys.modules:
+        _selected = requested
+        return _selected
+    egl_error = _probe("egl")
+    if egl_error is None:
+        _selected = "egl"
+    else:
+        osmesa_error = _probe("osmesa")
+        if osmesa_error is None:
+            log.warning(
+                "MuJoCo EGL rendering failed (%s); falling back to MUJOCO_GL=osmesa, which is "
+                "slower. To use EGL, install libegl1 libegl-mesa0 libgl1-mesa-dri.",
+                egl_error,
+            )
+            _selected = "osmesa"
+        else:
+            failure = (
+                f"MuJoCo cannot render offscreen: EGL failed ({egl_error}) and OSMesa failed "
+                f"({osmesa_error}); {PACKAGE_HINT}"
+            )
+            log.error(failure)
+            _selected = "egl"
+    os.environ["MUJOCO_GL"] = _selected
+    log.info("MuJoCo rendering backend: MUJOCO_GL=%s", _selected)
+    return _selected

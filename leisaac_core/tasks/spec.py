@@ -1,0 +1,80 @@
+"""A task as data (Isaac Lab style): scene objects, cameras, randomization, success rule.
+
+Backends build their scene from a TaskSpec and evaluate its rule; there is no task-specific
+code in any env. Frames: world z=0 is the table top, the robot base sits at the origin and the
+arm faces +x.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from leisaac_core.tasks.rules import Rule
+
+Vec3 = tuple[float, float, float]
+Shape = Literal["sphere", "box", "cylinder"]
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One scene object. `size` follows MuJoCo: sphere (r,), box half-extents (x, y, z),
+    cylinder (r, half-height). Movable objects are free bodies; fixed ones are placed once per
+    reset and never move. `xy_jitter` is the +- range of uniform noise on x and y (m)."""
+
+    name: str
+    shape: Shape
+    size: tuple[float, ...]
+    rgba: tuple[float, float, float, float]
+    pos: Vec3
+    movable: bool = True
+    mass: float = 0.05
+    xy_jitter: float = 0.0
+
+
+@dataclass(frozen=True)
+class CameraPose:
+    """A camera placed in the world (`mount` None) or on a robot link (`mount` = body name),
+    looking from `pos` at `target` (both in the mount's frame). Jitters are +- ranges."""
+
+    name: str
+    pos: Vec3
+    target: Vec3
+    fovy_deg: float = 60.0
+    mount: str | None = None
+    up: Vec3 = (0.0, 0.0, 1.0)
+    pos_jitter: float = 0.0
+    rot_jitter_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Table top at z=0; the box extends from x_range/y_range and `thickness` below."""
+
+    x_range: tuple[float, float] = (-0.2, 0.6)
+    y_range: tuple[float, float] = (-0.45, 0.45)
+    thickness: float = 0.04
+    rgba: tuple[float, float, float, float] = (0.55, 0.42, 0.3, 1.0)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    leisaac_id: str
+    task_text: str
+    objects: tuple[ObjectSpec, ...]
+    cameras: tuple[CameraPose, ...]
+    success: Rule
+    episode_time_s: float = 25.0
+    robot_type: str = "so101_follower"
+    table: TableSpec = TableSpec()
+
+    @property
+    def camera_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.cameras)
+
+    def object(self, name: str) -> ObjectSpec:
+        for obj in self.objects:
+            if obj.name == name:
+                return obj
+        raise KeyError(f"task {self.name!r} has no object {name!r}")
