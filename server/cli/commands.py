@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import doctor, leader, record, serve
+from server.cli import doctor, leader, push, record, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
     serve.register,
     record.register,
     doctor.register,
+    push.register,
     leader.register,
 ]
