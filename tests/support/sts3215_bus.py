@@ -211,6 +211,25 @@ class SimulatedBus:
         for motor_id, value in items:
             self.servos[motor_id].actual_position = int(value) % RESOLUTION
 
+    def set_present_positions(self, positions: Mapping[int, int] | Iterable[int]) -> None:
+        """Move the arm so Present_Position reads these values under the current offsets."""
+        items = (
+            positions.items()
+            if isinstance(positions, Mapping)
+            else zip(self.servos, positions, strict=True)
+        )
+        for motor_id, value in items:
+            servo = self.servos[motor_id]
+            servo.actual_position = (int(value) + servo.homing_offset()) % RESOLUTION
+
+    def store_calibration(self, calibration: Mapping[str, Mapping[str, int]]) -> None:
+        """Put a lerobot-format calibration into the servos' tables, as if written earlier."""
+        for entry in calibration.values():
+            servo = self.servos[entry["id"]]
+            servo._set("Homing_Offset", protocol.encode_sign_magnitude(entry["homing_offset"], 11))
+            servo._set("Min_Position_Limit", entry["range_min"])
+            servo._set("Max_Position_Limit", entry["range_max"])
+
     def present_positions(self) -> dict[int, int]:
         return {i: s.get("Present_Position") for i, s in self.servos.items()}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -93,6 +94,11 @@ class FeetechBus:
             raise PortError(f"cannot open serial port {self.port!r}: {_open_hint(exc)}") from exc
         except ValueError as exc:  # unknown URL scheme, bad baud rate
             raise PortError(f"invalid serial port {self.port!r}: {exc}") from exc
+        # socket:// leaves Nagle's algorithm on: a short request written right after another
+        # would wait for the peer's delayed ACK (~40 ms), longer than a reply timeout.
+        sock = getattr(self._serial, "_socket", None)
+        if isinstance(sock, socket.socket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def close(self) -> None:
         ser, self._serial = self._serial, None

@@ -176,13 +176,14 @@ def scan_status_packets(data: bytes) -> tuple[list[StatusPacket], list[str]]:
     packets: list[StatusPacket] = []
     problems: list[str] = []
     pos = 0
+    damaged = False  # bytes right after a damaged packet are its remains, not news
     while True:
         start = data.find(HEADER, pos)
         if start < 0:
-            if pos < len(data) and data[pos:].strip(b"\xff"):
+            if pos < len(data) and data[pos:].strip(b"\xff") and not damaged:
                 problems.append(f"{len(data) - pos} stray byte(s) at the end")
             break
-        if start > pos:
+        if start > pos and not damaged:
             problems.append(f"{start - pos} stray byte(s) before a header at byte {start}")
         # A run of FF bytes: the real header is the last two before the id.
         while start + 2 < len(data) and data[start + 2] == 0xFF:
@@ -192,7 +193,9 @@ def scan_status_packets(data: bytes) -> tuple[list[StatusPacket], list[str]]:
         except PacketError as exc:
             problems.append(str(exc))
             pos = start + 2
+            damaged = True
             continue
+        damaged = False
         packets.append(packet)
         pos = start + 4 + data[start + 3]
     return packets, problems
