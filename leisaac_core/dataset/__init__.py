@@ -1,0 +1,57 @@
+"""LeRobot v3 dataset writing, repair, editing and browsing (pyarrow + PyAV, no torch)."""
+
+from leisaac_core.dataset.catalog import (
+    DatasetSummary,
+    EpisodeRecord,
+    VideoSpan,
+    list_datasets,
+    load_episode_signals,
+    load_episodes,
+)
+from leisaac_core.dataset.editing import delete_episodes
+from leisaac_core.dataset.recorder import EpisodeRecorder
+from leisaac_core.dataset.repair import DatasetCorruptError
+from leisaac_core.dataset.snapshot import snapshot_committed
+from leisaac_core.dataset.spec import (
+    DatasetBusyError,
+    DatasetExistsError,
+    DatasetSpec,
+    FeatureMismatchError,
+    VideoSettings,
+    dataset_dir,
+    failures_repo_id,
+    validate_repo_id,
+)
+from leisaac_core.dataset.writer import (
+    CameraStatus,
+    DatasetWriter,
+    EpisodeMeta,
+    SavedEpisode,
+    WriterStatus,
+)
+
+__all__ = [
+    "CameraStatus",
+    "DatasetBusyError",
+    "DatasetCorruptError",
+    "DatasetExistsError",
+    "DatasetSpec",
+    "DatasetSummary",
+    "DatasetWriter",
+    "EpisodeMeta",
+    "EpisodeRecord",
+    "EpisodeRecorder",
+    "FeatureMismatchError",
+    "SavedEpisode",
+    "VideoSettings",
+    "VideoSpan",
+    "WriterStatus",
+    "dataset_dir",
+    "delete_episodes",
+    "failures_repo_id",
+    "list_datasets",
+    "load_episode_signals",
+    "load_episodes",
+    "snapshot_committed",
+    "validate_repo_id",
+]

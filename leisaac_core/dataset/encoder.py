@@ -1,0 +1,210 @@
+"""One encoder thread per camera: frames in by reference, an mp4 out, never blocking the loop.
+
+The control loop calls `offer()`, which appends a reference to a bounded queue and returns;
+when the queue is full the frame is dropped and counted. Timing stays true in the video:
+a dropped frame is filled by repeating the previous one (x264 codes a repeat in a few
+bytes), so frame i of the mp4 is always shown at i / fps, which lerobot's reader checks.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import threading
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from leisaac_core.dataset.spec import VideoSettings
+from leisaac_core.dataset.stats import ImageStatsAccumulator, Stats
+
+log = logging.getLogger(__name__)
+
+
+class FrameQueue:
+    """Bounded single-producer single-consumer queue whose producer never waits."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: collections.deque[tuple[int, np.ndarray]] = collections.deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._aborted = False
+
+    def offer(self, item: tuple[int, np.ndarray]) -> bool:
+        with self._cond:
+            if self._closed or len(self._items) >= self.capacity:
+                return False
+            self._items.append(item)
+            self._cond.notify()
+            return True
+
+    def take(self) -> tuple[int, np.ndarray] | None:
+        """Next item, or None once closed and drained (at once when aborted)."""
+        with self._cond:
+            while not self._items and not self._closed:
+                self._cond.wait()
+            if self._aborted or not self._items:
+                return None
+            return self._items.popleft()
+
+    def close(self, abort: bool = False) -> None:
+        with self._cond:
+            self._closed = True
+            self._aborted = self._aborted or abort
+            if abort:
+                self._items.clear()
+            self._cond.notify_all()
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborted
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class CameraEncoder:
+    """Encodes one camera's frames of one episode into `path` on its own thread."""
+
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        fps: int,
+        settings: VideoSettings,
+        name: str,
+        stats_every: int = 5,
+    ) -> None:
+        self.path = path
+        self.width, self.height, self.fps = width, height, fps
+        self.settings = settings
+        self.name = name
+        self.queue = FrameQueue(settings.queue_frames)
+        self.dropped = 0  # written only by the producer thread
+        self.error: BaseException | None = None
+        self.frames_encoded = 0
+        self._expected_total: int | None = None
+        self._stats = ImageStatsAccumulator()
+        self._stats_every = max(1, stats_every)
+        self._thread = threading.Thread(target=self._run, name=f"encoder-{name}", daemon=True)
+        self._thread.start()
+
+    # --- producer side (control loop) -------------------------------------------------
+    def offer(self, frame_index: int, image: np.ndarray) -> bool:
+        if self.queue.offer((frame_index, image)):
+            return True
+        self.dropped += 1
+        return False
+
+    @property
+    def backlog(self) -> int:
+        return len(self.queue)
+
+    # --- lifecycle (commit thread) -------------------------------------------------------
+    def end_input(self, total_frames: int) -> None:
+        """No more frames: the episode has `total_frames` (missing ones are padded)."""
+        self._expected_total = total_frames
+        self.queue.close()
+
+    def finish(self, total_frames: int, timeout: float | None = None) -> Stats | None:
+        """Encode what is queued, pad to `total_frames`, close the file; returns image stats."""
+        self.end_input(total_frames)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"encoder for {self.name} did not finish in {timeout} s")
+        if self.error is not None:
+            raise RuntimeError(f"video encoder for camera {self.name!r} failed: {self.error}")
+        return self._stats.result(total_frames)
+
+    def abort(self) -> None:
+        """Stop without waiting; the thread deletes its partial file."""
+        self.queue.close(abort=True)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # --- encoder thread --------------------------------------------------------------------
+    def _run(self) -> None:
+        container = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            container = av.open(str(self.path), mode="w", format="mp4")
+            stream = self._add_stream(container)
+            last: av.VideoFrame | None = None
+            next_pts = 0
+            while (item := self.queue.take()) is not None:
+                index, image = item
+                frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(
+                    format=self.settings.pix_fmt
+                )
+                if index % self._stats_every == 0:
+                    self._stats.add(image)
+                # Frames dropped before this one: repeat the last frame (or this one at start).
+                filler = last if last is not None else frame
+                while next_pts < index:
+                    self._encode(container, stream, filler, next_pts)
+                    next_pts += 1
+                self._encode(container, stream, frame, index)
+                next_pts = index + 1
+                last = frame
+            if self.queue.aborted:
+                return
+            total = self._expected_total if self._expected_total is not None else next_pts
+            if last is not None:
+                while next_pts < total:
+                    self._encode(container, stream, last, next_pts)
+                    next_pts += 1
+            for packet in stream.encode(None):
+                container.mux(packet)
+            container.close()
+            container = None
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException as exc:  # reported through finish(); never kills the process
+            self.error = exc
+            log.exception("video encoder for camera %s failed", self.name)
+        finally:
+            if container is not None:
+                # already failing; the partial file is removed below
+                with contextlib.suppress(Exception):
+                    container.close()
+            if self.queue.aborted or self.error is not None:
+                self.path.unlink(missing_ok=True)
+
+    def _add_stream(self, container: av.container.OutputContainer) -> av.VideoStream:
+        s = self.settings
+        options = {"crf": str(s.crf), "g": str(s.gop), "preset": s.effective_preset}
+        if s.encoder_name == "libx264":
+            options["threads"] = str(s.threads)
+        elif s.encoder_name == "libsvtav1":
+            options["svtav1-params"] = f"lp={s.threads}" if s.threads else ""
+            if not options["svtav1-params"]:
+                del options["svtav1-params"]
+        stream = container.add_stream(s.encoder_name, rate=self.fps, options=options)
+        stream.width = self.width
+        stream.height = self.height
+        stream.pix_fmt = s.pix_fmt
+        stream.codec_context.time_base = Fraction(1, self.fps)
+        return stream
+
+    def _encode(
+        self,
+        container: av.container.OutputContainer,
+        stream: av.VideoStream,
+        frame: av.VideoFrame,
+        pts: int,
+    ) -> None:
+        frame.pts = pts
+        frame.time_base = Fraction(1, self.fps)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        self.frames_encoded += 1

@@ -1,0 +1,50 @@
+"""Where each file of a LeRobot v3 dataset lives, plus our private bookkeeping directory.
+
+Layout choice: every episode gets its own data parquet and its own mp4 per camera
+(`file_index` = a fresh slot per episode). lerobot allows any split, and immutable
+per-episode files make an atomic commit a handful of renames and make hard-link snapshots
+consistent. Our bookkeeping (locks, commit journal, files being written) lives in `.leisaac/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHUNKS_SIZE = 1000
+DATA_FILES_SIZE_IN_MB = 100
+VIDEO_FILES_SIZE_IN_MB = 200
+
+INFO_PATH = "meta/info.json"
+STATS_PATH = "meta/stats.json"
+TASKS_PATH = "meta/tasks.parquet"
+EPISODES_DIR = "meta/episodes"
+EPISODES_PATH = "meta/episodes/chunk-000/file-000.parquet"
+DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+
+PRIVATE_DIR = ".leisaac"
+TMP_DIR = ".leisaac/tmp"
+JOURNAL_PATH = ".leisaac/journal.json"
+WRITER_LOCK_PATH = ".leisaac/writer.lock"
+COMMIT_LOCK_PATH = ".leisaac/commit.lock"
+
+
+def data_path(chunk_index: int, file_index: int) -> str:
+    return DATA_PATH.format(chunk_index=chunk_index, file_index=file_index)
+
+
+def video_path(video_key: str, chunk_index: int, file_index: int) -> str:
+    return VIDEO_PATH.format(video_key=video_key, chunk_index=chunk_index, file_index=file_index)
+
+
+def slot_to_chunk_file(slot: int) -> tuple[int, int]:
+    """A linear file slot as (chunk_index, file_index); sorts like the slot."""
+    return divmod(slot, CHUNKS_SIZE)
+
+
+def chunk_file_to_slot(chunk_index: int, file_index: int) -> int:
+    return chunk_index * CHUNKS_SIZE + file_index
+
+
+def is_dataset(path: Path) -> bool:
+    return (path / INFO_PATH).is_file()

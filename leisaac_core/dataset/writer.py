@@ -1,0 +1,505 @@
+"""DatasetWriter: records episodes into a LeRobot v3 dataset without slowing the caller.
+
+Threads: the caller (the session's control loop) only appends references; one encoder
+thread per camera turns frames into an mp4 while the episode runs; one commit thread
+finishes episodes in order (flush encoders, write the episode's parquet, stage metadata,
+commit through the journal). The caller never waits on either.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+
+from leisaac_core.dataset import layout, locks, tables
+from leisaac_core.dataset.encoder import CameraEncoder
+from leisaac_core.dataset.journal import Transaction, apply_journal
+from leisaac_core.dataset.repair import repair
+from leisaac_core.dataset.spec import (
+    ACTION_KEY,
+    STATE_KEY,
+    DatasetExistsError,
+    DatasetSpec,
+    FeatureMismatchError,
+    VideoSettings,
+    build_features,
+    describe_feature_differences,
+    video_key,
+)
+from leisaac_core.dataset.state import DatasetState
+from leisaac_core.dataset.stats import numeric_stats
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["success", "failure", "timeout", "discarded"]
+OUTCOMES: tuple[str, ...] = ("success", "failure", "timeout", "discarded")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EpisodeMeta:
+    """What the session knows about an episode; stored as extra columns of its row."""
+
+    outcome: Outcome = "success"
+    fps_achieved: float | None = None
+    period_p99_ms: float | None = None
+    device: str = ""
+    backend: str = ""
+    seed: int | None = None
+    task: str | None = None  # overrides the task given to start_episode
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"episode outcome {self.outcome!r} must be one of {OUTCOMES}")
+
+
+@dataclass(frozen=True)
+class SavedEpisode:
+    """Result of a save: `saved` False (with `reason`) when nothing was written."""
+
+    saved: bool
+    episode_index: int | None
+    length: int
+    frames_dropped: dict[str, int]
+    commit_s: float
+    repo_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CameraStatus:
+    backlog: int
+    dropped: int
+
+
+@dataclass(frozen=True)
+class WriterStatus:
+    repo_id: str
+    root: Path
+    recording: bool
+    episode_index: int | None
+    frames_in_episode: int
+    cameras: dict[str, CameraStatus]
+    episodes_committed: int
+    frames_committed: int
+    commits_in_flight: int
+    last_error: str | None
+
+
+@dataclass
+class _Episode:
+    task: str
+    encoders: dict[str, CameraEncoder]  # by video key
+    states: list[np.ndarray] = field(default_factory=list)
+    actions: list[np.ndarray] = field(default_factory=list)
+    length: int = 0
+
+
+_OPEN_WRITERS: dict[Path, DatasetWriter] = {}
+_OPEN_WRITERS_LOCK = threading.Lock()
+
+
+def open_writer_for(root: Path) -> DatasetWriter | None:
+    """The writer this process has open on `root`, if any."""
+    with _OPEN_WRITERS_LOCK:
+        return _OPEN_WRITERS.get(Path(root).resolve())
+
+
+class DatasetWriter:
+    """Use `DatasetWriter.open(...)`; see the module docstring for the threading model."""
+
+    def __init__(
+        self,
+        root: Path,
+        spec: DatasetSpec,
+        video: VideoSettings,
+        state: DatasetState,
+        lock_fd: int,
+        repairs: list[str],
+    ) -> None:
+        self.root = root
+        self.spec = spec
+        self.video = video
+        self.repairs = repairs
+        self._state = state
+        self._lock_fd = lock_fd
+        self._episode: _Episode | None = None
+        self._cameras = {video_key(c.name): c for c in spec.cameras}
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"commit-{spec.repo_id}"
+        )
+        self._futures: set[concurrent.futures.Future[Any]] = set()
+        self._futures_lock = threading.Lock()
+        self._in_flight = 0
+        self._last_error: str | None = None
+        self._closed = False
+
+    # ---- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        root: Path | str,
+        spec: DatasetSpec,
+        resume: bool = False,
+        video: VideoSettings | None = None,
+    ) -> DatasetWriter:
+        """Open `root` (= dataset_dir(dataset_root, spec.repo_id)) for recording.
+
+        A new dataset is created; an existing one needs `resume=True` (else
+        DatasetExistsError, and nothing is touched). An interrupted dataset is repaired first;
+        `writer.repairs` says what was done.
+        """
+        root = Path(root)
+        video = video or VideoSettings()
+        if layout.is_dataset(root) and not resume:
+            raise DatasetExistsError(
+                f"dataset {spec.repo_id!r} already exists at {root}; pass resume=True to append "
+                "episodes to it, or choose another repo id"
+            )
+        wanted = build_features(spec, video)
+        lock_fd = locks.acquire_writer_lock(root)
+        try:
+            repairs = repair(root)
+            if layout.is_dataset(root):
+                state = DatasetState.load(root)
+                diffs = describe_feature_differences(state.features, wanted)
+                if state.fps != spec.fps:
+                    diffs.insert(0, f"fps: dataset has {state.fps}, requested {spec.fps}")
+                if state.info.get("robot_type") != spec.robot_type:
+                    diffs.insert(
+                        0,
+                        f"robot_type: dataset has {state.info.get('robot_type')!r}, "
+                        f"requested {spec.robot_type!r}",
+                    )
+                if diffs:
+                    raise FeatureMismatchError(
+                        f"cannot resume {spec.repo_id!r} at {root}: its features differ from "
+                        "this session's:\n  - " + "\n  - ".join(diffs) + "\nRecord into a new "
+                        "dataset, or change the session to match."
+                    )
+            else:
+                state = DatasetState.new(spec.robot_type, spec.fps, wanted)
+        except BaseException:
+            locks.release_writer_lock(lock_fd)
+            raise
+        writer = cls(root, spec, video, state, lock_fd, repairs)
+        with _OPEN_WRITERS_LOCK:
+            _OPEN_WRITERS[root.resolve()] = writer
+        return writer
+
+    # ---- the caller's side (control loop) ---------------------------------------------------
+    def start_episode(self, task: str) -> int:
+        """Begin an episode; returns the index it will get if saved."""
+        self._check_open()
+        if self._episode is not None:
+            raise RuntimeError("an episode is already in progress: save or discard it first")
+        if not task or not task.strip():
+            raise ValueError("task text is empty: every LeRobot episode needs a task string")
+        token = uuid.uuid4().hex[:12]
+        tmp = self.root / layout.TMP_DIR
+        encoders = {
+            key: CameraEncoder(
+                tmp / f"episode-{token}-{cam.name}.mp4",
+                cam.width,
+                cam.height,
+                self.spec.fps,
+                self.video,
+                name=cam.name,
+            )
+            for key, cam in self._cameras.items()
+        }
+        self._episode = _Episode(task=task, encoders=encoders)
+        return len(self._state.rows) + self._in_flight
+
+    def add_frame(
+        self, state: np.ndarray, action: np.ndarray, images: Mapping[str, np.ndarray]
+    ) -> None:
+        """Hand one frame over: O(1), never blocks. Images are kept by reference."""
+        ep = self._episode
+        if ep is None:
+            raise RuntimeError("no episode in progress: call start_episode(task) first")
+        state = np.array(state, dtype=np.float32)
+        action = np.array(action, dtype=np.float32)
+        if state.shape != (len(self.spec.state_names),):
+            raise ValueError(
+                f"state has shape {state.shape}, expected ({len(self.spec.state_names)},)"
+            )
+        if action.shape != (len(self.spec.action_names),):
+            raise ValueError(
+                f"action has shape {action.shape}, expected ({len(self.spec.action_names)},)"
+            )
+        images_in_order = []
+        for key, enc in ep.encoders.items():
+            image = images.get(enc.name)
+            if image is None:
+                image = images.get(key)
+            if image is None:
+                raise ValueError(f"frame lacks camera {enc.name!r} (got {sorted(images)})")
+            if image.shape != (enc.height, enc.width, 3) or image.dtype != np.uint8:
+                raise ValueError(
+                    f"camera {enc.name!r} image is {image.dtype}{image.shape}, expected "
+                    f"uint8({enc.height}, {enc.width}, 3)"
+                )
+            images_in_order.append((enc, image))
+        for enc, image in images_in_order:
+            enc.offer(ep.length, image)
+        ep.states.append(state)
+        ep.actions.append(action)
+        ep.length += 1
+
+    def save_episode(
+        self, meta: EpisodeMeta | None = None, target: DatasetWriter | None = None
+    ) -> concurrent.futures.Future[SavedEpisode]:
+        """Commit the episode in the background; the future resolves when it is durable.
+
+        `target`: another open writer with the same features (e.g. the failures dataset)
+        that receives this episode instead. An episode without frames is not saved: the
+        future resolves to SavedEpisode(saved=False, reason=...).
+        """
+        meta = meta or EpisodeMeta()
+        ep, self._episode = self._episode, None
+        into = target or self
+        if ep is None:
+            return _done(self._not_saved(0, {}, "no episode in progress; nothing to save"))
+        dropped = {k: e.dropped for k, e in ep.encoders.items()}
+        if ep.length == 0:
+            for enc in ep.encoders.values():
+                enc.abort()
+            return _done(
+                into._not_saved(
+                    0, dropped, "episode has no recorded frames (ended during warm-up?)"
+                )
+            )
+        if into is not self and into.spec.cameras != self.spec.cameras:
+            for enc in ep.encoders.values():
+                enc.abort()
+            return _done(
+                into._not_saved(ep.length, dropped, "target dataset has different cameras")
+            )
+        return into._submit(lambda: into._commit(ep, meta, time.perf_counter()))
+
+    def discard_episode(self) -> None:
+        """Drop the episode in progress (its partial files are removed in the background)."""
+        ep, self._episode = self._episode, None
+        if ep is not None:
+            for enc in ep.encoders.values():
+                enc.abort()
+
+    def status(self) -> WriterStatus:
+        ep = self._episode
+        state = self._state
+        return WriterStatus(
+            repo_id=self.spec.repo_id,
+            root=self.root,
+            recording=ep is not None,
+            episode_index=(len(state.rows) + self._in_flight) if ep is not None else None,
+            frames_in_episode=ep.length if ep is not None else 0,
+            cameras={
+                k: CameraStatus(backlog=e.backlog, dropped=e.dropped)
+                for k, e in (ep.encoders.items() if ep is not None else ())
+            },
+            episodes_committed=len(state.rows),
+            frames_committed=state.total_frames,
+            commits_in_flight=self._in_flight,
+            last_error=self._last_error,
+        )
+
+    @property
+    def num_episodes(self) -> int:
+        return len(self._state.rows)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait for commits in flight; True when none is left."""
+        with self._futures_lock:
+            pending = set(self._futures)
+        _, not_done = concurrent.futures.wait(pending, timeout)
+        return not not_done
+
+    def close(self) -> None:
+        """Discard an unsaved episode, finish commits in flight, release the dataset."""
+        if self._closed:
+            return
+        self.discard_episode()
+        self.wait_idle()
+        self._executor.shutdown(wait=True)
+        self._closed = True
+        with _OPEN_WRITERS_LOCK:
+            if _OPEN_WRITERS.get(self.root.resolve()) is self:
+                del _OPEN_WRITERS[self.root.resolve()]
+        locks.release_writer_lock(self._lock_fd)
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- editing (runs on the commit thread, in order with commits) ----------------------
+    def delete_episodes(self, indices: Sequence[int]) -> concurrent.futures.Future[list[str]]:
+        from leisaac_core.dataset.editing import delete_from_state
+
+        def run() -> list[str]:
+            self._state = delete_from_state(self.root, self._state, indices)
+            return []
+
+        return self._submit(run)
+
+    # ---- internals -------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"writer for {self.spec.repo_id!r} is closed")
+
+    def _not_saved(self, length: int, dropped: dict[str, int], reason: str) -> SavedEpisode:
+        log.info("episode not saved in %s: %s", self.spec.repo_id, reason)
+        return SavedEpisode(False, None, length, dropped, 0.0, self.spec.repo_id, reason)
+
+    def _submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
+        self._check_open()
+        with self._futures_lock:
+            self._in_flight += 1
+            future = self._executor.submit(self._guard, fn)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._futures_lock:
+            self._futures.discard(future)
+
+    def _guard(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except BaseException as exc:
+            self._last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("dataset %s: change failed", self.spec.repo_id)
+            self._reload_after_failure()
+            raise
+        finally:
+            with self._futures_lock:
+                self._in_flight -= 1
+
+    def _reload_after_failure(self) -> None:
+        """After a failed change, make memory match disk again (roll forward if journaled)."""
+        try:
+            with locks.commit_lock(self.root):
+                apply_journal(self.root)
+            if layout.is_dataset(self.root):
+                self._state = DatasetState.load(self.root)
+        except Exception:
+            log.exception("dataset %s: could not reload state after a failure", self.root)
+
+    def _commit(self, ep: _Episode, meta: EpisodeMeta, t_start: float) -> SavedEpisode:
+        image_stats = {}
+        try:
+            for enc in ep.encoders.values():
+                enc.end_input(ep.length)  # let every camera flush in parallel
+            for key, enc in ep.encoders.items():
+                image_stats[key] = enc.finish(ep.length)
+        except BaseException:
+            for enc in ep.encoders.values():
+                enc.abort()
+                enc.join()
+                enc.path.unlink(missing_ok=True)
+            raise
+        state = self._state
+        index = len(state.rows)
+        task = meta.task or ep.task
+        tasks = list(state.tasks)
+        if task not in tasks:
+            tasks.append(task)
+        task_index = tasks.index(task)
+        n = ep.length
+        start = state.total_frames
+        states = np.stack(ep.states)
+        actions = np.stack(ep.actions)
+
+        txn = Transaction(self.root, f"commit episode {index} of {self.spec.repo_id}")
+        chunk, file = layout.slot_to_chunk_file(state.next_data_slot())
+        schema = tables.frame_schema(state.features)
+        table = tables.frames_table(
+            schema, states, actions, self.spec.fps, index, start, task_index
+        )
+        tables.write_parquet(table, txn.stage_path(layout.data_path(chunk, file)))
+
+        row: dict[str, Any] = {
+            "episode_index": index,
+            "tasks": [task],
+            "length": n,
+            "data/chunk_index": chunk,
+            "data/file_index": file,
+            "dataset_from_index": start,
+            "dataset_to_index": start + n,
+        }
+        ep_stats: dict[str, Any] = {
+            STATE_KEY: numeric_stats(states),
+            ACTION_KEY: numeric_stats(actions),
+        }
+        for key, enc in ep.encoders.items():
+            vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slot(key))
+            mp4 = enc.path
+            if mp4.parent != self.root / layout.TMP_DIR:  # handed over from another writer
+                moved = self.root / layout.TMP_DIR / mp4.name
+                moved.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(mp4, moved)
+                mp4 = moved
+            txn.adopt(mp4, layout.video_path(key, vchunk, vfile))
+            row[f"videos/{key}/chunk_index"] = vchunk
+            row[f"videos/{key}/file_index"] = vfile
+            row[f"videos/{key}/from_timestamp"] = 0.0
+            row[f"videos/{key}/to_timestamp"] = n / self.spec.fps
+            row[f"{tables.DROPPED_PREFIX}{key}"] = enc.dropped
+            if image_stats.get(key) is not None:
+                ep_stats[key] = image_stats[key]
+        for col in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
+            ep_stats[col] = numeric_stats(table.column(col).to_numpy())
+        row.update(tables.stats_to_row(ep_stats))
+        row.update(
+            outcome=meta.outcome,
+            fps_achieved=meta.fps_achieved,
+            period_p99_ms=meta.period_p99_ms,
+            device=meta.device,
+            backend=meta.backend,
+            seed=meta.seed,
+            note=meta.note,
+            recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        new_state = DatasetState(
+            info=dict(state.info),
+            tasks=tasks,
+            rows=[*state.rows, row],
+            episode_stats=[*state.episode_stats, ep_stats],
+        )
+        existing_meta = sorted((self.root / layout.EPISODES_DIR).glob("*/*.parquet"))
+        new_state.stage_metadata(txn, existing_meta)
+        with locks.commit_lock(self.root):
+            txn.commit()
+        self._state = new_state
+        dropped = {k: e.dropped for k, e in ep.encoders.items()}
+        elapsed = time.perf_counter() - t_start
+        if any(dropped.values()):
+            log.warning(
+                "episode %d of %s saved with dropped frames (repeated in video): %s",
+                index,
+                self.spec.repo_id,
+                dropped,
+            )
+        log.info("episode %d of %s committed (%d frames)", index, self.spec.repo_id, n)
+        return SavedEpisode(True, index, n, dropped, elapsed, self.spec.repo_id)
+
+
+def _done(value: T) -> concurrent.futures.Future[T]:
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+    future.set_result(value)
+    return future
