@@ -1,8 +1,8 @@
 """The local side of a push: a consistent snapshot of committed files, and their hashes.
 
 A push never reads the live dataset directory: the recorder may be committing an episode. It
-reads a snapshot that `leisaac_core.dataset.snapshot_committed` takes under the dataset lock
-(hard links, so it costs no copy), and hashes files once per (inode, size, mtime) per process so
+reads a snapshot that `leisaac_core.dataset.snapshot_committed` takes under the commit lock
+(so it waits for a commit in flight; hard links, so it costs no copy), and hashes files once per (inode, size, mtime) per process so
 "push every N episodes" does not re-hash unchanged videos each time.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -95,43 +94,28 @@ def read_info(dataset_dir: Path) -> dict[str, Any]:
     return info
 
 
-def _snapshot_without_lock(dataset_dir: Path, dest: Path) -> list[Path]:
-    """Stand-in used only while leisaac_core.dataset has no snapshot_committed: links every
-    regular, non-hidden file under meta/, data/ and videos/ (no lock: call it on a dataset
-    that is not being recorded)."""
-    linked = []
-    for top in ("meta", "data", "videos"):
-        for src in sorted((dataset_dir / top).rglob("*")):
-            rel = src.relative_to(dataset_dir)
-            if not src.is_file() or any(part.startswith(".") for part in rel.parts):
-                continue
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(src, target)
-            except OSError:
-                shutil.copy2(src, target)
-            linked.append(target)
-    return linked
-
-
 @contextmanager
 def committed_snapshot(dataset_dir: Path) -> Iterator[tuple[Path, list[Path]]]:
     """Yield (snapshot dir, its files): committed episodes only, removed afterwards."""
     dataset_dir = Path(dataset_dir).expanduser().resolve()
     if not dataset_dir.is_dir():
         raise LocalDatasetError(f"Dataset directory {dataset_dir} does not exist.")
-    try:
-        from leisaac_core.dataset import snapshot_committed  # type: ignore[attr-defined]
-    except ImportError:
-        snapshot_committed = _snapshot_without_lock
+    from leisaac_core.dataset import snapshot_committed
+
+    read_info(dataset_dir)  # clear messages for "not a dataset" before taking the lock
     # Next to the dataset so hard links work (same filesystem); hidden so nobody lists it.
     try:
         dest = Path(tempfile.mkdtemp(prefix=f".{dataset_dir.name}.push-", dir=dataset_dir.parent))
     except OSError:
         dest = Path(tempfile.mkdtemp(prefix="leisaac-push-"))
     try:
-        files = snapshot_committed(dataset_dir, dest)
+        try:
+            files = snapshot_committed(dataset_dir, dest)
+        except (OSError, ValueError, KeyError) as exc:
+            raise LocalDatasetError(
+                f"Cannot take a consistent snapshot of {dataset_dir}: {exc}. Open it in the "
+                "dashboard (or record with --resume) to repair it, then push again."
+            ) from exc
         yield dest, [Path(p) for p in files]
     finally:
         shutil.rmtree(dest, ignore_errors=True)

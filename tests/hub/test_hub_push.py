@@ -138,12 +138,12 @@ def test_second_push_sends_only_new_and_changed_files(
 
 def test_files_removed_locally_are_removed_from_the_hub(hub: FakeHub, dataset: Path) -> None:
     push_dataset(dataset, REPO, token=WRITE_TOKEN, endpoint=hub.endpoint)
+    write_dataset(dataset, episodes=1)  # episode 1 deleted: its two videos are gone
     stale = "videos/observation.images.wrist/chunk-000/file-001.mp4"
-    (dataset / stale).unlink()
 
     result = push_dataset(dataset, REPO, token=WRITE_TOKEN, endpoint=hub.endpoint)
 
-    assert result.files_deleted == 1
+    assert result.files_deleted == 2
     files = hub.files_at(REPO, "v3.0")
     assert stale not in files
     assert ".gitattributes" in files, "files outside the dataset folders are left alone"
