@@ -26,7 +26,11 @@ import mujoco  # noqa: E402  (MUJOCO_GL must be set before this import)
 
 log = logging.getLogger(__name__)
 
-SETTLE_SECONDS = 0.1  # physics run after placing objects so they rest on the table
+SETTLE_SECONDS = 0.1
+# Renderers whose env was closed from a foreign thread (see MujocoEnv.close).
+_RENDERERS_OF_OTHER_THREADS: list[
+    mujoco.Renderer
+] = []  # physics run after placing objects so they rest on the table
 
 
 class MujocoEnv:
@@ -183,13 +187,21 @@ class MujocoEnv:
         return self._observe()
 
     def close(self) -> None:
-        if self._renderer is not None:
+        """Free the renderer. Call from the thread that stepped the env; from any other
+        thread the GL context cannot be made current, so it is kept until process exit
+        (freeing it there would raise EGL_BAD_ACCESS from a finalizer)."""
+        renderer, self._renderer = self._renderer, None
+        if renderer is None:
+            return
+        if threading.get_ident() != self._render_thread:
+            log.warning("MujocoEnv closed from a thread that does not own its renderer")
+            _RENDERERS_OF_OTHER_THREADS.append(renderer)
+        else:
             try:
-                self._renderer.close()
-            except Exception as exc:  # noqa: BLE001  (a GL error on close must not mask others)
+                renderer.close()
+            except Exception as exc:  # a GL error on close must not mask the caller's error
                 log.warning("closing the MuJoCo renderer failed: %s", exc)
-            self._renderer = None
-            self._render_thread = None
+        self._render_thread = None
 
     # --- internals -----------------------------------------------------------------------
     def scene_state(self) -> SceneState:
@@ -241,9 +253,17 @@ class MujocoEnv:
                 self._model, height=self._config.camera_height, width=self._config.camera_width
             )
         except Exception as exc:
+            backend = gl.select_gl_backend()
+            hint = gl.PACKAGE_HINT
+            if not backend:
+                hint = (
+                    "`mujoco` was imported before leisaac_core's MuJoCo backend with MUJOCO_GL "
+                    "unset; set MUJOCO_GL=egl (or osmesa) in the environment, or "
+                    f"{gl.PACKAGE_HINT}"
+                )
             raise EnvError(
                 f"MuJoCo could not create an offscreen renderer with MUJOCO_GL="
-                f"{gl.select_gl_backend() or '(unset)'}: {exc}; {gl.PACKAGE_HINT}"
+                f"{backend or '(unset)'}: {exc}; {hint}"
             ) from exc
         flags = renderer.scene.flags
         flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False

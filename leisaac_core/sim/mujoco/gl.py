@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,28 @@ def _probe(backend: str) -> str | None:
     return lines[-1] if lines else f"exit status {proc.returncode}"
 
 
+def choose_backend(probe: Callable[[str], str | None] = _probe) -> tuple[str, str | None]:
+    """(backend to use, failure message or None): EGL if it works, else OSMesa, else EGL with
+    a message naming the Debian packages to install."""
+    egl_error = probe("egl")
+    if egl_error is None:
+        return "egl", None
+    osmesa_error = probe("osmesa")
+    if osmesa_error is None:
+        log.warning(
+            "MuJoCo EGL rendering failed (%s); falling back to MUJOCO_GL=osmesa, which is "
+            "slower. To use EGL, install libegl1 libegl-mesa0 libgl1-mesa-dri.",
+            egl_error,
+        )
+        return "osmesa", None
+    message = (
+        f"MuJoCo cannot render offscreen: EGL failed ({egl_error}) and OSMesa failed "
+        f"({osmesa_error}); {PACKAGE_HINT}"
+    )
+    log.error(message)
+    return "egl", message
+
+
 def select_gl_backend() -> str:
     """Set MUJOCO_GL (once per process) and return it. Call before `import mujoco`."""
     global _selected, failure
@@ -49,27 +72,10 @@ def select_gl_backend() -> str:
         return _selected
     requested = os.environ.get("MUJOCO_GL", "").strip().lower()
     if requested or "mujoco" in sys.modules:
+        # Too late to choose (mujoco already imported) or the user chose: respect it.
         _selected = requested
         return _selected
-    egl_error = _probe("egl")
-    if egl_error is None:
-        _selected = "egl"
-    else:
-        osmesa_error = _probe("osmesa")
-        if osmesa_error is None:
-            log.warning(
-                "MuJoCo EGL rendering failed (%s); falling back to MUJOCO_GL=osmesa, which is "
-                "slower. To use EGL, install libegl1 libegl-mesa0 libgl1-mesa-dri.",
-                egl_error,
-            )
-            _selected = "osmesa"
-        else:
-            failure = (
-                f"MuJoCo cannot render offscreen: EGL failed ({egl_error}) and OSMesa failed "
-                f"({osmesa_error}); {PACKAGE_HINT}"
-            )
-            log.error(failure)
-            _selected = "egl"
+    _selected, failure = choose_backend()
     os.environ["MUJOCO_GL"] = _selected
     log.info("MuJoCo rendering backend: MUJOCO_GL=%s", _selected)
     return _selected

@@ -108,7 +108,7 @@ def build_scene_xml(task: TaskSpec, timestep: float, width: int, height: int) ->
     ET.SubElement(
         root,
         "option",
-        timestep=f"{timestep:.6g}",
+        timestep=repr(float(timestep)),  # exact: substeps must sum to 1/fps
         integrator="implicitfast",
         cone="elliptic",
         impratio="10",

@@ -11,3 +11,7 @@ from leisaac_core.teleop.config import DeviceConfig
 @dataclass
 class ScriptedDeviceConfig(DeviceConfig):
     type: ClassVar[str] = "scripted"
+    # Tool speed for straight-line moves (m/s); descents and lifts run at half of it.
+    speed: float = 0.3
+    # Height of the tool point above the table when travelling between grasp and place (m).
+    travel_height: float = 0.08

@@ -1,0 +1,228 @@
+"""Scripted demonstrator: solves a task by reading what its success rule asks for.
+
+The plan comes from the rule's leaves, not from the task's name: `ObjectsNear` -> pick each
+object and put it on the target, `ObjectAbove` -> pick the object and lift it, `ArmAtRest` ->
+return to the rest pose. Motions are straight tool-point lines solved per tick with
+damped-least-squares IK (`leisaac_core.kinematics`), from the same joint state and object
+positions the env reports in `Step.info`. Deterministic: no randomness at all, so a seed fixes
+the whole episode through the env's scene randomization.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from leisaac_core import so101
+from leisaac_core.kinematics import CLOSING_AXIS, FIXED_JAW_FACE, SO101Kinematics
+from leisaac_core.sim.base import Env, Step
+from leisaac_core.tasks import (
+    ArmAtRest,
+    ObjectAbove,
+    ObjectsNear,
+    TaskSpec,
+    flatten,
+    get_task,
+)
+from leisaac_core.teleop.base import DeviceError, DeviceHealth
+from leisaac_core.teleop.scripted.config import ScriptedDeviceConfig
+
+DOWN = np.array([0.0, 0.0, -1.0])
+GRIPPER_OPEN_DEG = 55.0
+GRIPPER_RELEASE_DEG = 35.0
+GRIPPER_CLOSED_DEG = -10.0
+# The fixed jaw passes this far beside the object while descending.
+SIDE_CLEARANCE = 0.004
+# Objects placed on a target spread on a circle of this radius around its centre.
+PLACE_SPREAD = 0.03
+LIFT_MARGIN = 0.05
+
+
+def _half_width(task: TaskSpec, name: str) -> float:
+    obj = task.object(name)
+    return float(obj.size[0])
+
+
+class ScriptedDevice:
+    def __init__(self, config: ScriptedDeviceConfig) -> None:
+        if config.speed <= 0:
+            raise ValueError(f"scripted speed must be positive, got {config.speed}")
+        self._config = config
+        self._kin = SO101Kinematics()
+        self._task: TaskSpec | None = None
+        self._dt = 1.0 / 30
+        self._script: Iterator[np.ndarray] | None = None
+        self._step: Step | None = None
+        self._reads = 0
+
+    # --- Device protocol -----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return "scripted"
+
+    @property
+    def realtime(self) -> bool:
+        return False
+
+    def connect(self, env: Env) -> None:
+        self._task = get_task(env.task_name)
+        self._dt = 1.0 / env.fps
+
+    def reset(self, seed: int | None) -> None:
+        # The plan is rebuilt from the first observation after the reset.
+        self._script = None
+        self._step = None
+
+    def read(self, step: Step) -> np.ndarray:
+        if self._task is None:
+            raise DeviceError("scripted device is not connected to an env; call connect(env)")
+        for key in ("joint_radians", "object_positions"):
+            if key not in step.info:
+                raise DeviceError(
+                    f"the scripted demonstrator needs Step.info[{key!r}], which this backend "
+                    "does not provide"
+                )
+        self._step = step
+        if self._script is None:
+            self._script = self._plan(np.asarray(step.info["joint_radians"], dtype=np.float64))
+        self._reads += 1
+        return so101.radians_to_normalized(next(self._script))
+
+    def handle_input(self, message: Mapping[str, Any]) -> None:
+        """The demonstrator takes no operator input."""
+
+    def health(self) -> DeviceHealth:
+        return DeviceHealth(connected=self._task is not None, reads=self._reads)
+
+    def disconnect(self) -> None:
+        self._task = None
+        self._script = None
+
+    # --- planning --------------------------------------------------------------------------
+    def _positions(self) -> Mapping[str, np.ndarray]:
+        assert self._step is not None
+        base = np.asarray(self._step.info.get("robot_base", np.zeros(3)), dtype=np.float64)
+        return {
+            k: np.asarray(v, dtype=np.float64) - base
+            for k, v in self._step.info["object_positions"].items()
+        }
+
+    def _measured(self) -> np.ndarray:
+        assert self._step is not None
+        return np.asarray(self._step.info["joint_radians"], dtype=np.float64)
+
+    def _plan(self, start: np.ndarray) -> Iterator[np.ndarray]:
+        assert self._task is not None
+        self._cmd = start.copy()
+        for rule in flatten(self._task.success):
+            if isinstance(rule, ObjectsNear):
+                for i, name in enumerate(rule.objects):
+                    angle = 2 * math.pi * i / max(len(rule.objects), 1)
+                    offset = PLACE_SPREAD * np.array([math.cos(angle), math.sin(angle), 0.0])
+                    yield from self._pick(name)
+                    yield from self._place(name, rule.target, offset)
+            elif isinstance(rule, ObjectAbove):
+                yield from self._pick(rule.obj)
+                yield from self._lift(rule.obj, rule.height + LIFT_MARGIN)
+            elif isinstance(rule, ArmAtRest):
+                yield from self._go_rest()
+        while True:
+            yield self._cmd.copy()
+
+    # --- motion primitives (generators yielding joint targets in radians, one per tick) ----
+    def _tool_point(self, name: str) -> np.ndarray:
+        assert self._task is not None
+        return FIXED_JAW_FACE + (_half_width(self._task, name) + SIDE_CLEARANCE) * CLOSING_AXIS
+
+    def _gripper(self, degrees: float, seconds: float) -> Iterator[np.ndarray]:
+        start = self._cmd[5]
+        goal = math.radians(degrees)
+        ticks = max(1, round(seconds / self._dt))
+        for i in range(1, ticks + 1):
+            self._cmd[5] = start + (goal - start) * min(1.0, 2 * i / ticks)
+            yield self._cmd.copy()
+
+    def _line(
+        self,
+        goal: np.ndarray,
+        tool_point: np.ndarray,
+        speed: float,
+        approach: np.ndarray | None = DOWN,
+        track: str | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Move the tool point in a straight line to `goal` (re-aimed at object `track`'s
+        current position, if given), then wait briefly for the arm to catch up."""
+        start = self._kin.fk(self._cmd, tool_point).position
+        distance = float(np.linalg.norm(goal - start))
+        ticks = max(1, math.ceil(distance / (speed * self._dt)))
+        for i in range(1, ticks + 1):
+            target = goal.copy()
+            if track is not None:
+                target[:2] = self._positions()[track][:2]
+            point = start + (target - start) * (i / ticks)
+            result = self._kin.ik(point, self._cmd, approach=approach, tool_point=tool_point)
+            self._cmd = result.joint_radians
+            yield self._cmd.copy()
+        yield from self._settle()
+
+    def _settle(
+        self, tolerance_rad: float = 0.04, max_seconds: float = 0.5
+    ) -> Iterator[np.ndarray]:
+        for _ in range(round(max_seconds / self._dt)):
+            if np.max(np.abs(self._measured()[:5] - self._cmd[:5])) < tolerance_rad:
+                return
+            yield self._cmd.copy()
+
+    def _pick(self, name: str) -> Iterator[np.ndarray]:
+        tool = self._tool_point(name)
+        travel = self._config.travel_height
+        speed = self._config.speed
+        obj = self._positions()[name]
+        yield from self._gripper(GRIPPER_OPEN_DEG, 0.3)
+        above = np.array([obj[0], obj[1], max(travel, obj[2] + 0.04)])
+        yield from self._line(above, tool, speed, track=name)
+        obj = self._positions()[name]
+        yield from self._line(obj.copy(), tool, speed / 2, track=name)
+        yield from self._gripper(GRIPPER_CLOSED_DEG, 0.5)
+        up = self._kin.fk(self._cmd, tool).position.copy()
+        up[2] = travel
+        yield from self._line(up, tool, speed / 2)
+        if self._measured_gap_closed():
+            raise DeviceError(f"scripted demonstrator missed {name!r} (gripper closed empty)")
+
+    def _measured_gap_closed(self) -> bool:
+        # An empty gripper closes to its limit; a held object keeps it well open.
+        return bool(self._measured()[5] < math.radians(GRIPPER_CLOSED_DEG + 5))
+
+    def _place(self, name: str, target: str, offset: np.ndarray) -> Iterator[np.ndarray]:
+        tool = self._tool_point(name)
+        travel = self._config.travel_height
+        goal = self._positions()[target] + offset
+        radius = _half_width(self._task, name) if self._task else 0.02
+        yield from self._line(np.array([goal[0], goal[1], travel]), tool, self._config.speed)
+        drop = np.array([goal[0], goal[1], goal[2] + radius + 0.012])
+        yield from self._line(drop, tool, self._config.speed / 2)
+        yield from self._gripper(GRIPPER_RELEASE_DEG, 0.3)
+        up = drop.copy()
+        up[2] = travel
+        yield from self._line(up, tool, self._config.speed / 2)
+
+    def _lift(self, name: str, height: float) -> Iterator[np.ndarray]:
+        tool = self._tool_point(name)
+        here = self._kin.fk(self._cmd, tool).position
+        goal = np.array([min(here[0], 0.15), here[1] * 0.5, height])
+        yield from self._line(goal, tool, self._config.speed / 2, approach=None)
+        yield from self._settle(max_seconds=1.0)
+
+    def _go_rest(self, seconds: float = 1.5) -> Iterator[np.ndarray]:
+        start = self._cmd.copy()
+        rest = so101.rest_pose_radians()
+        ticks = max(1, round(seconds / self._dt))
+        for i in range(1, ticks + 1):
+            s = 0.5 - 0.5 * math.cos(math.pi * i / ticks)  # smooth start and stop
+            self._cmd = start + (rest - start) * s
+            yield self._cmd.copy()
+        yield from self._settle(max_seconds=1.0)
