@@ -1,0 +1,85 @@
+"""Scripted demonstrator against the real MuJoCo env (small cameras: size does not matter)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from leisaac_core import so101
+from leisaac_core.sim import Env
+from leisaac_core.tasks import get_task
+from leisaac_core.teleop import DeviceError, make_device_config, make_device_from_config
+
+
+def _run_episode(env: Env, device, seed: int, max_ticks: int | None = None):
+    """Run until success or the task's time limit; return (success, ticks, actions, step)."""
+    step = env.reset(seed=seed)
+    device.reset(seed)
+    limit = max_ticks or int(get_task(env.task_name).episode_time_s * env.fps)
+    actions = []
+    for tick in range(limit):
+        action = device.read(step)
+        actions.append(action)
+        step = env.step(action)
+        if step.success:
+            return True, tick + 1, actions, step
+    return False, limit, actions, step
+
+
+@pytest.fixture
+def scripted():
+    device = make_device_from_config(make_device_config("scripted"))
+    yield device
+    device.disconnect()
+
+
+def test_describes_itself(scripted) -> None:
+    assert scripted.name == "scripted"
+    assert scripted.realtime is False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 7, 13])
+def test_solves_pick_orange(make_mujoco_env, scripted, seed: int) -> None:
+    env = make_mujoco_env("so101_pick_orange")
+    scripted.connect(env)
+    success, ticks, actions, step = _run_episode(env, scripted, seed)
+    assert success, f"seed {seed}: no success in {ticks} ticks; {step.info['object_positions']}"
+    plate = step.info["object_positions"]["plate"]
+    for name in ("orange_1", "orange_2", "orange_3"):
+        assert np.all(np.abs(step.info["object_positions"][name][:2] - plate[:2]) <= 0.10)
+    assert so101.at_rest(step.info["joint_radians"])
+    assert all(a.dtype == np.float32 and a.shape == (6,) for a in actions)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_solves_lift_cube(make_mujoco_env, scripted, seed: int) -> None:
+    env = make_mujoco_env("so101_lift_cube")
+    scripted.connect(env)
+    success, ticks, _, step = _run_episode(env, scripted, seed)
+    assert success, f"seed {seed}: cube at {step.info['object_positions']['cube']}"
+
+
+def test_same_seed_same_actions(make_mujoco_env, scripted) -> None:
+    env = make_mujoco_env("so101_pick_orange")
+    scripted.connect(env)
+    _, _, first, _ = _run_episode(env, scripted, seed=4, max_ticks=120)
+    _, _, second, _ = _run_episode(env, scripted, seed=4, max_ticks=120)
+    np.testing.assert_array_equal(np.array(first), np.array(second))
+    _, _, other, _ = _run_episode(env, scripted, seed=5, max_ticks=120)
+    assert not np.array_equal(np.array(first), np.array(other))
+
+
+def test_read_before_connect_is_a_device_error(make_mujoco_env, scripted) -> None:
+    step = make_mujoco_env().reset(seed=0)
+    with pytest.raises(DeviceError, match="connect"):
+        scripted.read(step)
+
+
+def test_backend_without_scene_facts_is_a_device_error(make_mujoco_env, scripted) -> None:
+    env = make_mujoco_env()
+    scripted.connect(env)
+    step = env.reset(seed=0)
+    bare = type(step)(state=step.state, images=step.images, success=False, info={})
+    with pytest.raises(DeviceError, match="object_positions|joint_radians"):
+        scripted.read(bare)
