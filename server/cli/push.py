@@ -80,9 +80,12 @@ class ProgressPrinter:
 
 
 def run(args: argparse.Namespace) -> int:
+    from huggingface_hub.utils import disable_progress_bars
+
     from leisaac_core.config import Settings
     from leisaac_core.hub import HubError, push_dataset, validate_repo_id
 
+    disable_progress_bars()  # our own progress line replaces huggingface_hub's tqdm bars
     try:
         validate_repo_id(args.repo_id)
         root = args.root if args.root is not None else Settings().dataset_root / args.repo_id
