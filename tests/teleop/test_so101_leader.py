@@ -409,3 +409,21 @@ def test_bad_calibration_files_say_what_is_wrong(
     path.write_text("{not json")
     with pytest.raises(CalibrationError, match="cannot read"):
         load_calibration(path)
+
+
+def test_connect_while_unplugged_then_arm_appears(
+    sim: SimulatedBus, calibration_file: Path
+) -> None:
+    """The server may start before the arm is plugged in: reads fail until it shows up."""
+    sim.unplug()
+    leader = make_leader(sim, calibration_file, reconnect_interval_s=0.0)
+    with pytest.raises(DeviceError, match="cannot open serial port"):
+        leader.connect(None)
+    with pytest.raises(DeviceError, match="cannot open serial port"):
+        leader.read(None)
+    sim.replug()
+    sim.store_calibration(LEROBOT_CALIBRATION)  # the arm was calibrated before
+    sim.set_present_positions(present_for({"shoulder_lift": -75.0}))
+    assert leader.read(None)[1] == pytest.approx(-75.0, abs=0.15)
+    assert leader.health().connected
+    leader.disconnect()
