@@ -1,21 +1,21 @@
 """Runs INSIDE the lerobot reader venv (not the product's): load a dataset with lerobot's
 own LeRobotDataset and dump what it returns so the test can compare it with what we wrote.
 
-usage: python lerobot_probe.py <root> <repo_id> <out.npz> [stride]
-Writes: per camera `img/<key>` uint8 (n, H, W, 3); `state`, `action`, `episode_index`,
+usage: python lerobot_probe.py <jobs.json>, jobs = [{"root", "repo_id", "out", "stride"}, ...]
+(several datasets per run: importing torch + lerobot is the slow part). Writes to each out: per camera `img/<key>` uint8 (n, H, W, 3); `state`, `action`, `episode_index`,
 `frame_index`, `index`, `timestamp`, `task` (str), `items` (dataset indices read),
 plus `num_episodes`, `num_frames`.
 """
 
+import json
 import sys
+import traceback
 
 import numpy as np
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
 
-def main() -> None:
-    root, repo_id, out = sys.argv[1], sys.argv[2], sys.argv[3]
-    stride = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+def probe(root: str, repo_id: str, out: str, stride: int = 1) -> None:
     ds = LeRobotDataset(repo_id, root=root)
     keys = ds.meta.video_keys
     items = list(range(0, len(ds), stride))
@@ -42,6 +42,20 @@ def main() -> None:
     arrays["num_episodes"] = np.asarray(ds.meta.total_episodes)
     arrays["num_frames"] = np.asarray(len(ds))
     np.savez(out, **arrays)
+
+
+def main() -> None:
+    failed = 0
+    with open(sys.argv[1]) as f:
+        jobs = json.load(f)
+    for job in jobs:
+        try:
+            probe(job["root"], job["repo_id"], job["out"], int(job.get("stride", 1)))
+        except Exception:
+            failed += 1
+            with open(job["out"] + ".error.txt", "w") as f:
+                f.write(traceback.format_exc())
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-from helpers import FAST_VIDEO, frame_images, make_spec
+from dataset_helpers import FAST_VIDEO, frame_images, make_spec
 
 from leisaac_core.dataset import (
     DatasetWriter,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from helpers import (
+from dataset_helpers import (
     FAST_VIDEO,
     H,
     W,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from helpers import FAST_VIDEO, decode_frames, frame_images, make_spec, record_episode
+from dataset_helpers import FAST_VIDEO, decode_frames, frame_images, make_spec, record_episode
 
 from leisaac_core.dataset import (
     DatasetWriter,

@@ -1,0 +1,113 @@
+"""lerobot's own LeRobotDataset (0.4.4, in its own venv) loads every dataset shape we write,
+and the frames it decodes are the frames we wrote (content, not only shape)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dataset_helpers import FAST_VIDEO, H, W, make_spec, record_episode
+from lerobot_reader_support import run_lerobot_probe
+
+from leisaac_core.dataset import DatasetWriter, dataset_dir, delete_episodes, locks
+from leisaac_core.dataset import journal as journal_mod
+from leisaac_core.dataset import writer as writer_mod
+from leisaac_core.dataset.synthetic import read_frame_index, synthetic_frame, synthetic_state
+
+pytestmark = pytest.mark.compat
+
+
+def check_probe(result: dict[str, np.ndarray], episodes: list[tuple[int, int]]) -> None:
+    """`episodes`: (length, tag) per expected episode, in order; recorded by
+    record_episode(..., tag=tag, offset=tag)."""
+    assert int(result["num_episodes"]) == len(episodes)
+    assert int(result["num_frames"]) == sum(n for n, _ in episodes)
+    starts = np.cumsum([0] + [n for n, _ in episodes])
+    for row, item in enumerate(result["items"]):
+        ep = int(np.searchsorted(starts, item, side="right") - 1)
+        frame = int(item - starts[ep])
+        tag = episodes[ep][1]
+        assert result["episode_index"][row] == ep
+        assert result["frame_index"][row] == frame
+        assert result["index"][row] == item
+        assert result["timestamp"][row] == pytest.approx(frame / 30, abs=1e-6)
+        np.testing.assert_allclose(result["state"][row], synthetic_state(frame) + tag, rtol=1e-6)
+        for cam, key in enumerate(["front", "wrist"]):
+            img = result[f"img/observation.images.{key}"][row]
+            assert read_frame_index(img) == tag + frame, (key, ep, frame)
+            expected = synthetic_frame(tag + frame, H, W, cam)
+            assert np.abs(img.astype(int) - expected.astype(int)).mean() < 12
+
+
+def build(root: Path, repo_id: str, episodes: list[tuple[int, int]], resume=False) -> None:
+    with DatasetWriter.open(root, make_spec(repo_id), resume=resume, video=FAST_VIDEO) as w:
+        for n, tag in episodes:
+            assert record_episode(w, n, tag=tag, offset=tag, task=f"t{tag % 2}").result(60).saved
+
+
+def make_crashed_then_repaired(root: Path, repo_id: str, monkeypatch) -> None:
+    """Commit 2 episodes, 'die' mid-commit of a 3rd (after its journal, one rename done)
+    with a 4th partially recorded, then reopen (repair) and add one more."""
+    w = DatasetWriter.open(root, make_spec(repo_id), video=FAST_VIDEO)
+    record_episode(w, 5, tag=0, offset=0).result(60)
+    record_episode(w, 6, tag=100, offset=100).result(60)
+
+    def partial_apply(r: Path):
+        j = json.loads((r / ".leisaac/journal.json").read_text())
+        tmp_rel, final_rel = j["renames"][0]
+        (r / final_rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(r / tmp_rel, r / final_rel)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(journal_mod, "apply_journal", partial_apply)
+        m.setattr(writer_mod.DatasetWriter, "_reload_after_failure", lambda self: None)
+        with pytest.raises(KeyboardInterrupt):
+            record_episode(w, 7, tag=200, offset=200).result(60)
+    w._executor.shutdown(wait=True)
+    locks.release_writer_lock(w._lock_fd)
+    writer_mod._OPEN_WRITERS.pop(root.resolve(), None)
+    with DatasetWriter.open(root, make_spec(repo_id), resume=True, video=FAST_VIDEO) as w2:
+        assert w2.repairs
+        record_episode(w2, 4, tag=300, offset=300).result(60)
+
+
+def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monkeypatch) -> None:
+    base = tmp_path / "datasets"
+    one = dataset_dir(base, "c/one")
+    build(one, "c/one", [(8, 0)])
+
+    many = dataset_dir(base, "c/many")
+    many_eps = [(5, 0), (9, 100), (4, 200), (6, 300)]
+    build(many, "c/many", many_eps)
+
+    resumed = dataset_dir(base, "c/resumed")
+    build(resumed, "c/resumed", [(5, 0), (6, 100)])
+    build(resumed, "c/resumed", [(7, 200)], resume=True)
+
+    deleted = dataset_dir(base, "c/deleted")
+    build(deleted, "c/deleted", many_eps)
+    delete_episodes(deleted, [0, 2])
+
+    repaired = dataset_dir(base, "c/repaired")
+    make_crashed_then_repaired(repaired, "c/repaired", monkeypatch)
+
+    results = run_lerobot_probe(
+        lerobot_python,
+        [
+            (one, "c/one"),
+            (many, "c/many"),
+            (resumed, "c/resumed"),
+            (deleted, "c/deleted"),
+            (repaired, "c/repaired"),
+        ],
+        tmp_path,
+    )
+    check_probe(results[0], [(8, 0)])
+    check_probe(results[1], many_eps)
+    check_probe(results[2], [(5, 0), (6, 100), (7, 200)])
+    check_probe(results[3], [(9, 100), (6, 300)])
+    check_probe(results[4], [(5, 0), (6, 100), (7, 200), (4, 300)])
