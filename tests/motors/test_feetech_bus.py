@@ -28,7 +28,7 @@ def sim(request: pytest.FixtureRequest) -> Iterator[SimulatedBus]:
 
 def test_ping_read_write_sync_read_sync_write(sim: SimulatedBus) -> None:
     sim.set_positions([100, 200, 300, 400, 500, 600])
-    with FeetechBus(sim.url, timeout_s=0.02) as bus:
+    with FeetechBus(sim.url, timeout_s=0.1) as bus:
         for motor_id in IDS:
             bus.ping(motor_id)
         assert bus.read(1, "Model_Number") == 777
@@ -62,7 +62,7 @@ def test_spy_url_traces_the_wire(tmp_path: Path) -> None:
 def test_light_corruption_and_drops_are_absorbed_by_retries() -> None:
     with SimulatedBus("pty", corrupt_rate=0.01, drop_rate=0.005, seed=7) as sim:
         sim.set_positions([10, 20, 30, 40, 50, 60])
-        with FeetechBus(sim.url, timeout_s=0.02, retries=2) as bus:
+        with FeetechBus(sim.url, timeout_s=0.1, retries=2) as bus:
             for _ in range(300):
                 assert bus.sync_read("Present_Position", IDS) == {
                     1: 10,
@@ -80,7 +80,7 @@ def test_light_corruption_and_drops_are_absorbed_by_retries() -> None:
 def test_heavy_corruption_raises_with_what_to_check() -> None:
     with (
         SimulatedBus("pty", corrupt_rate=0.7, seed=1) as sim,
-        FeetechBus(sim.url, timeout_s=0.02) as bus,
+        FeetechBus(sim.url, timeout_s=0.1) as bus,
     ):
         with pytest.raises(CorruptPacketError, match="damaged replies in all 3 attempts") as info:
             bus.sync_read("Present_Position", IDS)
@@ -89,7 +89,7 @@ def test_heavy_corruption_raises_with_what_to_check() -> None:
 
 
 def test_silent_servo_is_named_by_id() -> None:
-    with SimulatedBus("tcp") as sim, FeetechBus(sim.url, timeout_s=0.02) as bus:
+    with SimulatedBus("tcp") as sim, FeetechBus(sim.url, timeout_s=0.1) as bus:
         sim.servos[4].alive = False
         with pytest.raises(NoResponseError, match="no reply from motor id 4") as info:
             bus.sync_read("Present_Position", IDS)
@@ -101,7 +101,7 @@ def test_silent_servo_is_named_by_id() -> None:
 
 
 def test_retries_zero_gives_up_after_one_attempt() -> None:
-    with SimulatedBus("pty") as sim, FeetechBus(sim.url, timeout_s=0.02, retries=0) as bus:
+    with SimulatedBus("pty") as sim, FeetechBus(sim.url, timeout_s=0.1, retries=0) as bus:
         sim.servos[1].alive = False
         with pytest.raises(NoResponseError, match="after 1 attempts"):
             bus.ping(1)
@@ -109,7 +109,7 @@ def test_retries_zero_gives_up_after_one_attempt() -> None:
 
 
 def test_unplug_raises_port_error_and_replug_reopens(sim: SimulatedBus) -> None:
-    bus = FeetechBus(sim.url, timeout_s=0.02)
+    bus = FeetechBus(sim.url, timeout_s=0.1)
     bus.open()
     sim.unplug()
     with pytest.raises(PortError, match="lost serial port"):

@@ -85,7 +85,7 @@ def sim() -> Iterator[SimulatedBus]:
 
 def make_leader(sim: SimulatedBus, calibration: Path, **overrides: object) -> SO101Leader:
     config = SO101LeaderConfig(
-        port=sim.url, calibration_path=calibration, timeout_s=0.02, **overrides
+        port=sim.url, calibration_path=calibration, timeout_s=0.1, **overrides
     )
     return SO101Leader(config)
 
@@ -360,9 +360,7 @@ def test_reads_a_lerobot_file_from_its_default_location(
     path = tmp_path / "calib" / "teleoperators" / "so_leader" / "my_awesome_leader_arm.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(LEROBOT_CALIBRATION, indent=4))
-    leader = SO101Leader(
-        SO101LeaderConfig(port=sim.url, id="my_awesome_leader_arm", timeout_s=0.02)
-    )
+    leader = SO101Leader(SO101LeaderConfig(port=sim.url, id="my_awesome_leader_arm", timeout_s=0.1))
     assert leader.calibration_path == path
     leader.connect(None)
     sim.set_present_positions(present_for({"wrist_flex": -30.0}))

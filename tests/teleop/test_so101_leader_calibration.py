@@ -36,7 +36,7 @@ def sim() -> Iterator[SimulatedBus]:
 
 @pytest.fixture
 def arm(sim: SimulatedBus) -> Iterator[LeaderArmBus]:
-    bus = LeaderArmBus(sim.url, timeout_s=0.02)
+    bus = LeaderArmBus(sim.url, timeout_s=0.1)
     yield bus
     bus.close()
 
@@ -114,7 +114,7 @@ def test_saved_file_drives_the_device(sim: SimulatedBus, arm: LeaderArmBus, tmp_
     calibrator.finish()
     arm.close()
 
-    leader = SO101Leader(SO101LeaderConfig(port=sim.url, calibration_path=output, timeout_s=0.02))
+    leader = SO101Leader(SO101LeaderConfig(port=sim.url, calibration_path=output, timeout_s=0.1))
     leader.connect(None)
     sim.set_positions([m + lo for m, lo in zip(MID_POSE, SWEEP_LOW, strict=True)])
     low = leader.read(None)
