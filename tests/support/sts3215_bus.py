@@ -135,6 +135,7 @@ class SimulatedBus:
         drop_rate: float = 0.0,
         corrupt_rate: float = 0.0,
         seed: int = 0,
+        tcp_port: int = 0,
     ) -> None:
         if transport not in ("pty", "tcp"):
             raise ValueError(f"transport must be 'pty' or 'tcp', got {transport!r}")
@@ -150,7 +151,7 @@ class SimulatedBus:
         self._thread: threading.Thread | None = None
         self._tmpdir = tempfile.TemporaryDirectory(prefix="sts3215-")
         self._link = Path(self._tmpdir.name) / "ttySIM0"
-        self._tcp_port = 0
+        self._tcp_port = tcp_port  # 0: any free port, fixed at start and kept across replugs
         # Live endpoint state, touched only by the server thread once started.
         self._master: int | None = None
         self._slave: int | None = None
@@ -428,8 +429,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="TCP port (0 = any free one)")
     parser.add_argument("--wire-timing", action="store_true")
     args = parser.parse_args()
-    bus = SimulatedBus(args.transport, wire_timing=args.wire_timing)
-    bus._tcp_port = args.port
+    bus = SimulatedBus(args.transport, wire_timing=args.wire_timing, tcp_port=args.port)
     with bus:
         print(f"simulated STS3215 bus on {bus.url}; Ctrl+C to stop", flush=True)
         try:
