@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from leisaac_core.tasks.rules import ObjectAbove
-from leisaac_core.tasks.so101_cameras import WRIST_CAMERA
-from leisaac_core.tasks.spec import CameraPose, ObjectSpec, TaskSpec
+from leisaac_core.tasks.so101_cameras import FRONT_CAMERA, WRIST_CAMERA
+from leisaac_core.tasks.spec import ObjectSpec, TaskSpec
 
 SO101_LIFT_CUBE = TaskSpec(
     name="so101_lift_cube",
@@ -22,14 +22,7 @@ SO101_LIFT_CUBE = TaskSpec(
         ),
     ),
     cameras=(
-        CameraPose(
-            "front",
-            pos=(0.55, 0.0, 0.42),
-            target=(0.18, 0.0, 0.0),
-            fovy_deg=58.0,
-            pos_jitter=0.025,
-            rot_jitter_deg=2.5,
-        ),
+        FRONT_CAMERA,
         WRIST_CAMERA,
     ),
     success=ObjectAbove("cube", height=0.20),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from leisaac_core.tasks.rules import All, ArmAtRest, ObjectsNear
-from leisaac_core.tasks.so101_cameras import WRIST_CAMERA
-from leisaac_core.tasks.spec import CameraPose, ObjectSpec, TaskSpec
+from leisaac_core.tasks.so101_cameras import FRONT_CAMERA, WRIST_CAMERA
+from leisaac_core.tasks.spec import ObjectSpec, TaskSpec
 
 ORANGE_RGBA = (1.0, 0.55, 0.05, 1.0)
 ORANGE_RADIUS = 0.022
@@ -50,14 +50,7 @@ SO101_PICK_ORANGE = TaskSpec(
         ),
     ),
     cameras=(
-        CameraPose(
-            "front",
-            pos=(0.55, 0.0, 0.42),
-            target=(0.18, 0.0, 0.0),
-            fovy_deg=58.0,
-            pos_jitter=0.025,
-            rot_jitter_deg=2.5,
-        ),
+        FRONT_CAMERA,
         WRIST_CAMERA,
     ),
     success=All((ObjectsNear(ORANGES, "plate", tol_xy=0.10, tol_z=0.07), ArmAtRest(30.0))),
