@@ -80,6 +80,10 @@ class SessionConfig(BaseModel):
         # Isaac Lab also takes LeIsaac task ids directly; the embedded backend knows only its own.
         if self.backend == "mujoco" and self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; choose one of {sorted(TASKS)}")
+        if self.backend == "isaaclab":
+            from leisaac_core.sim.isaaclab.config import leisaac_task_id
+
+            leisaac_task_id(self.task)  # raises ValueError naming the tasks it knows
         if self.camera_width % 2 or self.camera_height % 2:
             raise ValueError(
                 f"camera size {self.camera_width}x{self.camera_height}: width and height must be "

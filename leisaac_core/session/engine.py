@@ -160,6 +160,7 @@ class SessionEngine:
             except Exception:
                 self.publish(SessionSnapshot(phase=Phase.IDLE, tick=0))
                 raise
+            self._runner.publish_snapshot()
             return self.snapshot
         if runner is None:
             if command.name == "input":

@@ -81,7 +81,7 @@ class EpisodeRunner:
         self.finished = False
         self.final_message = ""
         self.tick_count = 0
-        self.episodes_saved = writer.status().episodes
+        self.episodes_saved = writer.status().episodes_committed
         self.saved_this_session = 0
         self.episodes_failed = 0
         self.consecutive_failures = 0
@@ -201,7 +201,7 @@ class EpisodeRunner:
         elif self.phase in EPISODE_PHASES:
             self._advance(record=True)
         # In ERROR the loop idles at the control rate so commands stay responsive.
-        self._publish()
+        self.publish_snapshot()
 
     def _pace(self) -> None:
         now = time.perf_counter()
@@ -306,7 +306,6 @@ class EpisodeRunner:
                 "episode_succeeded",
                 f"episode {number} succeeded ({reason}); saving",
                 episode_number=number,
-                frames=self.recorder.last_length,
             )
             if future is not None:
                 future.add_done_callback(lambda f, n=number: self._on_commit(f, n))
@@ -397,7 +396,7 @@ class EpisodeRunner:
         return self.episodes_saved + 1
 
     # ---- observation ----------------------------------------------------------------------
-    def _publish(self) -> None:
+    def publish_snapshot(self) -> None:
         if self.tick_count % _SLOW_FIGURES_EVERY == 0:
             self._timing = self.meter.timing(recent=300)
             self._recorder_status = _as_dict(self.writer.status())
@@ -425,7 +424,7 @@ class EpisodeRunner:
                 episode_time_s=self._episode_ticks / self.config.fps,
                 episode_time_limit_s=self.config.time_limit_s,
                 reset_time_left_s=reset_left,
-                frames_recorded=self.recorder.frames,
+                frames_recorded=max(0, self.recorder.steps - self.recorder.warmup_frames),
                 success=bool(last.success) if last is not None else False,
                 success_streak=self._success_streak,
                 joint_names=tuple(self.env.joint_names),

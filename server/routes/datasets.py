@@ -104,7 +104,7 @@ async def delete_episode(
             detail=f"a session is recording into {namespace}/{name}; stop it before deleting episodes",
         )
     episodes = await run_in_threadpool(load_episodes, path)
-    if not any(e.episode_index == index for e in episodes):
+    if not any(e.index == index for e in episodes):
         raise HTTPException(404, detail=f"dataset {namespace}/{name} has no episode {index}")
     await run_in_threadpool(delete_episodes, path, [index])
     return {"deleted": index, "episodes": len(episodes) - 1}

@@ -86,7 +86,7 @@ def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> No
         lift = [d for d in datasets if d["repo_id"] == "tester/lift"]
         assert lift and lift[0]["episodes"] == 2
         episodes = http.get("/api/datasets/tester/lift/episodes").json()
-        assert [e["episode_index"] for e in episodes] == [0, 1]
+        assert [e["index"] for e in episodes] == [0, 1]
         assert all(e["outcome"] == "success" for e in episodes)
 
 
