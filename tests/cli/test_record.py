@@ -1,0 +1,80 @@
+"""`leisaac-dashboard record` as a user runs it: a subprocess, real MuJoCo, a real dataset."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from leisaac_core.dataset import load_episodes
+
+BASE = [
+    sys.executable,
+    "-m",
+    "server.cli",
+    "record",
+    "--task",
+    "so101_lift_cube",
+    "--camera-size",
+    "96x64",
+    "--seed",
+    "3",
+]
+
+
+def _record(*args: str, root: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_LEROBOT_HOME": str(root)}
+    return subprocess.run(
+        [*BASE, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def test_records_n_episodes_and_exits_0(tmp_path: Path) -> None:
+    result = _record("--episodes", "2", "--repo-id", "cli/lift", root=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "episode 1 saved" in result.stderr and "episode 2 saved" in result.stderr
+    assert "\r" not in result.stderr, "no progress bar when stderr is not a terminal"
+    episodes = load_episodes(tmp_path / "cli" / "lift")
+    assert [e.index for e in episodes] == [0, 1]
+    assert all(e.outcome == "success" and e.device == "scripted" for e in episodes)
+    # Resume appends; without --resume the existing dataset is refused and left alone.
+    refused = _record("--episodes", "1", "--repo-id", "cli/lift", root=tmp_path)
+    assert refused.returncode == 1
+    assert "resume" in refused.stderr
+    assert len(load_episodes(tmp_path / "cli" / "lift")) == 2
+    resumed = _record("--episodes", "1", "--repo-id", "cli/lift", "--resume", root=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(load_episodes(tmp_path / "cli" / "lift")) == 3
+
+
+def test_too_many_failures_in_a_row_exit_non_zero(tmp_path: Path) -> None:
+    # An episode time limit far too short for the task: every episode times out.
+    result = _record(
+        "--episodes",
+        "2",
+        "--repo-id",
+        "cli/timeout",
+        "--episode-time",
+        "0.5",
+        "--max-failures",
+        "2",
+        root=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "2 failed episodes in a row" in result.stderr
+
+
+def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
+    result = _record("--episodes", "1", "--repo-id", "../../etc", root=tmp_path)
+    assert result.returncode == 2
+    assert "repo_id" in result.stderr and "namespace/name" in result.stderr
+    result = _record("--episodes", "1", "--repo-id", "a/b", "--camera-size", "big", root=tmp_path)
+    assert result.returncode == 2
+    assert "640x480" in result.stderr
+    assert not list(tmp_path.iterdir()), "nothing was written"
