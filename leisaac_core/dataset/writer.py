@@ -195,6 +195,7 @@ class DatasetWriter:
             locks.release_writer_lock(lock_fd)
             raise
         writer = cls(root, spec, video, state, lock_fd, repairs)
+        writer._submit(writer._warm_up)
         with _OPEN_WRITERS_LOCK:
             _OPEN_WRITERS[root.resolve()] = writer
         return writer
@@ -399,6 +400,23 @@ class DatasetWriter:
                 self._state = DatasetState.load(self.root)
         except Exception:
             log.exception("dataset %s: could not reload state after a failure", self.root)
+
+    def _warm_up(self) -> None:
+        """Pay one-time costs (lazy imports, schema building) before the first commit."""
+        import io
+
+        import pyarrow.parquet as pq
+
+        schema = tables.frame_schema(self._state.features)
+        z = np.zeros((2, len(self.spec.state_names)), np.float32)
+        table = tables.frames_table(
+            schema, z, np.zeros((2, len(self.spec.action_names))), 30, 0, 0, 0
+        )
+        pq.write_table(table, io.BytesIO())
+        row = tables.stats_to_row({"x": numeric_stats(z)})
+        pq.write_table(
+            tables.episodes_table([row], tables.episodes_schema(self._state.features)), io.BytesIO()
+        )
 
     def _commit(self, ep: _Episode, meta: EpisodeMeta, t_start: float) -> SavedEpisode:
         image_stats = {}
