@@ -38,6 +38,9 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 # snapshot are stale (lerobot loads every data/*/*.parquet) and are deleted by the push.
 DATASET_FOLDERS = ("data/", "meta/", "videos/")
 CARD_PATH = "README.md"
+# One upload call carries at most this many files / bytes (see upload_groups).
+UPLOAD_GROUP_FILES = 32
+UPLOAD_GROUP_BYTES = 16 * 1024 * 1024
 
 _REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 _REPO_ID = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
@@ -134,11 +137,31 @@ class _Progress:
         except Exception:  # a broken progress display must not break the push
             logger.exception("push progress callback failed")
 
-    def file_done(self, file: LocalFile) -> None:
+    def files_done_now(self, files: list[LocalFile]) -> None:
         with self._lock:
-            self.files_done += 1
-            self.bytes_done += file.size
-        self.emit("uploading", file.path_in_repo)
+            self.files_done += len(files)
+            self.bytes_done += sum(f.size for f in files)
+        self.emit("uploading", files[-1].path_in_repo)
+
+
+def upload_groups(
+    files: list[LocalFile], max_files: int = UPLOAD_GROUP_FILES, max_bytes: int = UPLOAD_GROUP_BYTES
+) -> list[list[LocalFile]]:
+    """Split files into upload calls: big files alone (progress per file where it matters),
+    small ones together (a dataset of thousands of small files must not cost thousands of
+    API calls and hit the Hub's rate limit)."""
+    groups: list[list[LocalFile]] = []
+    current: list[LocalFile] = []
+    size = 0
+    for file in files:
+        if current and (len(current) >= max_files or size + file.size > max_bytes):
+            groups.append(current)
+            current, size = [], 0
+        current.append(file)
+        size += file.size
+    if current:
+        groups.append(current)
+    return groups
 
 
 @contextmanager
@@ -238,25 +261,30 @@ def push_dataset(
         counters = _Progress(progress, plan.upload)
         counters.emit("uploading")
 
-        additions = [CommitOperationAdd(f.path_in_repo, str(f.local_path)) for f in plan.upload]
-        by_path = {f.path_in_repo: f for f in plan.upload}
+        groups = upload_groups(plan.upload)
+        operations_by_group = [
+            [CommitOperationAdd(f.path_in_repo, str(f.local_path)) for f in group]
+            for group in groups
+        ]
+        additions = [op for group in operations_by_group for op in group]
 
-        def preupload(operation: CommitOperationAdd) -> CommitOperationAdd:
+        def preupload(index: int) -> int:
+            # Sends LFS / Xet content now; regular files travel inside the commit below.
             api.preupload_lfs_files(
                 repo_id,
-                additions=[operation],
+                additions=operations_by_group[index],
                 repo_type="dataset",
                 revision=revision,
                 num_threads=1,
                 free_memory=False,
             )
-            return operation
+            return index
 
         with step("uploading files"), ThreadPoolExecutor(max(1, num_threads)) as pool:
-            futures = [pool.submit(preupload, op) for op in additions]
+            futures = [pool.submit(preupload, i) for i in range(len(groups))]
             try:
                 for future in as_completed(futures):
-                    counters.file_done(by_path[future.result().path_in_repo])
+                    counters.files_done_now(groups[future.result()])
             except BaseException:
                 for future in futures:
                     future.cancel()

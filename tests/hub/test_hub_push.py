@@ -15,6 +15,8 @@ from leisaac_core.hub import (
     PushProgress,
     push_dataset,
 )
+from leisaac_core.hub.local import LocalFile
+from leisaac_core.hub.push import upload_groups
 from tests.hub.conftest import LFS_THRESHOLD, USER, WRITE_TOKEN
 from tests.hub.handmade_dataset import dataset_files, write_dataset
 from tests.support.fake_hub import FakeHub, Fault
@@ -201,7 +203,9 @@ def test_dropped_connection_during_upload_is_retried(
     assert_same_files(dataset, download(hub, tmp_path))
 
 
-def test_progress_reports_files_and_bytes(hub: FakeHub, dataset: Path) -> None:
+def test_progress_reports_files_and_bytes(hub: FakeHub, tmp_path: Path) -> None:
+    # Videos over the 16 MiB upload-group size: each is its own upload call and progress step.
+    dataset = write_dataset(tmp_path / "big", episodes=2, video_bytes=9 * 1024 * 1024)
     events: list[PushProgress] = []
     result = push_dataset(
         dataset, REPO, token=WRITE_TOKEN, endpoint=hub.endpoint, progress=events.append
@@ -211,14 +215,28 @@ def test_progress_reports_files_and_bytes(hub: FakeHub, dataset: Path) -> None:
     assert phases[0] == "preparing" and phases[-1] == "done"
     assert phases.index("uploading") < phases.index("committing") < phases.index("tagging")
     uploading = [e for e in events if e.phase == "uploading"]
-    assert [e.files_done for e in uploading] == list(range(result.files_uploaded + 1))
-    assert all(b.bytes_done >= a.bytes_done for a, b in zip(uploading, uploading[1:], strict=False))
+    assert uploading[0].files_done == 0 and uploading[0].bytes_done == 0
+    assert len(uploading) >= 1 + 4, "at least one step per large file"
+    pairs = list(zip(uploading, uploading[1:], strict=False))
+    assert all(b.files_done > a.files_done and b.bytes_done > a.bytes_done for a, b in pairs)
+    assert all(e.current is not None for e in uploading[1:])
     last = events[-1]
     assert last.files_done == last.files_total == result.files_uploaded
     assert last.bytes_done == last.bytes_total == result.bytes_uploaded
     assert result.bytes_uploaded == sum(len(b) for b in dataset_files(dataset).values()) + len(
         hub.files_at(REPO)["README.md"]
     )
+
+
+def test_upload_groups_keep_large_files_alone_and_batch_small_ones(tmp_path: Path) -> None:
+    def file(name: str, size: int) -> LocalFile:
+        return LocalFile(name, tmp_path / name, size, "0" * 64, "0" * 40)
+
+    small = [file(f"meta/{i}.json", 100) for i in range(40)]
+    big = [file("videos/a.mp4", 20 * 1024 * 1024), file("videos/b.mp4", 20 * 1024 * 1024)]
+    groups = upload_groups([*small, *big])
+    assert [len(g) for g in groups] == [32, 8, 1, 1]
+    assert [f for g in groups for f in g] == [*small, *big]
 
 
 def test_push_to_branch_tags_the_branch_commit(hub: FakeHub, dataset: Path) -> None:
