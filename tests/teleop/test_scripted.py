@@ -83,3 +83,40 @@ def test_backend_without_scene_facts_is_a_device_error(make_mujoco_env, scripted
     bare = type(step)(state=step.state, images=step.images, success=False, info={})
     with pytest.raises(DeviceError, match="object_positions|joint_radians"):
         scripted.read(bare)
+
+
+class _MisreportedOrange:
+    """Fault injection around a real env: for the first `ticks` steps orange_1 is reported
+    6 cm away from where it is, so the first grasp closes on air."""
+
+    def __init__(self, env: Env, ticks: int) -> None:
+        self._env, self._ticks, self._count = env, ticks, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._env, name)
+
+    def _lie(self, step):
+        self._count += 1
+        if self._count > self._ticks:
+            return step
+        positions = dict(step.info["object_positions"])
+        positions["orange_1"] = positions["orange_1"] + np.array([0.0, 0.06, 0.0])
+        return type(step)(
+            step.state, step.images, step.success, {**step.info, "object_positions": positions}
+        )
+
+    def reset(self, seed=None):
+        self._count = 0
+        return self._lie(self._env.reset(seed))
+
+    def step(self, action):
+        return self._lie(self._env.step(action))
+
+
+@pytest.mark.slow
+def test_a_missed_grasp_is_retried(make_mujoco_env, scripted) -> None:
+    env = _MisreportedOrange(make_mujoco_env("so101_pick_orange"), ticks=45)
+    scripted.connect(env)
+    success, ticks, _, step = _run_episode(env, scripted, seed=0)
+    assert success, f"no success after a missed grasp; {step.info['object_positions']}"
+    assert ticks > 420  # slower than the clean run of this seed (~383 ticks): it retried

@@ -11,7 +11,7 @@ the whole episode through the env's scene randomization.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from leisaac_core.tasks import (
     ArmAtRest,
     ObjectAbove,
     ObjectsNear,
+    SceneState,
     TaskSpec,
     flatten,
     get_task,
@@ -39,6 +40,8 @@ SIDE_CLEARANCE = 0.004
 # Objects placed on a target spread on a circle of this radius around its centre.
 PLACE_SPREAD = 0.03
 LIFT_MARGIN = 0.05
+# A missed grasp or a dropped object is retried this many times in all.
+ATTEMPTS = 3
 
 
 def _half_width(task: TaskSpec, name: str) -> float:
@@ -110,6 +113,9 @@ class ScriptedDevice:
             for k, v in self._step.info["object_positions"].items()
         }
 
+    def _scene(self) -> SceneState:
+        return SceneState(self._positions(), self._measured())
+
     def _measured(self) -> np.ndarray:
         assert self._step is not None
         return np.asarray(self._step.info["joint_radians"], dtype=np.float64)
@@ -122,10 +128,17 @@ class ScriptedDevice:
                 for i, name in enumerate(rule.objects):
                     angle = 2 * math.pi * i / max(len(rule.objects), 1)
                     offset = PLACE_SPREAD * np.array([math.cos(angle), math.sin(angle), 0.0])
-                    yield from self._pick(name)
-                    yield from self._place(name, rule.target, offset)
+                    for _ in range(ATTEMPTS):
+                        if not (yield from self._pick(name)):
+                            continue
+                        yield from self._place(name, rule.target, offset)
+                        single = ObjectsNear((name,), rule.target, rule.tol_xy, rule.tol_z)
+                        if single.holds(self._scene()):
+                            break
             elif isinstance(rule, ObjectAbove):
-                yield from self._pick(rule.obj)
+                for _ in range(ATTEMPTS):
+                    if (yield from self._pick(rule.obj)):
+                        break
                 yield from self._lift(rule.obj, rule.height + LIFT_MARGIN)
             elif isinstance(rule, ArmAtRest):
                 yield from self._go_rest()
@@ -176,7 +189,8 @@ class ScriptedDevice:
                 return
             yield self._cmd.copy()
 
-    def _pick(self, name: str) -> Iterator[np.ndarray]:
+    def _pick(self, name: str) -> Generator[np.ndarray, None, bool]:
+        """Grasp `name` from above and lift it; returns whether the gripper holds it."""
         tool = self._tool_point(name)
         travel = self._config.travel_height
         speed = self._config.speed
@@ -190,8 +204,7 @@ class ScriptedDevice:
         up = self._kin.fk(self._cmd, tool).position.copy()
         up[2] = travel
         yield from self._line(up, tool, speed / 2)
-        if self._measured_gap_closed():
-            raise DeviceError(f"scripted demonstrator missed {name!r} (gripper closed empty)")
+        return not self._measured_gap_closed()
 
     def _measured_gap_closed(self) -> bool:
         # An empty gripper closes to its limit; a held object keeps it well open.
