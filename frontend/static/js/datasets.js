@@ -1,0 +1,192 @@
+// The local dataset browser: datasets -> episodes (outcome, length, QC) -> playback,
+// trajectory plot and delete with confirm.
+
+import { api } from "./api.js";
+import { toast } from "./banners.js";
+import { bytes, el, number } from "./format.js";
+import { recorderFigures } from "./health.js";
+import { EpisodePlayer } from "./player.js";
+import { TrajectoryPlot } from "./plot.js";
+
+const $ = (id) => document.getElementById(id);
+
+// Quality figures an operator should look at before training on an episode.
+export function qcProblems(episode, fps) {
+  // The dataset layer computes QC flags; older servers do not send them, so derive them.
+  if (Array.isArray(episode.qc_flags)) return episode.qc_flags;
+  const problems = [];
+  const achieved = episode.fps_achieved;
+  if (fps && Number.isFinite(achieved) && achieved > 0 && achieved < 0.95 * fps) {
+    problems.push(`slow loop ${achieved.toFixed(1)} fps`);
+  }
+  const p99 = episode.period_p99_ms;
+  if (fps && Number.isFinite(p99) && p99 > 1.5 * (1000 / fps)) problems.push(`p99 ${p99.toFixed(0)} ms`);
+  const dropped = droppedFrames(episode);
+  if (dropped > 0) problems.push(`${dropped} dropped`);
+  return problems;
+}
+
+export function droppedFrames(episode) {
+  let total = 0;
+  for (const [key, value] of Object.entries(episode)) {
+    if (!/dropped/i.test(key)) continue;
+    if (typeof value === "number") total += value;
+    else if (value && typeof value === "object") total += recorderFigures({ frames_dropped: value }).dropped;
+  }
+  return total;
+}
+
+// Episode index under either name the API has used.
+export function episodeIndex(e) {
+  return e.episode_index ?? e.index;
+}
+
+function datasetEpisodes(d) {
+  return d.episodes ?? d.total_episodes ?? 0;
+}
+
+function datasetFrames(d) {
+  return d.frames ?? d.total_frames ?? 0;
+}
+
+export class DatasetBrowser {
+  constructor(confirm, push) {
+    this.confirm = confirm;
+    this.push = push;
+    this.datasets = [];
+    this.current = null; // summary of the open dataset
+    this.episodes = [];
+    this.episode = null;
+    this.plot = new TrajectoryPlot($("plot"), $("plot-legend"));
+    this.player = new EpisodePlayer({
+      container: $("player-videos"),
+      playButton: $("player-play"),
+      scrub: $("player-scrub"),
+      timeLabel: $("player-time"),
+      lengthLabel: $("player-length"),
+      onTime: (t) => this.plot.setCursor(t),
+    });
+    $("datasets-refresh").addEventListener("click", () => this.refresh());
+    $("player-delete").addEventListener("click", () => this.deleteEpisode());
+  }
+
+  async refresh() {
+    try {
+      this.datasets = await api.get("/api/datasets");
+    } catch (err) {
+      toast(`Cannot list datasets: ${err.message}`, "bad");
+      return;
+    }
+    const body = $("datasets-table").querySelector("tbody");
+    body.replaceChildren(
+      ...this.datasets.map((d) => {
+        const row = el(
+          "tr",
+          { "data-repo": d.repo_id, "aria-selected": String(this.current?.repo_id === d.repo_id) },
+          el("td", { text: d.repo_id }),
+          el("td", { text: String(datasetEpisodes(d)) }),
+          el("td", { text: String(datasetFrames(d)) }),
+          el("td", { text: String(d.fps ?? "–") }),
+          el("td", { text: d.size_bytes != null ? bytes(d.size_bytes) : "–" }),
+        );
+        row.addEventListener("click", () => this.open(d));
+        return row;
+      }),
+    );
+    $("datasets-empty").hidden = this.datasets.length > 0;
+    if (this.current) {
+      const again = this.datasets.find((d) => d.repo_id === this.current.repo_id);
+      if (again) this.current = again;
+    }
+  }
+
+  async open(summary) {
+    this.current = summary;
+    for (const tr of $("datasets-table").querySelectorAll("tbody tr")) {
+      tr.setAttribute("aria-selected", String(tr.dataset.repo === summary.repo_id));
+    }
+    $("dataset-detail").hidden = false;
+    $("dataset-title").textContent = `Episodes of ${summary.repo_id}`;
+    this.closePlayer();
+    this.push.show(summary.repo_id);
+    await this.loadEpisodes();
+  }
+
+  async loadEpisodes() {
+    const repo = this.current.repo_id;
+    try {
+      this.episodes = await api.get(`/api/datasets/${repo}/episodes`);
+    } catch (err) {
+      toast(`Cannot load the episodes of ${repo}: ${err.message}`, "bad");
+      this.episodes = [];
+    }
+    const fps = this.current.fps;
+    const body = $("episodes-table").querySelector("tbody");
+    body.replaceChildren(
+      ...this.episodes.map((e) => {
+        const outcome = e.outcome || "unknown";
+        const problems = qcProblems(e, fps);
+        const row = el(
+          "tr",
+          { "data-episode": String(episodeIndex(e)), "aria-selected": String(episodeIndex(this.episode ?? {}) === episodeIndex(e)) },
+          el("td", { text: String(episodeIndex(e)) }),
+          el("td", {}, el("span", { class: `badge badge-${["success", "failure", "timeout"].includes(outcome) ? outcome : "other"}`, text: outcome })),
+          el("td", { text: `${e.length} (${fps ? (e.length / fps).toFixed(1) : "?"} s)` }),
+          el("td", { class: "mono", text: number(e.fps_achieved) }),
+          el("td", { class: "mono", text: e.period_p99_ms != null ? `${number(e.period_p99_ms)} ms` : "–" }),
+          el("td", { class: "mono", text: String(droppedFrames(e)) }),
+          el("td", { class: problems.length ? "qc-flag" : "qc-ok", text: problems.length ? `⚠ ${problems.join(", ")}` : "OK" }),
+          el("td", {}, el("button", { class: "btn btn-ghost", type: "button", text: "Play" })),
+        );
+        row.addEventListener("click", () => this.openEpisode(e));
+        return row;
+      }),
+    );
+    $("episodes-empty").hidden = this.episodes.length > 0;
+  }
+
+  async openEpisode(episode) {
+    this.episode = episode;
+    for (const tr of $("episodes-table").querySelectorAll("tbody tr")) {
+      tr.setAttribute("aria-selected", String(tr.dataset.episode === String(episodeIndex(episode))));
+    }
+    const repo = this.current.repo_id;
+    $("player").hidden = false;
+    $("player-title").textContent = `${repo} · episode ${episodeIndex(episode)} · ${episode.outcome || ""}`;
+    this.player.load(episode.videos);
+    try {
+      const signals = await api.get(`/api/datasets/${repo}/episodes/${episodeIndex(episode)}/signals`);
+      this.plot.set(signals);
+    } catch (err) {
+      toast(`Cannot load the joint trajectories: ${err.message}`, "bad");
+    }
+  }
+
+  closePlayer() {
+    this.player.unload();
+    this.episode = null;
+    $("player").hidden = true;
+  }
+
+  async deleteEpisode() {
+    const episode = this.episode;
+    if (!episode) return;
+    const repo = this.current.repo_id;
+    const ok = await this.confirm(
+      `Delete episode ${episodeIndex(episode)}?`,
+      `Episode ${episodeIndex(episode)} of ${repo} (${episode.length} frames, ${episode.outcome}) is removed from disk; ` +
+        "later episodes are renumbered. This cannot be undone.",
+    );
+    if (!ok) return;
+    try {
+      await api.del(`/api/datasets/${repo}/episodes/${episodeIndex(episode)}`);
+    } catch (err) {
+      toast(`Delete failed: ${err.message}`, "bad");
+      return;
+    }
+    toast(`Deleted episode ${episodeIndex(episode)} of ${repo}`, "ok");
+    this.closePlayer();
+    await this.refresh();
+    await this.loadEpisodes();
+  }
+}

@@ -1,0 +1,191 @@
+// Renders the live state: phase, episode N of M, timers, the success light, counts,
+// health table and the problem banners derived from them.
+
+import { bytes, number, seconds } from "./format.js";
+import {
+  ACTIVE_PHASES,
+  LEVEL_LABEL,
+  classifyCpu,
+  classifyDevice,
+  classifyDropped,
+  classifyEncoder,
+  classifyJitter,
+  classifyLoop,
+  classifyOverruns,
+  classifyPreview,
+  diskLow,
+  recorderFigures,
+} from "./health.js";
+
+const PHASE_LABEL = {
+  idle: "IDLE",
+  starting: "STARTING",
+  warmup: "WARM-UP",
+  recording: "RECORDING",
+  success_tail: "SUCCESS",
+  resetting: "RESET",
+  error: "ERROR",
+};
+// The loop publishes every tick; a tick counter that stops moving this long is a stall.
+const FROZEN_AFTER_MS = 1500;
+
+const $ = (id) => document.getElementById(id);
+
+export class LiveView {
+  constructor({ banners, cameras, joints, controls }) {
+    this.banners = banners;
+    this.cameras = cameras;
+    this.joints = joints;
+    this.controls = controls;
+    this.snapshot = { phase: "idle" };
+    this.system = {};
+    this.connected = false;
+    this.lastTick = -1;
+    this.tickChangedAt = performance.now();
+    this.healthRows = Object.fromEntries(
+      [...document.querySelectorAll("#health tr[data-key]")].map((tr) => [
+        tr.dataset.key,
+        { value: tr.querySelector(".v"), chip: tr.querySelector(".chip") },
+      ]),
+    );
+  }
+
+  get phase() {
+    return this.snapshot.phase || "idle";
+  }
+
+  setSnapshot(snapshot, system) {
+    this.snapshot = snapshot;
+    if (system) this.system = system;
+    if (snapshot.tick !== this.lastTick) {
+      this.lastTick = snapshot.tick;
+      this.tickChangedAt = performance.now();
+    }
+    this.render();
+  }
+
+  setConnected(connected) {
+    this.connected = connected;
+    this.renderHealth();
+  }
+
+  render() {
+    const s = this.snapshot;
+    const phase = this.phase;
+    const phaseNode = $("phase");
+    phaseNode.textContent = PHASE_LABEL[phase] || phase.toUpperCase();
+    phaseNode.className = `phase phase-${phase}`;
+    phaseNode.dataset.phase = phase;
+    document.body.dataset.phase = phase;
+
+    const running = phase !== "idle";
+    $("episode").textContent = running
+      ? `Episode ${s.episode_number} of ${s.episodes_target}`
+      : "No session";
+    $("task-text").textContent = running ? `${s.task_text || s.task || ""} → ${s.repo_id || ""}` : "";
+
+    const success = Boolean(s.success) || phase === "success_tail";
+    const light = $("success");
+    light.dataset.on = String(success && running);
+    $("success-label").textContent = success && running ? "Success" : running ? "not yet" : "–";
+
+    const limit = s.episode_time_limit_s || 0;
+    const t = s.episode_time_s || 0;
+    $("episode-timer").textContent = running ? `${seconds(t)} / ${seconds(limit, 0)}` : "–";
+    const bar = $("episode-bar");
+    const fraction = limit > 0 ? Math.min(1, t / limit) : 0;
+    bar.style.width = `${(running ? fraction : 0) * 100}%`;
+    bar.classList.toggle("late", fraction > 0.8);
+
+    $("reset-row").hidden = phase !== "resetting";
+    $("reset-countdown").textContent = seconds(s.reset_time_left_s);
+
+    $("count-saved").textContent = s.episodes_saved ?? 0;
+    $("count-failed").textContent = s.episodes_failed ?? 0;
+    $("count-frames").textContent = s.frames_recorded ?? 0;
+    const message = $("session-message");
+    message.textContent = s.message || "";
+    message.classList.toggle("bad", phase === "error");
+
+    // Idle: the start form takes the controls' place; running: the controls are there.
+    $("start-panel").hidden = running;
+    $("controls").hidden = !running;
+    this.controls.update(phase);
+    if (s.cameras && s.cameras.length) this.cameras.setCameras(s.cameras);
+    this.joints.update(s.joint_names, s.joint_state);
+    this.renderHealth();
+  }
+
+  renderHealth() {
+    const s = this.snapshot;
+    const phase = this.phase;
+    const frozen = ACTIVE_PHASES.has(phase) && performance.now() - this.tickChangedAt > FROZEN_AFTER_MS;
+    const rec = recorderFigures(s.recorder);
+    const view = this.cameras.figures();
+    const cells = {
+      loop: classifyLoop(s.timing, phase, frozen || !this.connected),
+      jitter: classifyJitter(s.timing, phase),
+      overruns: classifyOverruns(s.timing, phase),
+      encoder: classifyEncoder(rec, phase),
+      dropped: classifyDropped(rec, phase),
+      preview: classifyPreview(view, phase, this.connected),
+      device: classifyDevice(s.device_health, phase),
+      cpu: classifyCpu(this.system),
+      disk: {
+        level: this.system.disk_free_bytes == null ? "idle" : diskLow(this.system) ? "stalled" : "ok",
+        text:
+          this.system.disk_free_bytes == null
+            ? "–"
+            : `${bytes(this.system.disk_free_bytes)} (${number(this.system.disk_free_percent, 0)} %)`,
+      },
+    };
+    for (const [key, cell] of Object.entries(cells)) {
+      const row = this.healthRows[key];
+      if (!row) continue;
+      row.value.textContent = cell.text;
+      row.chip.textContent = LEVEL_LABEL[cell.level];
+      row.chip.className = `chip chip-${cell.level}`;
+    }
+    this.cameras.refresh(ACTIVE_PHASES.has(phase) && this.connected);
+    this.renderBanners(cells, rec);
+  }
+
+  renderBanners(cells, rec) {
+    const s = this.snapshot;
+    const phase = this.phase;
+    const b = this.banners;
+    b.toggle(
+      "session-error",
+      phase === "error",
+      "bad",
+      `Session error: ${s.message || "see the events"} — press Recover to reset the scene, or Stop.`,
+      { label: "Recover", run: () => this.controls.send("reset") },
+    );
+    const health = s.device_health || {};
+    b.toggle(
+      "device",
+      phase !== "idle" && health.connected === false,
+      "bad",
+      `Teleop device ${s.device || ""} is disconnected: ${health.message || "check the cable / port"}. The episode is paused.`,
+    );
+    b.toggle(
+      "encoder",
+      ACTIVE_PHASES.has(phase) && (rec.dropped > 0 || cells.encoder.level !== "ok"),
+      cells.encoder.level === "stalled" ? "bad" : "warn",
+      `Video encoder is behind: ${rec.backlog} frame(s) queued, ${rec.dropped} dropped this session. ` +
+        "Lower the camera size or fps, or close other programs.",
+    );
+    b.toggle(
+      "loop",
+      ACTIVE_PHASES.has(phase) && this.connected && cells.loop.level === "stalled",
+      "bad",
+      `The control loop is stalled (${cells.loop.text}). Recorded timing will show it.`,
+    );
+    b.toggle(
+      "disk",
+      diskLow(this.system),
+      "bad",
+      `Disk nearly full: ${bytes(this.system.disk_free_bytes)} free at the dataset folder. Free space before recording more.`,
+    );
+  }
+}

@@ -1,0 +1,233 @@
+// The operator's page: wires the live socket, the views, the controls and the hotkeys.
+
+import { api, goToLogin } from "./api.js";
+import { AudioCues } from "./audio.js";
+import { Banners, toast } from "./banners.js";
+import { CameraWall } from "./cameras.js";
+import { DatasetBrowser } from "./datasets.js";
+import { clock, el } from "./format.js";
+import { installHotkeys } from "./hotkeys.js";
+import { JointBars } from "./joints.js";
+import { LiveView } from "./live.js";
+import { PushPanel } from "./push.js";
+import { Controls, StartForm } from "./session.js";
+import { LiveSocket } from "./socket.js";
+import { Teleop } from "./teleop.js";
+
+const $ = (id) => document.getElementById(id);
+
+// Event kind -> [css class for the log, audio cue].
+const EVENT_STYLE = {
+  recording_started: ["", "start"],
+  success_detected: ["ev-good", null],
+  episode_succeeded: ["ev-good", "success"],
+  episode_saved: ["ev-good", null],
+  reset_started: ["ev-warn", "reset"],
+  episode_failure: ["ev-bad", null],
+  episode_timeout: ["ev-bad", null],
+  episode_discarded: ["ev-warn", null],
+  episode_save_failed: ["ev-bad", "error"],
+  session_error: ["ev-bad", "error"],
+  recovered: ["ev-good", null],
+  session_finished: ["ev-good", null],
+  dataset_repaired: ["ev-warn", null],
+};
+const EVENT_LOG_LIMIT = 200;
+
+const audio = new AudioCues();
+const banners = new Banners($("banners"));
+const cameras = new CameraWall($("cameras"), $("cameras-empty"));
+const joints = new JointBars($("joints"));
+const controls = new Controls($("controls"), () => live.phase);
+const live = new LiveView({ banners, cameras, joints, controls });
+const startForm = new StartForm($("start-form"), (snapshot) => live.setSnapshot(snapshot));
+const push = new PushPanel();
+const datasets = new DatasetBrowser(confirmDialog, push);
+let lastSeq = 0;
+
+const socket = new LiveSocket({
+  message: onMessage,
+  frame: (frame) => cameras.frame(frame),
+  state: onSocketState,
+});
+const teleop = new Teleop(socket, $("btn-control"));
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "hello":
+      live.setSnapshot(msg.snapshot);
+      // Replay the recent history once, without sounds (they are not news).
+      for (const ev of msg.events || []) logEvent(ev, { quiet: true });
+      break;
+    case "status":
+      live.setSnapshot(msg.snapshot, msg.system);
+      teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
+      break;
+    case "event":
+      logEvent(msg, { quiet: false });
+      break;
+    case "control":
+      teleop.control(msg);
+      break;
+    case "command_result":
+      if (!msg.ok) toast(`${msg.name}: ${msg.error}`, "bad");
+      break;
+    case "error":
+      toast(msg.message, "bad");
+      break;
+    default:
+      break;
+  }
+}
+
+function logEvent(ev, { quiet }) {
+  if (ev.seq != null && ev.seq <= lastSeq) return;
+  if (ev.seq != null) lastSeq = ev.seq;
+  const [cls, cue] = EVENT_STYLE[ev.kind] || ["", null];
+  const list = $("events");
+  list.prepend(
+    el("li", { class: cls, "data-kind": ev.kind }, el("time", { text: clock(ev.time) }), el("span", { text: ev.message })),
+  );
+  while (list.children.length > EVENT_LOG_LIMIT) list.lastElementChild.remove();
+  if (ev.kind && ev.kind.startsWith("push_")) push.event(ev);
+  if (quiet) return;
+  if (cue) audio.play(cue);
+  if (ev.kind === "session_error" || ev.kind === "episode_save_failed") toast(ev.message, "bad", 8000);
+  if (ev.kind === "session_finished" || ev.kind === "session_stopped") {
+    toast(ev.message, "ok");
+    if (!$("view-datasets").hidden) datasets.refresh();
+  }
+}
+
+let countdown = null;
+function onSocketState(state, info) {
+  const pill = $("conn");
+  clearInterval(countdown);
+  if (state === "open") {
+    pill.textContent = "live";
+    pill.className = "pill pill-ok";
+    banners.clear("offline");
+    live.setConnected(true);
+    return;
+  }
+  live.setConnected(false);
+  if (state === "unauthorized") {
+    goToLogin();
+    return;
+  }
+  if (state === "connecting") {
+    pill.textContent = info.attempt ? "reconnecting…" : "connecting…";
+    pill.className = "pill pill-wait";
+    return;
+  }
+  // closed: say so, with a live countdown to the next attempt and a way to retry now.
+  pill.textContent = "offline";
+  pill.className = "pill pill-bad";
+  const show = () => {
+    const left = Math.max(0, (info.retryAt - performance.now()) / 1000);
+    banners.set(
+      "offline",
+      "bad",
+      `Server unreachable — reconnecting in ${left.toFixed(0)} s (attempt ${info.attempt}). ` +
+        "Recording continues on the server if it is still running.",
+      { label: "Retry now", run: () => socket.retryNow() },
+    );
+  };
+  show();
+  countdown = setInterval(show, 1000);
+}
+
+function runHotkey(action) {
+  const phase = live.phase;
+  if (teleop.driving && (action === "next" || action === "rerecord")) return; // arrows drive the arm
+  switch (action) {
+    case "start":
+      if (phase === "idle") {
+        showView("record");
+        startForm.submit();
+      } else {
+        toast("A session is already running; stop it first (Esc).");
+      }
+      break;
+    case "success":
+    case "failure":
+    case "rerecord":
+    case "stop":
+      if (phase !== "idle") controls.send(action);
+      break;
+    case "next":
+      if (phase !== "idle") controls.next();
+      break;
+    default:
+      break;
+  }
+}
+
+// <dialog>-based confirm: keyboard friendly, styled, and no blocking window.confirm.
+function confirmDialog(title, text) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
+
+function showView(name) {
+  const record = name !== "datasets";
+  $("view-record").hidden = !record;
+  $("view-datasets").hidden = record;
+  $("tab-record").setAttribute("aria-selected", String(record));
+  $("tab-datasets").setAttribute("aria-selected", String(!record));
+  if (!record) datasets.refresh();
+}
+
+function setupChrome() {
+  const mute = $("mute");
+  const renderMute = () => {
+    mute.textContent = audio.muted ? "♪ Sound off" : "♪ Sound on";
+    mute.setAttribute("aria-pressed", String(audio.muted));
+  };
+  mute.addEventListener("click", () => {
+    audio.unlock();
+    audio.setMuted(!audio.muted);
+    renderMute();
+  });
+  renderMute();
+  // Audio may start only after a user gesture: unlock on the first one.
+  for (const kind of ["pointerdown", "keydown"]) {
+    document.addEventListener(kind, () => audio.unlock(), { once: true, capture: true });
+  }
+  $("logout").addEventListener("click", async () => {
+    await api.post("/api/auth/logout");
+    goToLogin();
+  });
+  window.addEventListener("hashchange", () => showView(location.hash.slice(1)));
+  showView(location.hash.slice(1));
+  installHotkeys(runHotkey);
+  // The health table also reacts to time passing (stalls), not only to messages.
+  setInterval(() => live.renderHealth(), 500);
+}
+
+async function init() {
+  setupChrome();
+  socket.connect();
+  try {
+    const auth = await api.get("/api/auth/status");
+    $("logout").hidden = !auth.token_required;
+  } catch {
+    /* the socket's banner already says the server is unreachable */
+  }
+  try {
+    await startForm.load();
+  } catch (err) {
+    startForm.showError(`Cannot load the session options: ${err.message}`);
+  }
+  push.detect();
+}
+
+window.leisaac = { audio, live, socket, datasets }; // for the browser tests and for debugging
+init();

@@ -1,0 +1,85 @@
+// Push panel: shown for the open dataset. The push route is its own piece of work; the
+// panel finds out from the OpenAPI schema whether this server has it, and says so if not.
+
+import { api } from "./api.js";
+import { toast } from "./banners.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class PushPanel {
+  constructor() {
+    this.repo = null;
+    this.available = false;
+    this.running = false;
+    $("push-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.start();
+    });
+  }
+
+  async detect() {
+    try {
+      const schema = await api.get("/openapi.json");
+      this.available = Object.keys(schema.paths || {}).some((p) => /^\/api\/datasets\/.*\/push$/.test(p));
+    } catch {
+      this.available = false;
+    }
+    $("push-form").hidden = !this.available;
+    $("push-unavailable").hidden = this.available;
+  }
+
+  show(repo) {
+    this.repo = repo;
+    $("push-panel").hidden = false;
+    if (!$("push-repo").value || !this.running) $("push-repo").value = repo;
+  }
+
+  async start() {
+    if (!this.repo || this.running) return;
+    const tags = $("push-tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+    const body = { repo_id: $("push-repo").value.trim() || this.repo, private: $("push-private").checked, tags };
+    this.running = true;
+    $("push-start").disabled = true;
+    this.progress(0, "Starting the push…");
+    $("push-url").hidden = true;
+    try {
+      const result = await api.post(`/api/datasets/${this.repo}/push`, body);
+      if (result && result.url) this.finished(result.url);
+    } catch (err) {
+      this.progress(0, `Push failed: ${err.message}`);
+      toast(`Push failed: ${err.message}`, "bad");
+      this.running = false;
+      $("push-start").disabled = false;
+    }
+  }
+
+  progress(fraction, text) {
+    $("push-bar").style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+    $("push-status").textContent = text;
+  }
+
+  finished(url) {
+    this.running = false;
+    $("push-start").disabled = false;
+    this.progress(1, "Pushed.");
+    const link = $("push-url");
+    link.hidden = false;
+    link.firstElementChild.href = url;
+    link.firstElementChild.textContent = url;
+  }
+
+  // Websocket events of kind push_* (progress, done, failed).
+  event(ev) {
+    const d = ev.data || {};
+    if (ev.kind === "push_progress") {
+      const fraction = d.fraction ?? (d.total ? d.done / d.total : d.bytes_total ? d.bytes_done / d.bytes_total : 0);
+      this.progress(fraction, ev.message);
+    } else if (d.url && /push_(done|finished|succeeded|complete)/.test(ev.kind)) {
+      this.finished(d.url);
+    } else if (/push_(failed|error)/.test(ev.kind)) {
+      this.running = false;
+      $("push-start").disabled = false;
+      this.progress(0, ev.message);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+// The start form and the session controls (buttons and hotkeys share one code path).
+
+import { api } from "./api.js";
+import { toast } from "./banners.js";
+import { el } from "./format.js";
+import { EPISODE_PHASES } from "./health.js";
+
+const FORM_STORAGE_KEY = "leisaac.start-form";
+
+export class StartForm {
+  constructor(form, onStarted) {
+    this.form = form;
+    this.onStarted = onStarted;
+    this.error = form.querySelector("#start-error");
+    this.tasks = [];
+    this.busy = false;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    form.querySelector("#f-task").addEventListener("change", () => this.taskChanged());
+    form.querySelector("#f-device").addEventListener("change", () => this.deviceChanged());
+    form.addEventListener("change", () => this.remember());
+  }
+
+  async load() {
+    const options = await api.get("/api/options");
+    this.tasks = options.tasks;
+    const fill = (id, values, label = (v) => v) => {
+      const select = this.form.querySelector(id);
+      select.replaceChildren(...values.map((v) => el("option", { value: v.name ?? v, text: label(v) })));
+    };
+    fill("#f-task", options.tasks, (t) => t.name);
+    fill("#f-backend", options.backends);
+    fill("#f-device", options.devices);
+    const d = options.defaults || {};
+    this.setValue("task", d.task);
+    this.setValue("backend", d.backend);
+    this.setValue("device", d.device);
+    this.setValue("fps", d.fps);
+    this.setValue("camera_width", d.camera_width);
+    this.setValue("camera_height", d.camera_height);
+    this.restore();
+    this.taskChanged();
+    this.deviceChanged();
+  }
+
+  setValue(name, value) {
+    const field = this.form.elements.namedItem(name);
+    if (!field || value == null) return;
+    if (field.type === "checkbox") field.checked = Boolean(value);
+    else if (field.tagName === "SELECT" && ![...field.options].some((o) => o.value === String(value))) return;
+    else field.value = value;
+  }
+
+  taskChanged() {
+    const task = this.tasks.find((t) => t.name === this.form.elements.task.value);
+    const input = this.form.querySelector("#f-episode-time");
+    input.placeholder = task ? `task default: ${task.episode_time_s} s` : "task default";
+    this.form.querySelector("#task-hint").textContent = task ? task.text : "";
+  }
+
+  deviceChanged() {
+    this.form.querySelector("#port-label").hidden = this.form.elements.device.value !== "so101_leader";
+  }
+
+  // The operator types the same things every morning: keep the last values.
+  remember() {
+    const values = {};
+    for (const field of this.form.elements) {
+      if (!field.name) continue;
+      values[field.name] = field.type === "checkbox" ? field.checked : field.value;
+    }
+    localStorage.setItem(FORM_STORAGE_KEY, JSON.stringify(values));
+  }
+
+  restore() {
+    let values;
+    try {
+      values = JSON.parse(localStorage.getItem(FORM_STORAGE_KEY) || "{}");
+    } catch {
+      return;
+    }
+    for (const [name, value] of Object.entries(values)) this.setValue(name, value);
+  }
+
+  body() {
+    const f = this.form.elements;
+    const body = {
+      task: f.task.value,
+      backend: f.backend.value,
+      device: f.device.value,
+      repo_id: f.repo_id.value.trim(),
+      resume: f.resume.checked,
+    };
+    const numbers = {
+      episodes: parseInt,
+      fps: parseInt,
+      episode_time_s: parseFloat,
+      reset_time_s: parseFloat,
+      camera_width: parseInt,
+      camera_height: parseInt,
+      seed: parseInt,
+    };
+    for (const [name, parse] of Object.entries(numbers)) {
+      const raw = f[name].value.trim();
+      if (raw !== "") body[name] = parse(raw, 10);
+    }
+    if (f.realtime.value) body.realtime = f.realtime.value === "true";
+    if (f.note.value.trim()) body.note = f.note.value.trim();
+    if (body.device === "so101_leader" && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
+    return body;
+  }
+
+  showError(message) {
+    this.error.textContent = message;
+    this.error.hidden = !message;
+  }
+
+  async submit() {
+    if (this.busy) return;
+    const body = this.body();
+    if (!/^[^/\s]+\/[^/\s]+$/.test(body.repo_id)) {
+      this.showError("Enter the dataset repo id as namespace/name, e.g. alice/pick_orange.");
+      this.form.elements.repo_id.focus();
+      return;
+    }
+    this.showError("");
+    this.busy = true;
+    const button = this.form.querySelector("#btn-start");
+    button.disabled = true;
+    button.firstChild.textContent = "Starting… ";
+    try {
+      const snapshot = await api.post("/api/session", body);
+      this.remember();
+      this.onStarted(snapshot);
+    } catch (err) {
+      this.showError(err.message);
+      if (/resume/i.test(err.message)) this.form.elements.resume.parentElement.classList.add("attention");
+    } finally {
+      this.busy = false;
+      button.disabled = false;
+      button.firstChild.textContent = "Start session ";
+    }
+  }
+}
+
+export class Controls {
+  constructor(root, getPhase) {
+    this.root = root;
+    this.getPhase = getPhase;
+    this.buttons = Object.fromEntries(
+      [...root.querySelectorAll("[data-command]")].map((b) => [b.dataset.command, b]),
+    );
+    for (const [name, button] of Object.entries(this.buttons)) {
+      button.addEventListener("click", () => this.send(name));
+    }
+  }
+
+  async send(name) {
+    try {
+      await api.post(`/api/session/${name}`);
+    } catch (err) {
+      toast(`${name}: ${err.message}`, "bad");
+    }
+  }
+
+  // "Next" means what the operator wants to happen next: end the episode as a success,
+  // or, during the reset wait, start the next episode now.
+  next() {
+    const phase = this.getPhase();
+    if (phase === "resetting") this.send("reset");
+    else this.send("success");
+  }
+
+  update(phase) {
+    const episode = EPISODE_PHASES.has(phase);
+    const b = this.buttons;
+    b.success.disabled = !episode;
+    b.failure.disabled = !episode;
+    b.rerecord.disabled = !episode;
+    b.reset.disabled = !(phase === "resetting" || phase === "error");
+    b.stop.disabled = phase === "idle";
+    b.reset.firstChild.textContent = phase === "error" ? "Recover (reset scene) " : "Next episode now ";
+    this.root.dataset.active = String(phase !== "idle");
+  }
+}
