@@ -195,7 +195,7 @@ class DatasetWriter:
             locks.release_writer_lock(lock_fd)
             raise
         writer = cls(root, spec, video, state, lock_fd, repairs)
-        writer._submit(writer._warm_up)
+        writer._executor.submit(writer._warm_up)  # not a commit: not counted in flight
         with _OPEN_WRITERS_LOCK:
             _OPEN_WRITERS[root.resolve()] = writer
         return writer
@@ -403,6 +403,12 @@ class DatasetWriter:
 
     def _warm_up(self) -> None:
         """Pay one-time costs (lazy imports, schema building) before the first commit."""
+        try:
+            self._warm_up_unguarded()
+        except Exception:  # only an optimisation; a real commit reports real errors
+            log.debug("commit warm-up failed", exc_info=True)
+
+    def _warm_up_unguarded(self) -> None:
         import io
 
         import pyarrow.parquet as pq
