@@ -15,6 +15,7 @@ import logging
 import secrets
 import time
 from concurrent.futures import Future
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from leisaac_core.dataset import (
     EpisodeRecorder,
     VideoSettings,
     dataset_dir,
+    failures_repo_id,
 )
 from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.config import SessionConfig
@@ -132,13 +134,11 @@ class EpisodeRunner:
             for line in writer.repairs:
                 engine.emit("dataset_repaired", line)
             if config.keep_failures:
-                failures_id = f"{config.repo_id}_failures"
-                failures_spec = DatasetSpec(**{**spec.__dict__, "repo_id": failures_id})
+                # A separate dataset next to the main one, so training never picks it up.
+                failures_spec = replace(spec, repo_id=failures_repo_id(config.repo_id))
+                failures_root = Path(root).parent / failures_spec.repo_id.split("/")[1]
                 failures = DatasetWriter.open(
-                    Path(root).parent / Path(failures_id).name,
-                    failures_spec,
-                    resume=True,
-                    video=video,
+                    failures_root, failures_spec, resume=True, video=video
                 )
         except BaseException:
             for part in (failures, writer):
@@ -298,29 +298,23 @@ class EpisodeRunner:
         )
         number = self._episode_number()
         future = self.recorder.end(outcome, meta)
+        qc = {"episode_number": number, "timing": asdict(timing)}
         if outcome == "success":
             self.episodes_saved += 1
             self.saved_this_session += 1
             self.consecutive_failures = 0
             self.engine.emit(
-                "episode_succeeded",
-                f"episode {number} succeeded ({reason}); saving",
-                episode_number=number,
+                "episode_succeeded", f"episode {number} succeeded ({reason}); saving", **qc
             )
             if future is not None:
                 future.add_done_callback(lambda f, n=number: self._on_commit(f, n))
         elif outcome == "discarded":
-            self.engine.emit(
-                "episode_discarded", f"episode {number} discarded: {reason}", episode_number=number
-            )
+            self.engine.emit("episode_discarded", f"episode {number} discarded: {reason}", **qc)
         else:
             self.episodes_failed += 1
             self.consecutive_failures += 1
             self.engine.emit(
-                f"episode_{outcome}",
-                f"episode {number} {outcome}: {reason}",
-                episode_number=number,
-                outcome=outcome,
+                f"episode_{outcome}", f"episode {number} {outcome}: {reason}", outcome=outcome, **qc
             )
         if self.saved_this_session >= self.config.episodes:
             self.finished = True
@@ -481,6 +475,6 @@ def _as_dict(obj: Any) -> dict[str, Any]:
         return obj
     if hasattr(obj, "to_dict"):
         return obj.to_dict()
-    from dataclasses import asdict, is_dataclass
+    from dataclasses import is_dataclass
 
     return asdict(obj) if is_dataclass(obj) else {"value": str(obj)}
