@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -65,12 +65,15 @@ ProgressCallback = Callable[[PushProgress], None]
 
 @dataclass(frozen=True)
 class PushResult:
+    """What a push did. files/bytes_uploaded count files this push committed; content the
+    Hub already held from an interrupted push is deduplicated by the Hub and not re-sent."""
+
     url: str  # the dataset page
     commit: str  # the commit the tag points at
     files_uploaded: int
     bytes_uploaded: int
     files_skipped: int  # already on the Hub with the same content
-    files_deleted: int = 0
+    files_deleted: int = 0  # stale files under data/, meta/, videos/ removed from the Hub
     tag: str = "v3.0"
 
 
@@ -217,7 +220,7 @@ def push_dataset(
         library_version=__version__,
     )
 
-    def step(name: str) -> Any:
+    def step(name: str) -> AbstractContextManager[None]:
         return _step(name, repo_id=repo_id, endpoint=endpoint, token=secret)
 
     with committed_snapshot(Path(dataset_dir)) as (snapshot_dir, snapshot_files):

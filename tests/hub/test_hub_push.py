@@ -192,6 +192,18 @@ def test_upload_failure_midway_then_rerun_uploads_only_what_was_missing(
     assert_same_files(dataset, download(hub, tmp_path))
 
 
+def test_tag_failure_then_rerun_only_tags(hub: FakeHub, dataset: Path) -> None:
+    hub.inject(Fault("tag", nth=1, times=1, status=503))
+    with pytest.raises(HubServerError, match="tagging v3.0"):
+        push_dataset(dataset, REPO, token=WRITE_TOKEN, endpoint=hub.endpoint)
+    commits = hub.state.commit_count
+
+    result = push_dataset(dataset, REPO, token=WRITE_TOKEN, endpoint=hub.endpoint)
+
+    assert result.files_uploaded == 0 and hub.state.commit_count == commits
+    assert hub.repo(REPO).tags["v3.0"] == hub.repo(REPO).branches["main"] == result.commit
+
+
 def test_dropped_connection_during_upload_is_retried(
     hub: FakeHub, dataset: Path, tmp_path: Path
 ) -> None:
