@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,40 @@ def test_cli_bad_token_and_bad_repo_id(hub: FakeHub, dataset: Path, tmp_path: Pa
     )
     assert proc.returncode == 1
     assert "error: Invalid repo id" in proc.stderr and "--root" in proc.stderr
+
+
+def test_cli_progress_is_one_rewritten_line_on_a_terminal(
+    hub: FakeHub, dataset: Path, tmp_path: Path
+) -> None:
+    master, slave = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env = base | {
+        "HF_HOME": str(tmp_path / "h"),
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_TOKEN": WRITE_TOKEN,
+    }
+    args = ["--repo-id", REPO, "--root", str(dataset), "--endpoint", hub.endpoint]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "push", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    terminal = b"".join(chunks).decode()
+
+    assert proc.returncode == 0, terminal
+    assert "\r\x1b[Kuploading" in terminal, "the progress line is rewritten in place"
+    assert WRITE_TOKEN not in terminal
