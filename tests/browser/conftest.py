@@ -133,6 +133,8 @@ def console() -> ConsoleLog:
 
 @pytest.fixture
 def page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
+    """A fresh context (no cookies, empty localStorage). Tests name their server fixture
+    before `page`, so the page is closed before its server stops."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     page.on("console", console.on_console)

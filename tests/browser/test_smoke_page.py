@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import LiveServer, screenshot
 
 
-def test_page_connects_and_shows_idle_state(page: Page, live_server: LiveServer) -> None:
+def test_page_connects_and_shows_idle_state(live_server: LiveServer, page: Page) -> None:
     page.goto(live_server.url + "/")
     expect(page.locator("#conn")).to_have_text("live")
     expect(page.locator("#phase")).to_have_text("IDLE")

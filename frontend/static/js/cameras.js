@@ -61,10 +61,14 @@ class CameraTile {
     this.decoding = false;
   }
 
+  // Frames per second over the last 2 s, or over the time since the first frame when the
+  // tile is younger than that (a fresh session must not look slow).
   rate() {
     const now = performance.now();
     const recent = this.times.filter((t) => now - t <= 2000);
-    return recent.length / 2;
+    if (recent.length < 2) return 0;
+    const span = Math.max((now - recent[0]) / 1000, (recent.length - 1) / 60);
+    return Math.min(recent.length - 1, (recent.length - 1) / Math.min(2, span));
   }
 
   refresh(active) {

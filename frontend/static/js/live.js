@@ -40,6 +40,7 @@ export class LiveView {
     this.snapshot = { phase: "idle" };
     this.system = {};
     this.connected = false;
+    this.updates = 0; // snapshots received: lets tests see the stream flow
     this.lastTick = -1;
     this.tickChangedAt = performance.now();
     this.healthRows = Object.fromEntries(
@@ -56,6 +57,7 @@ export class LiveView {
 
   setSnapshot(snapshot, system) {
     this.snapshot = snapshot;
+    this.updates += 1;
     if (system) this.system = system;
     if (snapshot.tick !== this.lastTick) {
       this.lastTick = snapshot.tick;

@@ -50,7 +50,7 @@ const socket = new LiveSocket({
   frame: (frame) => cameras.frame(frame),
   state: onSocketState,
 });
-const teleop = new Teleop(socket, $("btn-control"));
+const teleop = new Teleop(socket, $("btn-control"), $("drive-help"));
 
 function onMessage(msg) {
   switch (msg.type) {
@@ -139,7 +139,6 @@ function onSocketState(state, info) {
 
 function runHotkey(action) {
   const phase = live.phase;
-  if (teleop.driving && (action === "next" || action === "rerecord")) return; // arrows drive the arm
   switch (action) {
     case "start":
       if (phase === "idle") {

@@ -54,6 +54,7 @@ export class PushPanel {
   }
 
   progress(fraction, text) {
+    $("push-progress").hidden = false;
     $("push-bar").style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
     $("push-status").textContent = text;
   }

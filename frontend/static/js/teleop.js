@@ -3,14 +3,18 @@
 // held keys and the gamepad state are sent at a steady rate while in control, so a lost
 // key-up can never leave the arm moving for long.
 
+import { isTyping } from "./hotkeys.js";
+
 const SEND_HZ = 30;
-// While driving with the keyboard these keys belong to the arm, not to the hotkeys.
-export const DRIVING_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"]);
+// The keyboard device's keys (LeIsaac's mapping); none of them is a session hotkey.
+export const DRIVE_KEYS = "W/S forward·back · Q/E up·down · A/D pan · K/I wrist pitch · J/L wrist roll · U/O gripper";
 
 export class Teleop {
-  constructor(socket, button) {
+  constructor(socket, button, help) {
     this.socket = socket;
     this.button = button;
+    this.help = help;
+    help.textContent = `Keyboard: ${DRIVE_KEYS}. Gamepad: sticks move, bumpers pitch, triggers gripper.`;
     this.haveControl = false;
     this.device = null;
     this.held = new Set();
@@ -19,21 +23,17 @@ export class Teleop {
       this.socket.send({ type: this.haveControl ? "release_control" : "take_control" });
     });
     document.addEventListener("keydown", (e) => {
-      if (this.haveControl && !e.repeat) this.held.add(e.code);
-      if (this.haveControl && DRIVING_KEYS.has(e.key)) e.preventDefault();
+      if (this.haveControl && !e.repeat && !isTyping(e.target)) this.held.add(e.code);
     });
     document.addEventListener("keyup", (e) => this.held.delete(e.code));
     window.addEventListener("blur", () => this.held.clear());
-  }
-
-  get driving() {
-    return this.haveControl && this.device === "keyboard";
   }
 
   setDevice(device, phase) {
     this.device = device;
     const browserDevice = (device === "keyboard" || device === "gamepad") && phase !== "idle";
     this.button.hidden = !browserDevice;
+    this.help.hidden = !browserDevice;
     if (!browserDevice && this.haveControl) this.socket.send({ type: "release_control" });
   }
 
