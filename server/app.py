@@ -21,7 +21,7 @@ from leisaac_core.config import Settings
 from leisaac_core.session import SessionEngine
 from server.auth import require_token
 from server.preview import PreviewEncoder
-from server.routes import auth, datasets, health, options, pages, session, ws
+from server.routes import auth, datasets, health, leader, options, pages, session, ws
 from server.stream import StreamHub, system_figures
 
 log = logging.getLogger("leisaac.server")
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.hub = hub
+    app.state.leader_calibration = leader.CalibrationSlot()
     app.state.templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
     if settings.cors_origins:
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(session.router, dependencies=protected)
     app.include_router(options.router, dependencies=protected)
     app.include_router(datasets.router, dependencies=protected)
+    app.include_router(leader.router, dependencies=protected)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     return app
 

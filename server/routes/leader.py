@@ -1,0 +1,132 @@
+"""Leader-arm calibration from the web page: mid-pose, then range of motion, with live
+feedback polled by the page.
+
+The calibrator talks to the servo bus directly, so it runs only while no session is driving
+the arm; one calibration at a time. Calls are short bus exchanges run in the threadpool
+under a lock (the calibrator is single-owner).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from leisaac_core.motors.feetech.errors import MotorBusError
+from leisaac_core.teleop.so101_leader.arm_bus import LeaderArmBus
+from leisaac_core.teleop.so101_leader.calibration import CalibrationError, default_calibration_path
+from leisaac_core.teleop.so101_leader.calibrator import LeaderCalibrator
+from server.deps import EngineDep
+
+router = APIRouter(prefix="/api/leader/calibration", tags=["leader arm"])
+
+_ARM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class CalibrationRequest(BaseModel):
+    port: str = Field(..., min_length=1, max_length=300, examples=["/dev/ttyACM0"])
+    arm_id: str = Field("leader", description="Calibration file name, as lerobot's --teleop.id")
+
+
+class CalibrationSlot:
+    """The one calibration in progress (or none); lives in app.state.leader_calibration."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calibrator: LeaderCalibrator | None = None
+
+
+def _state(request: Request) -> CalibrationSlot:
+    return request.app.state.leader_calibration
+
+
+def _call(state: CalibrationSlot, action: str) -> dict[str, Any]:
+    with state.lock:
+        calibrator = state.calibrator
+        if calibrator is None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, detail="no calibration in progress: start one first"
+            )
+        try:
+            if action == "sample":
+                return calibrator.sample().to_json()
+            if action == "mid_pose":
+                return calibrator.mid_pose_done().to_json()
+            if action == "finish":
+                calibration = calibrator.finish()
+                state.calibrator = None
+                calibrator.arm.close()
+                return {
+                    "step": "done",
+                    "path": str(calibrator.output_path),
+                    "calibration": {k: vars(v) for k, v in calibration.items()},
+                }
+            calibrator.cancel()
+            state.calibrator = None
+            calibrator.arm.close()
+            return {"step": "cancelled"}
+        except CalibrationError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+        except MotorBusError as exc:
+            state.calibrator = None
+            calibrator.arm.close()
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=f"leader arm: {exc}") from None
+
+
+@router.post("", summary="Start calibrating the leader arm on a port (torque off)")
+async def start_calibration(
+    body: CalibrationRequest, request: Request, engine: EngineDep
+) -> dict[str, Any]:
+    if not _ARM_ID.match(body.arm_id):
+        raise HTTPException(422, detail="arm_id may hold only letters, digits, '.', '_' and '-'")
+    snapshot = engine.snapshot
+    if snapshot.phase != "idle" and snapshot.device == "so101_leader":
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="a session is driving the leader arm; stop it first"
+        )
+    state = _state(request)
+
+    def start() -> dict[str, Any]:
+        with state.lock:
+            if state.calibrator is not None:
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT, detail="a calibration is already in progress"
+                )
+            arm = LeaderArmBus(body.port)
+            calibrator = LeaderCalibrator(arm, Path(default_calibration_path(body.arm_id)))
+            try:
+                sample = calibrator.start()
+            except (MotorBusError, CalibrationError, OSError) as exc:
+                arm.close()
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT, detail=f"leader arm on {body.port}: {exc}"
+                ) from None
+            state.calibrator = calibrator
+            return {**sample.to_json(), "path": str(calibrator.output_path)}
+
+    return await run_in_threadpool(start)
+
+
+@router.get("", summary="Live positions and the range seen so far")
+async def sample_calibration(request: Request) -> dict[str, Any]:
+    return await run_in_threadpool(_call, _state(request), "sample")
+
+
+@router.post("/mid_pose", summary="Every joint is mid-range: write homing offsets")
+async def mid_pose(request: Request) -> dict[str, Any]:
+    return await run_in_threadpool(_call, _state(request), "mid_pose")
+
+
+@router.post("/finish", summary="Ranges swept: write limits to the servos and save the JSON")
+async def finish(request: Request) -> dict[str, Any]:
+    return await run_in_threadpool(_call, _state(request), "finish")
+
+
+@router.delete("", summary="Cancel the calibration in progress")
+async def cancel(request: Request) -> dict[str, Any]:
+    return await run_in_threadpool(_call, _state(request), "cancel")
