@@ -46,7 +46,10 @@ class Settings(BaseSettings):
     preview_width: int = Field(320, ge=16, le=1920)
     preview_jpeg_quality: int = Field(75, ge=10, le=100)
 
-    # Hugging Face token for pushes; never returned by any route, never logged.
+    # Hugging Face token for pushes; never returned by any route, never logged. When unset,
+    # pushes use HF_TOKEN or the huggingface_hub login cache.
     hf_token: SecretStr | None = None
+    # Hub endpoint (a mirror or self-hosted Hub); default HF_ENDPOINT or huggingface.co.
+    hub_endpoint: str | None = None
 
     log_level: str = "INFO"

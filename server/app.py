@@ -21,7 +21,7 @@ from leisaac_core.config import Settings
 from leisaac_core.session import SessionEngine
 from server.auth import require_token
 from server.preview import PreviewEncoder
-from server.routes import auth, datasets, health, leader, options, pages, session, ws
+from server.routes import auth, datasets, health, leader, options, pages, push, session, ws
 from server.stream import StreamHub, system_figures
 
 log = logging.getLogger("leisaac.server")
@@ -32,7 +32,9 @@ STATUS_HZ = 10.0
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    engine = SessionEngine(settings.dataset_root)
+    engine = SessionEngine(
+        settings.dataset_root, hub_credentials=lambda: (settings.hf_token, settings.hub_endpoint)
+    )
     hub = StreamHub()
 
     @contextlib.asynccontextmanager
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.hub = hub
     app.state.leader_calibration = leader.CalibrationSlot()
+    app.state.push = push.PushSlot()
     app.state.templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
     if settings.cors_origins:
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(options.router, dependencies=protected)
     app.include_router(datasets.router, dependencies=protected)
     app.include_router(leader.router, dependencies=protected)
+    app.include_router(push.router, dependencies=protected)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     return app
 

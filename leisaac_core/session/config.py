@@ -55,6 +55,10 @@ class SessionConfig(BaseModel):
         5, ge=1, le=1000, description="Stop with an error after this many"
     )
     video_codec: Literal["h264", "av1"] = "h264"
+    push_every_episodes: int = Field(
+        0, ge=0, le=100_000, description="Push to the Hub after every N saved episodes (0: off)"
+    )
+    push_private: bool = Field(False, description="Create the Hub repo private (auto-push)")
     note: str = Field("", max_length=2000, description="Operator note stored with each episode")
 
     @field_validator("repo_id")

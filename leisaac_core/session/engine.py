@@ -30,8 +30,16 @@ COMMANDS = ("start", "stop", "success", "failure", "rerecord", "reset", "input")
 
 
 class SessionEngine:
-    def __init__(self, dataset_root: Path, event_history: int = 2000) -> None:
+    def __init__(
+        self,
+        dataset_root: Path,
+        event_history: int = 2000,
+        hub_credentials: Callable[[], tuple[Any, str | None]] = lambda: (None, None),
+    ) -> None:
         self.dataset_root = Path(dataset_root)
+        # (token, endpoint) for auto-push, read when a push starts; None token = HF_TOKEN or
+        # the login cache. A callable so a token entered on the page later is used.
+        self.hub_credentials = hub_credentials
         self._commands: queue.Queue[Command | None] = queue.Queue()
         self._listeners: list[EventListener] = []
         self._events: deque[Event] = deque(maxlen=event_history)

@@ -30,6 +30,7 @@ from leisaac_core.dataset import (
     dataset_dir,
     failures_repo_id,
 )
+from leisaac_core.hub import AutoPush, AutoPushConfig, PushResult, push_dataset
 from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.state import EPISODE_PHASES, FrameSet, Phase, SessionSnapshot
@@ -99,6 +100,14 @@ class EpisodeRunner:
         self._timing = self.meter.timing()
         self._recorder_status: dict[str, Any] = {}
         self._commit_errors: list[str] = []
+        self.auto_push: AutoPush | None = None
+        if config.push_every_episodes:
+            self.auto_push = AutoPush(
+                AutoPushConfig(config.push_every_episodes),
+                push=self._push_now,
+                on_done=self._on_auto_push,
+                already_pushed_total=self.episodes_saved,
+            )
 
     # ---- construction ---------------------------------------------------------------------
     @classmethod
@@ -377,6 +386,39 @@ class EpisodeRunner:
         self.engine.emit(
             "episode_saved", f"episode {number} saved", episode_number=number, saved=_as_dict(saved)
         )
+        committed = (
+            saved.episode_index + 1 if saved.saved and saved.episode_index is not None else 0
+        )
+        if self.auto_push is not None and committed and self.auto_push.episode_committed(committed):
+            self.engine.emit(
+                "push_started", f"auto-push to {self.config.repo_id}", repo_id=self.config.repo_id
+            )
+
+    def _push_now(self) -> PushResult:
+        """Runs on the auto-push thread: uploads committed episodes only (a snapshot)."""
+        token, endpoint = self.engine.hub_credentials()
+        return push_dataset(
+            self.writer.root,
+            self.config.repo_id,
+            token=token,
+            private=self.config.push_private,
+            endpoint=endpoint,
+        )
+
+    def _on_auto_push(self, result: PushResult | None, error: Exception | None) -> None:
+        if error is not None:
+            self.engine.emit(
+                "push_failed",
+                f"auto-push failed (retried after the next episode): {error}",
+                repo_id=self.config.repo_id,
+            )
+        elif result is not None:
+            self.engine.emit(
+                "push_finished",
+                f"pushed to {result.url}",
+                repo_id=self.config.repo_id,
+                **_as_dict(result),
+            )
 
     def _check_commits(self) -> None:
         while self._commit_errors:
