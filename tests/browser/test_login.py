@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import TOKEN, ConsoleLog, LiveServer, screenshot
+from tests.browser.helpers import TOKEN, ConsoleLog, LiveServer, screenshot
 
 
 def test_login_with_token(token_server: LiveServer, page: Page, console: ConsoleLog) -> None:

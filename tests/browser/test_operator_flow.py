@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, screenshot
-
-# Small cameras keep MuJoCo rendering and encoding cheap on a shared 2-core machine.
-CAMERA_W, CAMERA_H = 128, 96
+from tests.browser.helpers import LiveServer, fill_start_form, screenshot
 
 # Records every moment the success light turns on, however briefly: a scripted episode
 # can succeed and reset within a few status updates.
@@ -19,19 +16,6 @@ new MutationObserver(() => {
   if (document.getElementById('success').dataset.on === 'true') window.__successLit += 1;
 }).observe(document.getElementById('success'), {attributes: true, attributeFilter: ['data-on']});
 """
-
-
-def fill_start_form(page: Page, repo_id: str, episodes: int = 1) -> None:
-    page.select_option("#f-task", "so101_lift_cube")
-    page.select_option("#f-device", "scripted")
-    page.fill("#f-repo", repo_id)
-    page.fill("#f-episodes", str(episodes))
-    page.fill("#f-reset-time", "0")
-    page.click(".advanced summary")
-    page.fill("#f-cam-w", str(CAMERA_W))
-    page.fill("#f-cam-h", str(CAMERA_H))
-    page.fill("#f-seed", "3")
-    page.select_option("#f-realtime", "true")
 
 
 def test_record_watch_browse_play_delete(live_server: LiveServer, page: Page) -> None:

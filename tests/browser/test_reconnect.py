@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ConsoleLog, LiveServer, screenshot
+from tests.browser.helpers import ConsoleLog, LiveServer, screenshot
 
 
 def test_page_reconnects_after_server_restart(

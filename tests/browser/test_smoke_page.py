@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.helpers import LiveServer, screenshot
 
 
 def test_page_connects_and_shows_idle_state(live_server: LiveServer, page: Page) -> None:

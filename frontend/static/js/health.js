@@ -57,7 +57,7 @@ export function classifyOverruns(timing, phase) {
 
 export function classifyEncoder(figures, phase) {
   if (!ACTIVE_PHASES.has(phase)) return { level: "idle", text: "–" };
-  const text = `${figures.backlog} frames`;
+  const text = `${figures.backlog} queued`;
   if (figures.backlog >= BACKLOG_STALLED) return { level: "stalled", text };
   if (figures.backlog >= BACKLOG_SLOW) return { level: "slow", text };
   return { level: "ok", text };

@@ -23,11 +23,12 @@ const PHASE_LABEL = {
   warmup: "WARM-UP",
   recording: "RECORDING",
   success_tail: "SUCCESS",
-  resetting: "RESET",
+  resetting: "RESETTING",
   error: "ERROR",
 };
 // The loop publishes every tick; a tick counter that stops moving this long is a stall.
 const FROZEN_AFTER_MS = 1500;
+const SUCCESS_LATCH_MS = 2500;
 
 const $ = (id) => document.getElementById(id);
 
@@ -41,6 +42,8 @@ export class LiveView {
     this.system = {};
     this.connected = false;
     this.updates = 0; // snapshots received: lets tests see the stream flow
+    this.successUntil = 0;
+    this.successEpisode = 0;
     this.lastTick = -1;
     this.tickChangedAt = performance.now();
     this.healthRows = Object.fromEntries(
@@ -66,6 +69,19 @@ export class LiveView {
     this.render();
   }
 
+  // Success may hold for a single 30 Hz tick, shorter than the 10 Hz status period; the
+  // success events latch the light so the operator always sees it.
+  event(ev) {
+    if (ev.kind === "success_detected" || ev.kind === "episode_succeeded") {
+      this.successUntil = performance.now() + SUCCESS_LATCH_MS;
+      this.successEpisode = ev.data?.episode_number ?? this.snapshot.episode_number;
+      this.render();
+    } else if (ev.kind === "session_starting") {
+      this.successUntil = 0;
+      this.render();
+    }
+  }
+
   setConnected(connected) {
     this.connected = connected;
     this.renderHealth();
@@ -86,17 +102,26 @@ export class LiveView {
       : "No session";
     $("task-text").textContent = running ? `${s.task_text || s.task || ""} → ${s.repo_id || ""}` : "";
 
-    const success = Boolean(s.success) || phase === "success_tail";
+    const live = Boolean(s.success) || phase === "success_tail";
+    const latched = performance.now() < this.successUntil;
     const light = $("success");
-    light.dataset.on = String(success && running);
-    $("success-label").textContent = success && running ? "Success" : running ? "not yet" : "–";
+    light.dataset.on = String(live || latched);
+    $("success-label").textContent = live
+      ? "Success"
+      : latched
+        ? `Success · episode ${this.successEpisode}`
+        : running && phase !== "resetting"
+          ? "not yet"
+          : "–";
 
+    // Between episodes the last attempt's time is history: only the reset countdown counts.
+    const timing = running && phase !== "resetting";
     const limit = s.episode_time_limit_s || 0;
     const t = s.episode_time_s || 0;
-    $("episode-timer").textContent = running ? `${seconds(t)} / ${seconds(limit, 0)}` : "–";
+    $("episode-timer").textContent = timing ? `${seconds(t)} / ${seconds(limit, 0)}` : "–";
     const bar = $("episode-bar");
     const fraction = limit > 0 ? Math.min(1, t / limit) : 0;
-    bar.style.width = `${(running ? fraction : 0) * 100}%`;
+    bar.style.width = `${(timing ? fraction : 0) * 100}%`;
     bar.classList.toggle("late", fraction > 0.8);
 
     $("reset-row").hidden = phase !== "resetting";

@@ -91,6 +91,7 @@ function logEvent(ev, { quiet }) {
   while (list.children.length > EVENT_LOG_LIMIT) list.lastElementChild.remove();
   if (ev.kind && ev.kind.startsWith("push_")) push.event(ev);
   if (quiet) return;
+  live.event(ev);
   if (cue) audio.play(cue);
   if (ev.kind === "session_error" || ev.kind === "episode_save_failed") toast(ev.message, "bad", 8000);
   if (ev.kind === "session_finished" || ev.kind === "session_stopped") {
@@ -208,7 +209,7 @@ function setupChrome() {
   showView(location.hash.slice(1));
   installHotkeys(runHotkey);
   // The health table also reacts to time passing (stalls), not only to messages.
-  setInterval(() => live.renderHealth(), 500);
+  setInterval(() => live.render(), 500);
 }
 
 async function init() {

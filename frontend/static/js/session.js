@@ -181,6 +181,8 @@ export class Controls {
     b.rerecord.disabled = !episode;
     b.reset.disabled = !(phase === "resetting" || phase === "error");
     b.stop.disabled = phase === "idle";
+    // During the reset wait "next episode" is the one thing to do: make it stand out.
+    b.reset.classList.toggle("btn-primary", phase === "resetting");
     b.reset.firstChild.textContent = phase === "error" ? "Recover (reset scene) " : "Next episode now ";
     this.root.dataset.active = String(phase !== "idle");
   }
