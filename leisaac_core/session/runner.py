@@ -327,13 +327,12 @@ class EpisodeRunner:
             )
         if self.saved_this_session >= self.config.episodes:
             self.finished = True
-            self.final_message = f"done: {self.saved_this_session} episode(s) saved"
             return
         if self.consecutive_failures >= self.config.max_consecutive_failures:
             self.finished = True
             self.final_message = (
-                f"stopped after {self.consecutive_failures} failed episodes in a row; "
-                "check the device and the task"
+                f"stopped after {self.consecutive_failures} failed episodes in a row "
+                "(check the device and the task)"
             )
             self.engine.emit("session_error", self.final_message)
             return
@@ -421,12 +420,20 @@ class EpisodeRunner:
             )
 
     def _check_commits(self) -> None:
+        """A commit that failed (full disk...) un-counts its episode and stops the loop."""
+        errors = self._drain_commit_errors()
+        if errors:
+            self.enter_error(errors[-1])
+
+    def _drain_commit_errors(self) -> list[str]:
+        errors = []
         while self._commit_errors:
             message = self._commit_errors.pop(0)
             self.episodes_saved -= 1
             self.saved_this_session -= 1
             self.engine.emit("episode_save_failed", message)
-            self.enter_error(message)
+            errors.append(message)
+        return errors
 
     def _episode_number(self) -> int:
         return self.episodes_saved + 1
@@ -493,9 +500,9 @@ class EpisodeRunner:
             except Exception as exc:
                 errors.append(f"closing the {name} failed: {exc}")
                 log.exception("closing the %s failed", name)
-        self._check_commits()
-        if not self.final_message:
-            self.final_message = reason or "session ended"
+        errors = self._drain_commit_errors() + errors  # commits finish inside writer.close()
+        summary = f"{self.saved_this_session} episode(s) saved"
+        self.final_message = f"{self.final_message or reason or 'done'}: {summary}"
         if errors:
             self.final_message += "; " + "; ".join(errors)
         self.engine.emit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import queue
 import sys
 import time
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {where}: {err['msg']}", file=sys.stderr)
         return 2
 
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     engine = SessionEngine(Settings().dataset_root)
     events: queue.Queue[Any] = queue.Queue()
     engine.add_listener(events.put)

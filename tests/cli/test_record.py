@@ -78,3 +78,37 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "640x480" in result.stderr
     assert not list(tmp_path.iterdir()), "nothing was written"
+
+
+def test_a_full_disk_fails_the_episode_and_keeps_what_was_saved(tmp_path: Path) -> None:
+    """A disk that fills up mid-session. No mock: the recording process runs with a file-size
+    limit (RLIMIT_FSIZE), so the kernel refuses the writes as a full disk would (EFBIG instead
+    of ENOSPC; mounting a small filesystem would need root)."""
+    assert _record("--episodes", "1", "--repo-id", "cli/full", root=tmp_path).returncode == 0
+
+    def limit_file_size() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not kill the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    env = {**os.environ, "HF_LEROBOT_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [*BASE, "--episodes", "1", "--repo-id", "cli/full", "--resume"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        preexec_fn=limit_file_size,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 1, result.stderr
+    assert "episode 2 could not be saved" in result.stderr
+    assert "0 episode(s) saved" in result.stderr.splitlines()[-1]
+    # The episode saved before the disk filled is intact and the dataset still opens.
+    episodes = load_episodes(tmp_path / "cli" / "full")
+    assert [e.index for e in episodes] == [0]
+    again = _record("--episodes", "1", "--repo-id", "cli/full", "--resume", root=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(load_episodes(tmp_path / "cli" / "full")) == 2
