@@ -19,6 +19,7 @@ new MutationObserver(() => {
 
 
 def test_record_watch_browse_play_delete(live_server: LiveServer, page: Page) -> None:
+    page.emulate_media(color_scheme="dark")  # what most operators run; light is the smoke test's
     page.goto(live_server.url + "/")
     expect(page.locator("#conn")).to_have_text("live")
     page.evaluate(WATCH_SUCCESS_LIGHT)

@@ -17,8 +17,8 @@ def test_page_reconnects_after_server_restart(
 
     page.goto(live_server.url + "/")
     expect(page.locator("#conn")).to_have_text("live")
-    first_hello = page.evaluate("window.leisaac.socket.attempt")
-    assert first_hello == 0
+    page.wait_for_function("window.leisaac.ready === true")
+    assert page.evaluate("window.leisaac.socket.attempt") == 0
 
     live_server.stop()
     banner = page.locator('[data-banner="offline"]')

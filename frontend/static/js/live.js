@@ -109,7 +109,7 @@ export class LiveView {
     $("success-label").textContent = live
       ? "Success"
       : latched
-        ? `Success · episode ${this.successEpisode}`
+        ? `Success · ep ${this.successEpisode}`
         : running && phase !== "resetting"
           ? "not yet"
           : "–";

@@ -226,7 +226,8 @@ async function init() {
   } catch (err) {
     startForm.showError(`Cannot load the session options: ${err.message}`);
   }
-  push.detect();
+  await push.detect();
+  window.leisaac.ready = true; // every initial request has been answered
 }
 
 window.leisaac = { audio, live, socket, datasets }; // for the browser tests and for debugging
