@@ -60,5 +60,6 @@ export async function request(method, path, body) {
 export const api = {
   get: (path) => request("GET", path),
   post: (path, body) => request("POST", path, body ?? {}),
+  put: (path, body) => request("PUT", path, body ?? {}),
   del: (path) => request("DELETE", path),
 };

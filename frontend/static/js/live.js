@@ -166,6 +166,8 @@ export class LiveView {
             : `${bytes(this.system.disk_free_bytes)} (${number(this.system.disk_free_percent, 0)} %)`,
       },
     };
+    // Offline, the machine figures are only the last known ones: show them, grade nothing.
+    if (!this.connected) cells.cpu.level = cells.disk.level = "idle";
     for (const [key, cell] of Object.entries(cells)) {
       const row = this.healthRows[key];
       if (!row) continue;

@@ -15,6 +15,36 @@ export class PushPanel {
       event.preventDefault();
       this.start();
     });
+    $("hub-token-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.saveToken();
+    });
+  }
+
+  // Whether the server has a Hub token (from the admin's environment or entered here).
+  async checkToken() {
+    let status = { configured: false };
+    try {
+      status = await api.get("/api/hub/token");
+    } catch (err) {
+      toast(`Cannot ask the server about its Hub token: ${err.message}`, "bad");
+    }
+    $("hub-token-form").hidden = status.configured;
+    const note = $("hub-token-status");
+    note.hidden = !status.configured;
+    note.textContent = status.configured ? `Hugging Face token: set (${status.source}).` : "";
+    return status.configured;
+  }
+
+  async saveToken() {
+    const input = $("hub-token");
+    try {
+      await api.put("/api/hub/token", { token: input.value.trim() });
+      input.value = "";
+      await this.checkToken();
+    } catch (err) {
+      toast(`The token was not saved: ${err.message}`, "bad");
+    }
   }
 
   async detect() {
@@ -26,6 +56,7 @@ export class PushPanel {
     }
     $("push-form").hidden = !this.available;
     $("push-unavailable").hidden = this.available;
+    if (this.available) await this.checkToken();
   }
 
   show(repo) {
@@ -72,15 +103,18 @@ export class PushPanel {
   // Websocket events of kind push_* (progress, done, failed).
   event(ev) {
     const d = ev.data || {};
-    if (ev.kind === "push_progress") {
-      const fraction = d.fraction ?? (d.total ? d.done / d.total : d.bytes_total ? d.bytes_done / d.bytes_total : 0);
-      this.progress(fraction, ev.message);
+    if (ev.kind === "push_started") {
+      this.progress(0, ev.message);
+    } else if (ev.kind === "push_progress") {
+      const fraction = d.bytes_total ? d.bytes_done / d.bytes_total : d.files_total ? d.files_done / d.files_total : 0;
+      this.progress(d.phase === "done" ? 1 : fraction, ev.message);
     } else if (d.url && /push_(done|finished|succeeded|complete)/.test(ev.kind)) {
       this.finished(d.url);
     } else if (/push_(failed|error)/.test(ev.kind)) {
       this.running = false;
       $("push-start").disabled = false;
       this.progress(0, ev.message);
+      toast(ev.message, "bad", 8000);
     }
   }
 }
