@@ -83,7 +83,7 @@ async def get_signals(
     path = _dir(settings, namespace, name)
     try:
         signals = await run_in_threadpool(load_episode_signals, path, index)
-    except (KeyError, IndexError):
+    except (KeyError, IndexError, ValueError):
         raise HTTPException(
             404, detail=f"dataset {namespace}/{name} has no episode {index}"
         ) from None

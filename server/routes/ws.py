@@ -39,6 +39,7 @@ async def websocket_stream(websocket: WebSocket) -> None:
                 "client_id": client.id,
                 "snapshot": engine.snapshot.to_dict(),
                 "events": [e.to_dict() for e in engine.events_since(0)[-50:]],
+                "push": app.state.push.status,
             },
             default=str,
         )

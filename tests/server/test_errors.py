@@ -98,6 +98,19 @@ def test_unknown_datasets_and_episodes_are_404(live_server: LiveServer) -> None:
         assert http.get("/api/datasets/me/..x/episodes").status_code == 422
 
 
+def test_unknown_episode_signals_are_404(live_server: LiveServer) -> None:
+    with live_server.client() as http:
+        body = {**QUICK_SESSION, "episodes": 1, "repo_id": "me/sig"}
+        assert http.post("/api/session", json=body).status_code == 201
+        _wait_idle(http)
+        signals = http.get("/api/datasets/me/sig/episodes/0/signals")
+        assert signals.status_code == 200
+        assert len(signals.json()["timestamps"]) == len(signals.json()["state"]) > 0
+        for index in (1, 99, -1):
+            missing = http.get(f"/api/datasets/me/sig/episodes/{index}/signals")
+            assert missing.status_code == 404, (index, missing.text)
+
+
 def test_no_route_answers_500_to_garbage(live_server: LiveServer) -> None:
     """A small sweep of odd requests over every route: 4xx or 2xx, never 5xx."""
     with live_server.client() as http:
