@@ -78,7 +78,11 @@ class EpisodeRunner:
         )
         self.realtime = device.realtime if config.realtime is None else config.realtime
         self.period = 1.0 / config.fps
+        # Per-episode figures (stored with the episode) restart with each episode; the live
+        # figures on the dashboard come from a rolling window that never restarts, so a new
+        # episode does not look like a stalled loop.
         self.meter = PeriodMeter(config.fps)
+        self.live_meter = PeriodMeter(config.fps, max_samples=300)
         self.phase = Phase.WARMUP
         self.message = ""
         self.finished = False
@@ -97,7 +101,7 @@ class EpisodeRunner:
         self._tail_left = 0
         self._reset_deadline = 0.0
         self._next_deadline = 0.0
-        self._timing = self.meter.timing()
+        self._timing = self.live_meter.timing()
         self._recorder_status: dict[str, Any] = {}
         self._commit_errors: list[str] = []
         self.auto_push: AutoPush | None = None
@@ -199,7 +203,9 @@ class EpisodeRunner:
     # ---- one control tick ---------------------------------------------------------------
     def tick(self) -> None:
         self._pace()
-        self.meter.tick(time.perf_counter())
+        now = time.perf_counter()
+        self.meter.tick(now)
+        self.live_meter.tick(now)
         self.tick_count += 1
         self._check_commits()
         if self.phase is Phase.RESETTING:
@@ -441,7 +447,7 @@ class EpisodeRunner:
     # ---- observation ----------------------------------------------------------------------
     def publish_snapshot(self) -> None:
         if self.tick_count % _SLOW_FIGURES_EVERY == 0:
-            self._timing = self.meter.timing(recent=300)
+            self._timing = self.live_meter.timing()
             self._recorder_status = _as_dict(self.writer.status())
         last = self._last
         reset_left = (

@@ -10,7 +10,7 @@ from leisaac_core.session.state import LoopTiming
 
 
 class PeriodMeter:
-    """Keeps the periods of the current episode (bounded) and counts overruns.
+    """Keeps the last `max_samples` periods and counts overruns since the last restart.
 
     An overrun is a tick whose period exceeded the target by more than half a period: the
     loop could not keep the dataset rate at that instant.
@@ -36,8 +36,8 @@ class PeriodMeter:
                 self.overruns += 1
         self._last = now
 
-    def timing(self, recent: int | None = None) -> LoopTiming:
-        periods = list(self._periods)[-recent:] if recent else list(self._periods)
+    def timing(self) -> LoopTiming:
+        periods = list(self._periods)
         if not periods:
             return LoopTiming(self.target_fps, 0.0, 0.0, 0.0, 0.0, self.overruns)
         arr = np.asarray(periods)
