@@ -22,10 +22,14 @@ from leisaac_core.session.commands import Command, CommandRejected
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.runner import EpisodeRunner
 from leisaac_core.session.state import Event, FrameSet, Phase, SessionSnapshot
+from leisaac_core.sim.base import EnvError
+from leisaac_core.teleop.base import DeviceError
 
 log = logging.getLogger("leisaac.session")
 
 EventListener = Callable[[Event], None]
+# Failures with a message for the operator, not a bug: reported without a traceback.
+EXPECTED_ERRORS = (DeviceError, EnvError, OSError, ValueError)
 COMMANDS = ("start", "stop", "success", "failure", "rerecord", "reset", "input")
 
 
@@ -149,6 +153,9 @@ class SessionEngine:
             result = self._dispatch(command)
         except CommandRejected as exc:
             command.result.set_exception(exc)
+        except EXPECTED_ERRORS as exc:  # a missing device, an existing dataset: no traceback
+            log.warning("command %s failed: %s", command.name, exc)
+            command.result.set_exception(CommandRejected(f"{command.name} failed: {exc}"))
         except Exception as exc:
             log.exception("command %s failed", command.name)
             command.result.set_exception(CommandRejected(f"{command.name} failed: {exc}"))

@@ -4,39 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import numpy as np
 import simplejpeg
 from websockets.sync.client import connect
 
 from server.preview import unpack_frame
-from tests.support.live_server import QUICK_SESSION, LiveServer
-
-
-def _collect_until(
-    ws: Any, done_kinds: set[str], timeout: float = 240
-) -> tuple[list[dict], list[dict], list[bytes]]:
-    """Read the socket until an event of one of `done_kinds` arrives."""
-    events: list[dict] = []
-    statuses: list[dict] = []
-    frames: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = ws.recv(timeout=max(0.1, deadline - time.monotonic()))
-        if isinstance(message, bytes):
-            frames.append(message)
-            continue
-        data = json.loads(message)
-        if data["type"] == "event":
-            events.append(data)
-            if data["kind"] in done_kinds:
-                return events, statuses, frames
-        elif data["type"] == "status":
-            statuses.append(data)
-    raise AssertionError(
-        f"no {done_kinds} event within {timeout} s; got {[e['kind'] for e in events]}"
-    )
+from tests.support.live_server import QUICK_SESSION, LiveServer, collect_until
 
 
 def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> None:
@@ -49,7 +23,7 @@ def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> No
         assert response.status_code == 201, response.text
         assert response.json()["phase"] in ("warmup", "recording")
 
-        events, statuses, frames = _collect_until(ws, {"session_finished", "session_stopped"})
+        events, statuses, frames = collect_until(ws, {"session_finished", "session_stopped"})
 
     kinds = [e["kind"] for e in events]
     seqs = [e["seq"] for e in events]
@@ -103,21 +77,21 @@ def test_operator_commands_change_the_episode(live_server: LiveServer) -> None:
         ws.recv(timeout=10)
         assert http.post("/api/session", json=session).status_code == 201
         # Re-record: the episode is discarded and the same episode number starts again.
-        _collect_until(ws, {"recording_started"}, timeout=60)
+        collect_until(ws, {"recording_started"}, timeout=60)
         snapshot = http.post("/api/session/rerecord").json()
-        events, _, _ = _collect_until(ws, {"recording_started"}, timeout=60)
+        events, _, _ = collect_until(ws, {"recording_started"}, timeout=60)
         discarded = [e for e in events if e["kind"] == "episode_discarded"]
         assert discarded and discarded[0]["data"]["episode_number"] == 1
         assert http.get("/api/session").json()["episode_number"] == 1
         # Failure: discarded, counted.
         assert http.post("/api/session/failure").status_code == 200
-        events, _, _ = _collect_until(ws, {"recording_started"}, timeout=60)
+        events, _, _ = collect_until(ws, {"recording_started"}, timeout=60)
         assert any(e["kind"] == "episode_failure" for e in events)
         snapshot = http.get("/api/session").json()
         assert snapshot["episodes_failed"] == 1 and snapshot["episode_number"] == 1
         # Operator success: saved, and with one episode asked for the session finishes.
         assert http.post("/api/session/success").status_code == 200
-        events, _, _ = _collect_until(ws, {"session_finished"}, timeout=60)
+        events, _, _ = collect_until(ws, {"session_finished"}, timeout=60)
         assert any(e["kind"] == "episode_saved" for e in events)
         episodes = http.get("/api/datasets/tester/manual/episodes").json()
         assert len(episodes) == 1 and episodes[0]["outcome"] == "success"

@@ -3,11 +3,13 @@ run in a thread of the test process."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -70,3 +72,28 @@ QUICK_SESSION = {
     "seed": 3,
     "realtime": False,
 }
+
+
+def collect_until(
+    ws: Any, done_kinds: set[str], timeout: float = 240
+) -> tuple[list[dict], list[dict], list[bytes]]:
+    """Read the socket until an event of one of `done_kinds` arrives."""
+    events: list[dict] = []
+    statuses: list[dict] = []
+    frames: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+        if isinstance(message, bytes):
+            frames.append(message)
+            continue
+        data = json.loads(message)
+        if data["type"] == "event":
+            events.append(data)
+            if data["kind"] in done_kinds:
+                return events, statuses, frames
+        elif data["type"] == "status":
+            statuses.append(data)
+    raise AssertionError(
+        f"no {done_kinds} event within {timeout} s; got {[e['kind'] for e in events]}"
+    )
