@@ -3,6 +3,7 @@
 import { api, goToLogin } from "./api.js";
 import { AudioCues } from "./audio.js";
 import { Banners, toast } from "./banners.js";
+import { CalibrationPanel } from "./calibration.js";
 import { CameraWall } from "./cameras.js";
 import { DatasetBrowser } from "./datasets.js";
 import { clock, el } from "./format.js";
@@ -50,18 +51,23 @@ const socket = new LiveSocket({
   frame: (frame) => cameras.frame(frame),
   state: onSocketState,
 });
-const teleop = new Teleop(socket, $("btn-control"), $("drive-help"));
+const teleop = new Teleop(socket, { button: $("btn-control"), help: $("drive-help"), state: $("control-state") });
+const calibration = new CalibrationPanel();
 
 function onMessage(msg) {
   switch (msg.type) {
     case "hello":
       live.setSnapshot(msg.snapshot);
+      teleop.hello(msg);
+      teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
+      calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
       // Replay the recent history once, without sounds (they are not news).
       for (const ev of msg.events || []) logEvent(ev, { quiet: true });
       break;
     case "status":
       live.setSnapshot(msg.snapshot, msg.system);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
+      calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
       break;
     case "event":
       logEvent(msg, { quiet: false });
@@ -230,5 +236,5 @@ async function init() {
   window.leisaac.ready = true; // every initial request has been answered
 }
 
-window.leisaac = { audio, live, socket, datasets }; // for the browser tests and for debugging
+window.leisaac = { audio, live, socket, datasets, teleop, calibration }; // for the browser tests and for debugging
 init();

@@ -1,0 +1,242 @@
+// Leader-arm calibration panel: start on a port, centre every joint, sweep the ranges, save.
+// The server runs the procedure (server/routes/leader.py); this page only drives it and
+// polls the live positions (~10 Hz) while a step is under way and the panel is open.
+
+import { api } from "./api.js";
+import { el } from "./format.js";
+
+const PORT_STORAGE_KEY = "leisaac.leader-port";
+const POLL_MS = 100;
+const MAX_TICK = 4095;
+// Joints in the order of the arm (the server sends an object; keep the order stable).
+const JOINTS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"];
+const FULL_TURN_JOINT = "wrist_roll"; // turns freely: lerobot records it as 0..4095
+
+const $ = (id) => document.getElementById(id);
+
+export class CalibrationPanel {
+  constructor() {
+    this.panel = $("leader-panel");
+    this.step = "idle"; // idle | mid_pose | range | done
+    this.busy = false;
+    this.blocked = false;
+    this.pollTimer = null;
+    this.polls = 0; // samples received: lets tests see the polling run and stop
+    this.rows = new Map();
+    $("leader-port").value = localStorage.getItem(PORT_STORAGE_KEY) || "";
+    $("leader-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.start();
+    });
+    $("leader-mid").addEventListener("click", () => this.act("mid_pose"));
+    $("leader-finish").addEventListener("click", () => this.act("finish"));
+    $("leader-cancel").addEventListener("click", () => this.cancel());
+    $("leader-again").addEventListener("click", () => this.show("idle"));
+    this.panel.addEventListener("toggle", () => {
+      if (this.panel.open) this.schedulePoll();
+      else this.stopPolling();
+    });
+    this.buildRows();
+    this.show("idle");
+  }
+
+  // A session that drives the leader arm owns the serial port: calibrating would fight it.
+  setSession(phase, device) {
+    const blocked = phase !== "idle" && device === "so101_leader";
+    if (blocked === this.blocked) return;
+    this.blocked = blocked;
+    const note = $("leader-blocked");
+    note.hidden = !blocked;
+    note.textContent = blocked ? "A session is driving the leader arm: stop it before calibrating." : "";
+    this.render();
+  }
+
+  buildRows() {
+    const container = $("leader-joints");
+    for (const joint of JOINTS) {
+      const range = el("div", { class: "cal-range" });
+      const marker = el("div", { class: "cal-marker" });
+      const value = el("span", { class: "cal-value mono", text: "–" });
+      const track = el("div", { class: "cal-track" }, range, marker);
+      const head = el("div", { class: "cal-head" }, el("span", { class: "cal-name", text: joint }), value);
+      container.append(el("div", { class: "cal-joint" }, head, track));
+      this.rows.set(joint, { range, marker, value, track });
+    }
+  }
+
+  show(step) {
+    this.step = step;
+    if (step === "idle" || step === "done") this.stopPolling();
+    else this.schedulePoll();
+    this.render();
+  }
+
+  render() {
+    const step = this.step;
+    const running = step === "mid_pose" || step === "range";
+    $("leader-form").hidden = step !== "idle";
+    $("leader-steps").hidden = step === "idle";
+    $("leader-start").disabled = this.busy || this.blocked;
+    $("leader-mid").hidden = step !== "mid_pose";
+    $("leader-finish").hidden = step !== "range";
+    $("leader-cancel").hidden = !running;
+    $("leader-again").hidden = step !== "done";
+    for (const button of ["leader-mid", "leader-finish", "leader-cancel"]) $(button).disabled = this.busy;
+    $("leader-saved").hidden = step !== "done";
+    $("leader-joints").hidden = !running;
+    for (const li of this.panel.querySelectorAll(".leader-progress li")) {
+      const order = ["mid_pose", "range", "done"];
+      const at = order.indexOf(step);
+      const mine = order.indexOf(li.dataset.step);
+      li.dataset.state = mine < at ? "done" : mine === at ? "current" : "todo";
+    }
+    this.panel.dataset.step = step;
+    $("leader-summary").textContent = this.blocked
+      ? "in use"
+      : running
+        ? "in progress"
+        : step === "done"
+          ? "saved"
+          : "";
+  }
+
+  showError(message) {
+    const node = $("leader-error");
+    node.textContent = message || "";
+    node.hidden = !message;
+  }
+
+  async start() {
+    if (this.busy || this.blocked) return;
+    const port = $("leader-port").value.trim();
+    const armId = $("leader-arm-id").value.trim() || "leader";
+    if (!port) {
+      this.showError("Enter the serial port of the leader arm, e.g. /dev/ttyACM0.");
+      $("leader-port").focus();
+      return;
+    }
+    localStorage.setItem(PORT_STORAGE_KEY, port);
+    this.showError("");
+    this.busy = true;
+    this.render();
+    try {
+      const sample = await api.post("/api/leader/calibration", { port, arm_id: armId });
+      $("leader-path").textContent = sample.path || "";
+      this.apply(sample);
+    } catch (err) {
+      this.showError(err.message);
+    } finally {
+      this.busy = false;
+      this.render();
+      this.schedulePoll();
+    }
+  }
+
+  // "Mid pose done" or "Finish": one request, then the server's next step.
+  async act(action) {
+    if (this.busy) return;
+    this.busy = true;
+    this.stopPolling();
+    this.render();
+    this.showError("");
+    try {
+      const result = await api.post(`/api/leader/calibration/${action}`);
+      if (result.path) $("leader-path").textContent = result.path;
+      this.apply(result);
+    } catch (err) {
+      // A refused step (a joint not swept, say) leaves the procedure where it was; a bus
+      // failure ends it on the server. Ask which, and keep the message that says why.
+      this.showError(err.message);
+      await this.recheck(err.message);
+    } finally {
+      this.busy = false;
+      this.render();
+      this.schedulePoll();
+    }
+  }
+
+  async recheck(reason) {
+    try {
+      this.apply(await api.get("/api/leader/calibration"));
+    } catch {
+      this.showError(`${reason}\nThe calibration was stopped; check the arm and start again.`);
+      this.show("idle");
+    }
+  }
+
+  async cancel() {
+    this.stopPolling();
+    this.busy = true;
+    this.render();
+    try {
+      await api.del("/api/leader/calibration");
+      this.showError("");
+    } catch (err) {
+      this.showError(err.message);
+    } finally {
+      this.busy = false;
+      this.show("idle");
+    }
+  }
+
+  apply(sample) {
+    $("leader-instruction").textContent = sample.instruction || "";
+    this.updateJoints(sample);
+    if (sample.step === "cancelled") this.show("idle");
+    else this.show(sample.step);
+  }
+
+  updateJoints(sample) {
+    const positions = sample.positions || {};
+    const lows = sample.range_min || {};
+    const highs = sample.range_max || {};
+    for (const [joint, row] of this.rows) {
+      const pos = positions[joint];
+      const lo = lows[joint];
+      const hi = highs[joint];
+      const pct = (v) => `${(Math.min(MAX_TICK, Math.max(0, v)) / MAX_TICK) * 100}%`;
+      row.marker.hidden = pos == null;
+      if (pos != null) row.marker.style.left = pct(pos);
+      const swept = lo != null && hi != null;
+      row.range.hidden = !swept;
+      if (swept) {
+        row.range.style.left = pct(lo);
+        row.range.style.width = `${((hi - lo) / MAX_TICK) * 100}%`;
+      }
+      let text = pos == null ? "–" : String(pos);
+      if (swept) text += joint === FULL_TURN_JOINT ? "  ·  full turn" : `  ·  range ${lo}–${hi}`;
+      row.value.textContent = text;
+      row.track.dataset.position = pos ?? "";
+      row.track.dataset.min = lo ?? "";
+      row.track.dataset.max = hi ?? "";
+    }
+  }
+
+  schedulePoll() {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    if (!this.panel.open || !(this.step === "mid_pose" || this.step === "range") || this.busy) return;
+    this.pollTimer = setTimeout(() => this.poll(), POLL_MS);
+  }
+
+  stopPolling() {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  // One request at a time: the next poll is scheduled only after this one answered.
+  async poll() {
+    this.pollTimer = null;
+    const step = this.step;
+    try {
+      const sample = await api.get("/api/leader/calibration");
+      if (this.busy || this.step !== step) return; // a button was pressed meanwhile
+      this.polls += 1;
+      this.apply(sample);
+    } catch (err) {
+      if (this.busy || this.step !== step) return;
+      this.showError(`${err.message}\nThe calibration was stopped; check the arm and start again.`);
+      this.show("idle");
+    }
+  }
+}
