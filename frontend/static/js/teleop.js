@@ -1,61 +1,131 @@
 // Keyboard / gamepad teleoperation from this page (devices "keyboard" and "gamepad").
-// Only the client holding control may drive the arm; the server says who holds it. The
-// held keys and the gamepad state are sent at a steady rate while in control, so a lost
-// key-up can never leave the arm moving for long.
+// Only the client holding control may drive the arm; the server says who holds it, and any
+// page may take control from another (the transfer). The held keys and the gamepad state
+// are sent at a steady rate while in control, so a lost key-up can never leave the arm
+// moving for long; leaving the tab (blur, hidden) releases every key.
 
 import { isTyping } from "./hotkeys.js";
 
 const SEND_HZ = 30;
 // The keyboard device's keys (LeIsaac's mapping); none of them is a session hotkey.
 export const DRIVE_KEYS = "W/S forward·back · Q/E up·down · A/D pan · K/I wrist pitch · J/L wrist roll · U/O gripper";
+const DRIVE_CODES = new Set(["KeyW", "KeyS", "KeyQ", "KeyE", "KeyA", "KeyD", "KeyK", "KeyI", "KeyJ", "KeyL", "KeyU", "KeyO"]);
+
+// The first connected gamepad's state, as plain arrays (the Gamepad object is a live view
+// in some browsers and a snapshot in others).
+function readGamepad() {
+  const pads = navigator.getGamepads ? [...navigator.getGamepads()] : [];
+  const pad = pads.find((g) => g && g.connected !== false);
+  if (!pad) return null;
+  return {
+    id: pad.id,
+    axes: [...pad.axes].map(Number),
+    buttons: [...pad.buttons].map((b) => (typeof b === "number" ? b : b.value)),
+  };
+}
 
 export class Teleop {
-  constructor(socket, button, help) {
+  constructor(socket, { button, help, state }) {
     this.socket = socket;
     this.button = button;
     this.help = help;
+    this.state = state;
     help.textContent = `Keyboard: ${DRIVE_KEYS}. Gamepad: sticks move, bumpers pitch, triggers gripper.`;
+    this.clientId = null;
+    this.owner = null;
     this.haveControl = false;
-    this.device = null;
+    this.active = false; // a browser device drives the running session
     this.held = new Set();
+    this.pad = null;
     this.timer = null;
+    this.frame = null;
+    this.sent = 0; // input messages sent: lets tests see the stream flow
     button.addEventListener("click", () => {
       this.socket.send({ type: this.haveControl ? "release_control" : "take_control" });
     });
     document.addEventListener("keydown", (e) => {
-      if (this.haveControl && !e.repeat && !isTyping(e.target)) this.held.add(e.code);
+      if (!this.haveControl || e.ctrlKey || e.altKey || e.metaKey || isTyping(e.target)) return;
+      if (!DRIVE_CODES.has(e.code)) return;
+      e.preventDefault(); // Q/E/... must not also scroll or type elsewhere
+      this.held.add(e.code);
     });
     document.addEventListener("keyup", (e) => this.held.delete(e.code));
-    window.addEventListener("blur", () => this.held.clear());
+    window.addEventListener("blur", () => this.releaseInputs());
+    document.addEventListener("visibilitychange", () => {
+      if (document.hidden) this.releaseInputs();
+    });
+    window.addEventListener("gamepadconnected", () => this.render());
+    window.addEventListener("gamepaddisconnected", () => this.render());
+  }
+
+  releaseInputs() {
+    this.held.clear();
+    this.pad = null;
+    if (this.haveControl) this.send(); // say so now rather than at the next tick
+  }
+
+  hello(message) {
+    this.clientId = message.client_id ?? null;
   }
 
   setDevice(device, phase) {
-    this.device = device;
-    const browserDevice = (device === "keyboard" || device === "gamepad") && phase !== "idle";
-    this.button.hidden = !browserDevice;
-    this.help.hidden = !browserDevice;
-    if (!browserDevice && this.haveControl) this.socket.send({ type: "release_control" });
+    const active = (device === "keyboard" || device === "gamepad") && phase !== "idle";
+    if (active === this.active) return;
+    this.active = active;
+    if (!active && this.haveControl) this.socket.send({ type: "release_control" });
+    this.render();
   }
 
   control(message) {
+    this.clientId = message.client_id ?? this.clientId;
+    this.owner = message.owner ?? null;
     this.haveControl = Boolean(message.you_have_control);
-    const owner = message.owner;
-    this.button.textContent = this.haveControl
-      ? "Release control (you drive the arm)"
-      : owner != null
-        ? "Take control (another page drives now)"
-        : "Take control (keyboard / gamepad)";
     clearInterval(this.timer);
-    if (this.haveControl) this.timer = setInterval(() => this.send(), 1000 / SEND_HZ);
+    cancelAnimationFrame(this.frame);
+    this.timer = this.frame = null;
+    if (this.haveControl) {
+      this.timer = setInterval(() => this.send(), 1000 / SEND_HZ);
+      this.frame = requestAnimationFrame(() => this.pollGamepad());
+    } else {
+      this.held.clear();
+      this.pad = null;
+    }
+    this.render();
+  }
+
+  // Gamepads have no events for stick and button changes: read them every animation frame.
+  pollGamepad() {
+    if (!this.haveControl) return;
+    this.pad = document.hidden ? null : readGamepad();
+    this.frame = requestAnimationFrame(() => this.pollGamepad());
+  }
+
+  render() {
+    const state = this.haveControl ? "mine" : this.owner != null ? "other" : "none";
+    this.button.hidden = !this.active;
+    this.help.hidden = !this.active;
+    this.state.hidden = !this.active;
+    this.state.dataset.state = state;
+    this.button.textContent = this.haveControl ? "Release control" : state === "other" ? "Take control from the other page" : "Take control";
+    this.button.classList.toggle("btn-primary", state !== "mine");
+    const pad = readGamepad();
+    const padText = pad ? ` Gamepad: ${pad.id}.` : "";
+    this.state.textContent =
+      state === "mine"
+        ? `You have control: the keys${pad ? " and the gamepad" : ""} drive the arm.${padText}`
+        : state === "other"
+          ? `Page #${this.owner} has control${this.clientId != null ? ` (this is page #${this.clientId})` : ""}. Take control to drive from here.`
+          : "Nobody has control: take control to drive the arm from this page.";
   }
 
   send() {
-    const pad = navigator.getGamepads ? [...navigator.getGamepads()].find((g) => g) : null;
+    const pad = this.pad;
+    this.sent += 1;
     this.socket.send({
       type: "input",
       keys: [...this.held],
-      axes: pad ? [...pad.axes] : [],
-      buttons: pad ? pad.buttons.map((b) => b.value) : [],
+      axes: pad ? pad.axes : [],
+      buttons: pad ? pad.buttons : [],
     });
   }
 }
