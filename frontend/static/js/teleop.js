@@ -107,7 +107,9 @@ export class Teleop {
     this.state.hidden = !this.active;
     this.state.dataset.state = state;
     this.button.textContent = this.haveControl ? "Release control" : state === "other" ? "Take control from the other page" : "Take control";
+    // Taking control is the call to action; releasing it is the quiet option.
     this.button.classList.toggle("btn-primary", state !== "mine");
+    this.button.classList.toggle("btn-ghost", state === "mine");
     const pad = readGamepad();
     const padText = pad ? ` Gamepad: ${pad.id}.` : "";
     this.state.textContent =
