@@ -79,9 +79,8 @@ def test_calibrate_the_leader_arm_from_the_page(
     calibration_dir: Path,
     bus: SimulatedBus,
     page: Page,
-    console: ConsoleLog,
 ) -> None:
-    console.allow(CONFLICT_LOG)  # the early "Finish" below is refused on purpose
+    page.emulate_media(color_scheme="dark")  # what most operators run; the other test is light
     open_panel(page, live_server, bus.url, "web_leader")
     panel_screenshot(page, "calibration-0-form")
     page.click("#leader-start")
@@ -186,9 +185,19 @@ def test_calibration_problems_are_shown_plainly(
     expect(page.locator("#leader-form")).to_be_visible()
     expect(page.locator("#leader-error")).to_be_hidden()
 
-    # Unplugged mid-procedure: a clear message, back to the form, polling stopped.
+    # A reload mid-procedure: Start picks up the calibration the server still holds.
     page.click("#leader-start")
     expect(page.locator("#leader-panel")).to_have_attribute("data-step", "mid_pose")
+    page.reload()
+    expect(page.locator("#conn")).to_have_text("live")
+    page.click("#leader-panel summary")
+    expect(page.locator("#leader-port")).to_have_value(bus.url)  # remembered
+    page.click("#leader-start")
+    expect(page.locator("#leader-panel")).to_have_attribute("data-step", "mid_pose")
+    expect(page.locator("#leader-error")).to_contain_text("already in progress")
+    panel_screenshot(page, "calibration-6-resumed")
+
+    # Unplugged mid-procedure: a clear message, back to the form, polling stopped.
     page.wait_for_function("window.leisaac.calibration.polls > 2")
     page.click("#leader-panel summary")  # closed: no polling behind the operator's back
     polls = page.evaluate("window.leisaac.calibration.polls")

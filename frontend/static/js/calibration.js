@@ -100,10 +100,12 @@ export class CalibrationPanel {
           : "";
   }
 
-  showError(message) {
+  // Problems in red; a "note" is news that needs no fixing.
+  showError(message, level = "error") {
     const node = $("leader-error");
     node.textContent = message || "";
     node.hidden = !message;
+    node.classList.toggle("note", level === "note");
   }
 
   async start() {
@@ -125,10 +127,22 @@ export class CalibrationPanel {
       this.apply(sample);
     } catch (err) {
       this.showError(err.message);
+      // Started before a reload or from another page: pick it up instead of leaving the
+      // operator stuck with a procedure nobody can see or cancel.
+      if (err.status === 409 && /already in progress/.test(err.message)) await this.resume();
     } finally {
       this.busy = false;
       this.render();
       this.schedulePoll();
+    }
+  }
+
+  async resume() {
+    try {
+      this.apply(await api.get("/api/leader/calibration"));
+      this.showError("A calibration was already in progress (started before a reload or from another page); it continues here.", "note");
+    } catch {
+      /* it ended meanwhile: the start error stays shown, Start works again */
     }
   }
 
