@@ -17,6 +17,7 @@ Writes bench/results/loop.json and prints a table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import sys
@@ -80,6 +81,7 @@ def bare_loop(seconds: float, fps: int, width: int, height: int, seed: int) -> d
 
 def full_stack(episodes: int, fps: int, width: int, height: int, seed: int) -> dict:
     """The product: server + session recording + preview + 4 websocket clients (one slow)."""
+    from websockets.exceptions import WebSocketException
     from websockets.sync.client import connect
 
     from server.preview import unpack_frame
@@ -93,6 +95,10 @@ def full_stack(episodes: int, fps: int, width: int, height: int, seed: int) -> d
         done = threading.Event()
 
         def client(index: int) -> None:
+            with contextlib.suppress(WebSocketException):  # the server goes away at the end
+                listen(index)
+
+        def listen(index: int) -> None:
             slow = index == 3
             with connect(server.ws_url, max_size=None) as ws:
                 while not done.is_set():
