@@ -240,19 +240,17 @@ class EpisodeRunner:
         if not record:
             return
         self._episode_ticks += 1
-        if self.phase is not Phase.SUCCESS_TAIL:
-            self.recorder.step(observation.state, action, observation.images)
-            if self.phase is Phase.WARMUP and not self.recorder.in_warmup:
-                self.phase = Phase.RECORDING
-                self.engine.emit("recording_started", f"episode {self._episode_number()} recording")
-            if self.phase is Phase.RECORDING:
-                self._check_success(step)
-        else:
-            self.recorder.step(observation.state, action, observation.images)
+        self.recorder.step(observation.state, action, observation.images)
+        if self.phase is Phase.SUCCESS_TAIL:
             self._tail_left -= 1
             if self._tail_left <= 0:
                 self._end_episode("success", "success detected")
-                return
+            return
+        if self.phase is Phase.WARMUP and not self.recorder.in_warmup:
+            self.phase = Phase.RECORDING
+            self.engine.emit("recording_started", f"episode {self._episode_number()} recording")
+        if self.phase is Phase.RECORDING:
+            self._check_success(step)
         if self.phase in EPISODE_PHASES and self._episode_ticks >= self._tick_limit():
             self._end_episode(
                 "timeout", f"episode time limit of {self.config.time_limit_s:g} s reached"
@@ -442,7 +440,8 @@ class EpisodeRunner:
         return errors
 
     def _episode_number(self) -> int:
-        return self.episodes_saved + 1
+        """1-based number of the episode under way within this session ("episode N of M")."""
+        return self.saved_this_session + 1
 
     # ---- observation ----------------------------------------------------------------------
     def publish_snapshot(self) -> None:
@@ -468,6 +467,7 @@ class EpisodeRunner:
                 episode_number=self._episode_number(),
                 episodes_target=self.config.episodes,
                 episodes_saved=self.saved_this_session,
+                dataset_episodes=self.episodes_saved,
                 episodes_failed=self.episodes_failed,
                 consecutive_failures=self.consecutive_failures,
                 episode_time_s=self._episode_ticks / self.config.fps,

@@ -63,9 +63,10 @@ class SessionSnapshot:
     backend: str | None = None
     device: str | None = None
     repo_id: str | None = None
-    episode_number: int = 0  # 1-based number of the episode under way (saved + 1)
+    episode_number: int = 0  # 1-based number of the episode under way in this session
     episodes_target: int = 0
-    episodes_saved: int = 0
+    episodes_saved: int = 0  # in this session
+    dataset_episodes: int = 0  # in the dataset, earlier sessions included
     episodes_failed: int = 0
     consecutive_failures: int = 0
     episode_time_s: float = 0.0

@@ -104,7 +104,7 @@ def test_a_full_disk_fails_the_episode_and_keeps_what_was_saved(tmp_path: Path) 
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 1, result.stderr
-    assert "episode 2 could not be saved" in result.stderr
+    assert "episode 1 could not be saved" in result.stderr
     assert "0 episode(s) saved" in result.stderr.splitlines()[-1]
     # The episode saved before the disk filled is intact and the dataset still opens.
     episodes = load_episodes(tmp_path / "cli" / "full")

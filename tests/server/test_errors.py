@@ -84,7 +84,11 @@ def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveS
         assert "resume" in again.json()["detail"]
         assert http.get("/api/datasets/me/twice/episodes").json() == before
         # With resume it appends.
-        assert http.post("/api/session", json={**body, "resume": True}).status_code == 201
+        resumed = http.post("/api/session", json={**body, "resume": True})
+        assert resumed.status_code == 201
+        # "Episode N of M" counts this session; the dataset's total is reported beside it.
+        assert resumed.json()["episode_number"] == 1
+        assert resumed.json()["dataset_episodes"] == len(before)
         _wait_idle(http)
         assert len(http.get("/api/datasets/me/twice/episodes").json()) == len(before) + 1
 
