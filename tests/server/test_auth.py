@@ -66,3 +66,23 @@ def test_websocket_needs_the_token(token_server: LiveServer) -> None:
         token_server.ws_url, additional_headers={"Authorization": f"Bearer {TOKEN}"}
     ) as ws:
         assert '"hello"' in ws.recv(timeout=10)
+
+
+def test_no_cors_unless_configured(live_server: LiveServer, tmp_path) -> None:
+    preflight = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    with live_server.client() as http:
+        response = http.options("/api/session/stop", headers=preflight)
+        assert "access-control-allow-origin" not in response.headers
+        response = http.get("/api/session", headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in response.headers
+    from tests.support.live_server import make_settings, start_server
+
+    allowed = start_server(make_settings(tmp_path / "cors", cors_origins=["http://lab.example"]))
+    try:
+        with allowed.client() as http:
+            response = http.get("/api/session", headers={"Origin": "http://lab.example"})
+            assert response.headers["access-control-allow-origin"] == "http://lab.example"
+            response = http.get("/api/session", headers={"Origin": "http://evil.example"})
+            assert "access-control-allow-origin" not in response.headers
+    finally:
+        allowed.stop()
