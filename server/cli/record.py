@@ -141,7 +141,6 @@ def _follow(engine: Any, events: queue.Queue[Any], progress: _Progress, target: 
             "episode_failure",
             "episode_timeout",
             "session_error",
-            "dataset_repaired",
             "episode_save_failed",
             "session_started",
         ):
