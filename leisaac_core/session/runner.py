@@ -335,7 +335,8 @@ class EpisodeRunner:
         if self.consecutive_failures >= self.config.max_consecutive_failures:
             self.finished = True
             self.final_message = (
-                f"stopped after {self.consecutive_failures} failed episodes in a row "
+                f"stopped after {self.consecutive_failures} failed "
+                f"episode{'s' if self.consecutive_failures != 1 else ''} in a row "
                 "(check the device and the task)"
             )
             self.engine.emit("session_error", self.final_message)

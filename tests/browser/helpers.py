@@ -1,68 +1,22 @@
-"""Shared pieces of the browser tests: a live uvicorn server, screenshots, form filling."""
+"""Shared pieces of the browser tests: screenshots, form filling, console errors (the live
+server itself is tests/support/live_server.py)."""
 
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import ConsoleMessage, Page
 
-from leisaac_core.config import Settings
-from server.app import create_app
+from tests.support.live_server import LiveServer, make_server
+
+__all__ = ["LiveServer", "make_server"]
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 TOKEN = "browser-test-token"
 # Small cameras keep MuJoCo rendering and encoding cheap on a shared 2-core machine.
 CAMERA_W, CAMERA_H = 128, 96
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    """A real server on a fixed loopback port; it can be stopped and started again there."""
-
-    url: str
-    port: int
-    settings: Settings
-    server: uvicorn.Server | None = None
-    thread: threading.Thread | None = None
-
-    def start(self) -> LiveServer:
-        config = uvicorn.Config(
-            create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start on port {self.port}")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        if self.server is not None and self.thread is not None:
-            self.server.should_exit = True
-            self.thread.join(timeout=60)
-            assert not self.thread.is_alive(), "uvicorn did not stop within 60 s"
-        self.server = self.thread = None
-
-
-def make_server(root: Path, **overrides: object) -> LiveServer:
-    port = free_port()
-    settings = Settings(dataset_root=root, port=port, preview_hz=15, **overrides)
-    return LiveServer(f"http://127.0.0.1:{port}", port, settings)
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -20,19 +20,48 @@ from server.app import create_app
 
 @dataclass
 class LiveServer:
+    """A real server on a fixed loopback port; it can be stopped and started again there
+    (a server restart, as the page's reconnect test needs)."""
+
     url: str
-    ws_url: str
+    port: int
     settings: Settings
-    server: uvicorn.Server
-    thread: threading.Thread
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def app(self) -> Any:
+        assert self.server is not None
+        return self.server.config.app
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=120)
 
+    def start(self) -> LiveServer:
+        config = uvicorn.Config(
+            create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start on port {self.port}")
+            time.sleep(0.05)
+        return self
+
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=60)
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=60)
+            assert not self.thread.is_alive(), "uvicorn did not stop within 60 s"
+        self.server = self.thread = None
 
 
 def free_port() -> int:
@@ -41,21 +70,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def make_server(root: Path, **overrides: object) -> LiveServer:
+    """A server (not started) for a dataset root, on a free port."""
+    port = free_port()
+    settings = Settings(dataset_root=root, port=port, preview_hz=15, **overrides)
+    return LiveServer(f"http://127.0.0.1:{port}", port, settings)
+
+
 def start_server(settings: Settings) -> LiveServer:
     port = settings.port or free_port()
     settings = settings.model_copy(update={"port": port})
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    return LiveServer(
-        f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", settings, server, thread
-    )
+    return LiveServer(f"http://127.0.0.1:{port}", port, settings).start()
 
 
 def make_settings(root: Path, **overrides: object) -> Settings:

@@ -61,7 +61,9 @@ export class StartForm {
   }
 
   deviceChanged() {
-    this.form.querySelector("#port-label").hidden = this.form.elements.device.value !== "so101_leader";
+    const leader = this.form.elements.device.value === "so101_leader";
+    this.form.querySelector("#port-label").hidden = !leader;
+    this.form.querySelector("#calibration-label").hidden = !leader;
   }
 
   // The operator types the same things every morning: keep the last values.
@@ -92,6 +94,8 @@ export class StartForm {
       device: f.device.value,
       repo_id: f.repo_id.value.trim(),
       resume: f.resume.checked,
+      keep_failures: f.keep_failures.checked,
+      video_codec: f.video_codec.value,
     };
     const numbers = {
       episodes: parseInt,
@@ -101,6 +105,7 @@ export class StartForm {
       camera_width: parseInt,
       camera_height: parseInt,
       seed: parseInt,
+      push_every_episodes: parseInt,
     };
     for (const [name, parse] of Object.entries(numbers)) {
       const raw = f[name].value.trim();
@@ -109,6 +114,9 @@ export class StartForm {
     if (f.realtime.value) body.realtime = f.realtime.value === "true";
     if (f.note.value.trim()) body.note = f.note.value.trim();
     if (body.device === "so101_leader" && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
+    if (body.device === "so101_leader" && f.device_calibration.value.trim()) {
+      body.device_calibration = f.device_calibration.value.trim();
+    }
     return body;
   }
 
