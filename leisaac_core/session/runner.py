@@ -267,6 +267,11 @@ class EpisodeRunner:
             if self.config.success_tail_ticks > 0:
                 self.phase = Phase.SUCCESS_TAIL
                 self._tail_left = self.config.success_tail_ticks
+                self.engine.emit(
+                    "success_tail_started",
+                    f"success held; recording {self._tail_left} more tick(s)",
+                    episode_number=self._episode_number(),
+                )
             else:
                 self._end_episode("success", "success detected")
 

@@ -111,3 +111,33 @@ def test_events_are_listed_over_rest(live_server: LiveServer) -> None:
         assert "episode_saved" in kinds and kinds[-1] == "session_finished"
         later = http.get("/api/session/events", params={"since": events[-2]["seq"]}).json()
         assert [e["seq"] for e in later] == [events[-1]["seq"]]
+
+
+def test_success_hold_and_tail_are_recorded(live_server: LiveServer) -> None:
+    """The rule must hold K ticks, then M more ticks are recorded before the commit; the first
+    N ticks are warm-up. Same seed and scripted demonstrator (deterministic), so the lengths
+    differ by exactly (K - 1) + M, and by N without warm-up."""
+    base = {**QUICK_SESSION, "episodes": 1}
+    with connect(live_server.ws_url) as ws, live_server.client() as http:
+        ws.recv(timeout=10)
+        body = {**base, "repo_id": "tester/plain", "success_hold_ticks": 1}
+        assert http.post("/api/session", json=body).status_code == 201
+        collect_until(ws, {"session_finished"})
+        body = {**base, "repo_id": "tester/tail", "success_hold_ticks": 3, "success_tail_ticks": 10}
+        assert http.post("/api/session", json=body).status_code == 201
+        events, _, _ = collect_until(ws, {"session_finished"})
+        body = {**base, "repo_id": "tester/nowarmup", "warmup_frames": 0}
+        assert http.post("/api/session", json=body).status_code == 201
+        collect_until(ws, {"session_finished"})
+        [plain] = http.get("/api/datasets/tester/plain/episodes").json()
+        [tail] = http.get("/api/datasets/tester/tail/episodes").json()
+        [no_warmup] = http.get("/api/datasets/tester/nowarmup/episodes").json()
+    kinds = [e["kind"] for e in events]
+    assert (
+        kinds.index("success_detected")
+        < kinds.index("success_tail_started")
+        < kinds.index("episode_succeeded")
+    )
+    assert tail["length"] == plain["length"] + 2 + 10
+    # LeIsaac's recorder: the first 5 ticks after a reset are not recorded.
+    assert no_warmup["length"] == plain["length"] + 5
