@@ -15,28 +15,24 @@ import logging
 import secrets
 import time
 from concurrent.futures import Future
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from leisaac_core.dataset import (
-    DatasetSpec,
     DatasetWriter,
     EpisodeMeta,
     EpisodeRecorder,
-    VideoSettings,
-    dataset_dir,
-    failures_repo_id,
 )
 from leisaac_core.hub import AutoPush, AutoPushConfig, PushResult, push_dataset
 from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.config import SessionConfig
+from leisaac_core.session.parts import open_session_parts
 from leisaac_core.session.state import EPISODE_PHASES, FrameSet, Phase, SessionSnapshot
 from leisaac_core.session.timing import PeriodMeter
-from leisaac_core.sim import Env, Step, make_env_config, make_env_from_config
-from leisaac_core.teleop import Device, make_device_config, make_device_from_config
+from leisaac_core.sim import Env, Step
+from leisaac_core.teleop import Device
 
 if TYPE_CHECKING:
     from leisaac_core.session.engine import SessionEngine
@@ -45,16 +41,6 @@ log = logging.getLogger("leisaac.session")
 
 # Figures that need a sort (percentiles) are refreshed every this many ticks, not every tick.
 _SLOW_FIGURES_EVERY = 10
-
-
-def _build_device(config: SessionConfig) -> Device:
-    options: dict[str, Any] = {}
-    if config.device == "so101_leader":
-        if config.device_port:
-            options["port"] = config.device_port
-        if config.device_calibration:
-            options["calibration_path"] = config.device_calibration
-    return make_device_from_config(make_device_config(config.device, **options))
 
 
 class EpisodeRunner:
@@ -116,57 +102,19 @@ class EpisodeRunner:
     # ---- construction ---------------------------------------------------------------------
     @classmethod
     def build(cls, config: SessionConfig, engine: SessionEngine) -> EpisodeRunner:
-        """Create env, device and dataset on the worker thread (renderers are thread-affine).
-        Anything half-built is closed again if a later part fails."""
+        """Open env, device and datasets (on the worker thread) and start the first episode."""
         engine.emit(
             "session_starting", f"starting {config.task} on {config.backend} with {config.device}"
         )
-        env_config = make_env_config(
-            config.backend,
-            task=config.task,
-            fps=config.fps,
-            camera_width=config.camera_width,
-            camera_height=config.camera_height,
-        )
-        env = make_env_from_config(env_config)
-        device = writer = failures = None
-        try:
-            device = _build_device(config)
-            device.connect(env)
-            root = config.root or dataset_dir(engine.dataset_root, config.repo_id)
-            spec = DatasetSpec(
-                repo_id=config.repo_id,
-                fps=config.fps,
-                robot_type=env.robot_type,
-                state_names=env.joint_names,
-                action_names=env.joint_names,
-                cameras=env.cameras,
-            )
-            video = VideoSettings(codec=config.video_codec)
-            writer = DatasetWriter.open(Path(root), spec, resume=config.resume, video=video)
-            for line in writer.repairs:
-                engine.emit("dataset_repaired", line)
-            if config.keep_failures:
-                # A separate dataset next to the main one, so training never picks it up.
-                failures_spec = replace(spec, repo_id=failures_repo_id(config.repo_id))
-                failures_root = Path(root).parent / failures_spec.repo_id.split("/")[1]
-                failures = DatasetWriter.open(
-                    failures_root, failures_spec, resume=True, video=video
-                )
-        except BaseException:
-            for part in (failures, writer):
-                if part is not None:
-                    part.close()
-            if device is not None:
-                device.disconnect()
-            env.close()
-            raise
-        runner = cls(config, engine, env, device, writer, failures)
+        parts = open_session_parts(config, engine.dataset_root)
+        for line in parts.writer.repairs:
+            engine.emit("dataset_repaired", line)
+        runner = cls(config, engine, parts.env, parts.device, parts.writer, parts.failures)
         engine.emit(
             "session_started",
             f"recording {config.episodes} episode(s) of {config.task} into {config.repo_id}",
             repo_id=config.repo_id,
-            root=str(root),
+            root=str(parts.writer.root),
             episodes_target=config.episodes,
             episodes_in_dataset=runner.episodes_saved,
         )

@@ -1,0 +1,81 @@
+"""Opening what a session runs on: the env, the teleop device and the dataset writers.
+
+Called on the worker thread (renderers and Isaac's app are thread-affine). Anything opened
+is closed again if a later part fails, so a refused start leaves no port open and no
+dataset locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from leisaac_core.dataset import (
+    DatasetSpec,
+    DatasetWriter,
+    VideoSettings,
+    dataset_dir,
+    failures_repo_id,
+)
+from leisaac_core.session.config import SessionConfig
+from leisaac_core.sim import Env, make_env_config, make_env_from_config
+from leisaac_core.teleop import Device, make_device_config, make_device_from_config
+
+
+@dataclass(frozen=True)
+class SessionParts:
+    env: Env
+    device: Device
+    writer: DatasetWriter
+    failures: DatasetWriter | None  # labelled failures, in "<name>_failures" next to the main one
+
+
+def make_device(config: SessionConfig) -> Device:
+    options: dict[str, Any] = {}
+    if config.device == "so101_leader":
+        if config.device_port:
+            options["port"] = config.device_port
+        if config.device_calibration:
+            options["calibration_path"] = config.device_calibration
+    return make_device_from_config(make_device_config(config.device, **options))
+
+
+def open_session_parts(config: SessionConfig, dataset_root: Path) -> SessionParts:
+    env = make_env_from_config(
+        make_env_config(
+            config.backend,
+            task=config.task,
+            fps=config.fps,
+            camera_width=config.camera_width,
+            camera_height=config.camera_height,
+        )
+    )
+    device = writer = failures = None
+    try:
+        device = make_device(config)
+        device.connect(env)
+        root = Path(config.root or dataset_dir(dataset_root, config.repo_id))
+        spec = DatasetSpec(
+            repo_id=config.repo_id,
+            fps=config.fps,
+            robot_type=env.robot_type,
+            state_names=env.joint_names,
+            action_names=env.joint_names,
+            cameras=env.cameras,
+        )
+        video = VideoSettings(codec=config.video_codec)
+        writer = DatasetWriter.open(root, spec, resume=config.resume, video=video)
+        if config.keep_failures:
+            failures_spec = replace(spec, repo_id=failures_repo_id(config.repo_id))
+            failures_root = root.parent / failures_spec.repo_id.split("/")[1]
+            failures = DatasetWriter.open(failures_root, failures_spec, resume=True, video=video)
+    except BaseException:
+        for part in (failures, writer):
+            if part is not None:
+                part.close()
+        if device is not None:
+            device.disconnect()
+        env.close()
+        raise
+    return SessionParts(env, device, writer, failures)
