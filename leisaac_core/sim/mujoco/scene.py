@@ -31,6 +31,12 @@ OBJECT_FRICTION = "1.0 0.01 0.002"
 # its pads ~15 mm into a 50 g orange.
 CONTACT_SOLREF = "0.004 1"
 CONTACT_SOLIMP = "0.95 0.99 0.001"
+# Each visual mesh has a coarser twin (meshes/far/, clustered on this grid by
+# tools/build_so101_assets.py) in a geom group no default scene option shows; the renderer
+# draws one of the two per camera and tick (see render.py).
+FAR_MESH_CELL_M = 0.005
+FAR_SUFFIX = ":far"
+FAR_GROUP = "4"
 
 
 def _fmt(values: object) -> str:
@@ -53,11 +59,18 @@ def _robot_root() -> ET.Element:
     compiler = root.find("compiler")
     assert compiler is not None
     compiler.set("meshdir", str(ASSET_DIR / "meshes"))
+    asset = root.find("asset")
+    assert asset is not None
+    for mesh in list(asset.iter("mesh")):
+        stem = Path(mesh.get("file", "")).stem
+        ET.SubElement(asset, "mesh", name=stem + FAR_SUFFIX, file=f"far/{stem}.stl")
     for body in root.iter("body"):
         body.set("gravcomp", "1")
         in_gripper = body.get("name") in GRIPPER_BODIES
-        for geom in body.findall("geom"):
+        for index, geom in enumerate(body.findall("geom")):
             name = geom.get("name")
+            if geom.get("class") == "visual":
+                _add_far_twin(body, geom, f"{body.get('name')}/visual{index}")
             if name in JAW_PADS:
                 geom.set("contype", "2")
                 geom.set("conaffinity", "0")
@@ -69,6 +82,28 @@ def _robot_root() -> ET.Element:
                 geom.set("contype", "0" if in_gripper else "2")
                 geom.set("conaffinity", "0")
     return root
+
+
+def _add_far_twin(body: ET.Element, geom: ET.Element, name: str) -> None:
+    """Name a visual mesh geom and add its far-detail twin right after it (no mass: the
+    bodies' inertia is given explicitly; no contacts: visual class)."""
+    geom.set("name", name)
+    twin = ET.Element("geom", dict(geom.attrib))
+    twin.set("name", name + FAR_SUFFIX)
+    twin.set("mesh", geom.get("mesh", "") + FAR_SUFFIX)
+    twin.set("group", FAR_GROUP)
+    children = list(body)
+    body.insert(children.index(geom) + 1, twin)
+
+
+def far_twins(model_geom_names: list[str]) -> list[tuple[int, int]]:
+    """(fine geom id, far geom id) for every visual mesh with a far-detail twin."""
+    index = {name: i for i, name in enumerate(model_geom_names)}
+    return [
+        (index[name.removesuffix(FAR_SUFFIX)], i)
+        for name, i in index.items()
+        if name.endswith(FAR_SUFFIX)
+    ]
 
 
 def _object_xml(obj: ObjectSpec) -> ET.Element:
@@ -146,17 +181,6 @@ def build_scene_xml(task: TaskSpec, timestep: float, width: int, height: int) ->
     ET.SubElement(
         world,
         "geom",
-        name="floor",
-        type="plane",
-        size="3 3 0.1",
-        pos="0 0 -0.75",
-        rgba="0.32 0.33 0.36 1",
-        contype="0",
-        conaffinity="0",
-    )
-    ET.SubElement(
-        world,
-        "geom",
         name="table",
         type="box",
         size=_fmt(half),
@@ -178,6 +202,21 @@ def build_scene_xml(task: TaskSpec, timestep: float, width: int, height: int) ->
                 f"task {task.name!r}: camera {cam.name!r} mounts on unknown body {cam.mount!r}"
             )
         mount.append(_camera_xml(cam))
+    # The floor is drawn last, as one quad: MuJoCo draws geoms in model order, so the table and
+    # the arm fill the depth buffer first and the floor's hidden pixels cost only a depth test;
+    # the third size (grid spacing) equal to the half-size makes one quad instead of 3,600
+    # (lit by directional lights only, a flat quad shades the same).
+    ET.SubElement(
+        world,
+        "geom",
+        name="floor",
+        type="plane",
+        size="3 3 3",
+        pos="0 0 -0.75",
+        rgba="0.32 0.33 0.36 1",
+        contype="0",
+        conaffinity="0",
+    )
     return ET.tostring(root, encoding="unicode")
 
 
