@@ -208,7 +208,10 @@ class HostedEnv:
         except OSError as exc:  # the socket broke while announcing a new segment
             self._host_lost(host, f"the env host process (pid {host.pid}) went away: {exc}")
         try:
-            host.conn.send((op, argument, slots))
+            try:
+                host.conn.send((op, argument, slots))
+            except OSError:
+                self._host_lost(host, f"the env host process (pid {host.pid}) died before '{op}'")
             reply = self._receive(host, self._step_timeout_s, op)
         except BaseException:
             for slot in slots.values():
