@@ -88,9 +88,10 @@ class SessionConfig(BaseModel):
         if self.backend == "mujoco" and self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; choose one of {sorted(TASKS)}")
         if self.backend == "isaaclab":
-            from leisaac_core.sim.isaaclab.config import leisaac_task_id
+            from leisaac_core.sim.isaaclab.config import IsaacLabEnvConfig
 
-            leisaac_task_id(self.task)  # raises ValueError naming the tasks it knows
+            # Raises ValueError naming the tasks it knows and the fps LeIsaac can record at.
+            IsaacLabEnvConfig(task=self.task, fps=self.fps)
         if self.camera_width % 2 or self.camera_height % 2:
             raise ValueError(
                 f"camera size {self.camera_width}x{self.camera_height}: width and height must be "
