@@ -94,9 +94,7 @@ def check(name: str):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     real = install_stand_ins()
-    import numpy as np
     import torch
-
     from isaaclab.managers.manager_base import ManagerBase
     from isaaclab.managers.manager_term_cfg import TerminationTermCfg
     from isaaclab.managers.scene_entity_cfg import SceneEntityCfg
@@ -250,8 +248,6 @@ def main() -> None:
                 if n in fields and fields[n].value is not None:
                     defaults[f"{cls}.{n}"] = ast.unparse(fields[n].value)
         return {"missing": missing, "defaults": defaults}
-
-    del np
 
 
 if __name__ == "__main__":
