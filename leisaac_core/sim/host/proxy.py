@@ -30,10 +30,12 @@ from leisaac_core.sim.host.protocol import ERROR_VALUE, EnvDescription
 
 log = logging.getLogger(__name__)
 
-# Isaac Sim's first start compiles shaders and loads USD assets: minutes, not seconds.
+# Isaac Sim's first start compiles shaders and loads USD assets: minutes, not seconds; its
+# first reset renders and may compile more.
 START_TIMEOUT_S = {"isaaclab": 900.0}
 DEFAULT_START_TIMEOUT_S = 120.0
-STEP_TIMEOUT_S = 60.0
+STEP_TIMEOUT_S = {"isaaclab": 300.0}
+DEFAULT_STEP_TIMEOUT_S = 60.0
 CLOSE_TIMEOUT_S = 30.0
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
@@ -95,13 +97,15 @@ class HostedEnv:
         self,
         config: EnvConfig,
         start_timeout_s: float | None = None,
-        step_timeout_s: float = STEP_TIMEOUT_S,
+        step_timeout_s: float | None = None,
     ) -> None:
         self._config = config
         self._start_timeout_s = start_timeout_s or START_TIMEOUT_S.get(
             config.type, DEFAULT_START_TIMEOUT_S
         )
-        self._step_timeout_s = step_timeout_s
+        self._step_timeout_s = step_timeout_s or STEP_TIMEOUT_S.get(
+            config.type, DEFAULT_STEP_TIMEOUT_S
+        )
         self._host: _Host | None = None
         self._closed = False
         self._description = self._start()
