@@ -24,6 +24,15 @@ def _hosts() -> list[psutil.Process]:
     ]
 
 
+def _thumbnail(ws: object, timeout: float = 15) -> bytes:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = ws.recv(timeout=timeout)  # type: ignore[attr-defined]
+        if isinstance(message, bytes):
+            return message
+    return b""
+
+
 def _session(repo_id: str, **overrides: object) -> dict[str, object]:
     return {
         "task": "so101_pick_orange",
@@ -48,6 +57,7 @@ def test_killed_env_host_fails_the_episode_and_reset_starts_a_new_one(
         collect_until(ws, {"recording_started"}, timeout=60)
         (host,) = _hosts()
         assert host.pid != os.getpid()
+        assert _thumbnail(ws), "the preview sends thumbnails of the hosted env's frames"
         assert http.post("/api/session/success").status_code == 200
         collect_until(ws, {"episode_saved"}, timeout=60)
         collect_until(ws, {"recording_started"}, timeout=60)
