@@ -15,6 +15,9 @@ class SessionConfig(BaseModel):
 
     task: str = Field("so101_pick_orange", description="Task name, e.g. so101_pick_orange")
     backend: str = Field("mujoco", description="Sim backend: mujoco (CPU) or isaaclab (GPU)")
+    env_process: bool | None = Field(
+        None, description="Run the sim in its own env host process (default: isaaclab only)"
+    )
     device: str = Field(
         "scripted", description="Teleop device: scripted, so101_leader, keyboard, gamepad"
     )
@@ -85,9 +88,10 @@ class SessionConfig(BaseModel):
         if self.backend == "mujoco" and self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; choose one of {sorted(TASKS)}")
         if self.backend == "isaaclab":
-            from leisaac_core.sim.isaaclab.config import leisaac_task_id
+            from leisaac_core.sim.isaaclab.config import IsaacLabEnvConfig
 
-            leisaac_task_id(self.task)  # raises ValueError naming the tasks it knows
+            # Raises ValueError naming the tasks it knows and the fps LeIsaac can record at.
+            IsaacLabEnvConfig(task=self.task, fps=self.fps)
         if self.camera_width % 2 or self.camera_height % 2:
             raise ValueError(
                 f"camera size {self.camera_width}x{self.camera_height}: width and height must be "
@@ -95,6 +99,17 @@ class SessionConfig(BaseModel):
             )
         if self.device == "so101_leader" and not self.device_port:
             raise ValueError("device so101_leader needs device_port, e.g. /dev/ttyACM0")
+        return self
+
+    @model_validator(mode="after")
+    def _env_process(self) -> SessionConfig:
+        from leisaac_core.sim import ALWAYS_HOSTED
+
+        if self.backend in ALWAYS_HOSTED and self.env_process is False:
+            raise ValueError(
+                f"backend {self.backend} always runs in its own env host process; "
+                "leave env_process unset or true"
+            )
         return self
 
     @property

@@ -49,7 +49,8 @@ def open_session_parts(config: SessionConfig, dataset_root: Path) -> SessionPart
             fps=config.fps,
             camera_width=config.camera_width,
             camera_height=config.camera_height,
-        )
+        ),
+        env_process=config.env_process,
     )
     device = writer = failures = None
     try:

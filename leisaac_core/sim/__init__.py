@@ -15,6 +15,8 @@ ENV_CONFIGS: dict[str, type[EnvConfig]] = {
     MujocoEnvConfig.type: MujocoEnvConfig,
     IsaacLabEnvConfig.type: IsaacLabEnvConfig,
 }
+# Backends that only ever run in an env host process.
+ALWAYS_HOSTED: frozenset[str] = frozenset({IsaacLabEnvConfig.type})
 
 
 def make_env_config(backend: str, **kwargs: object) -> EnvConfig:
@@ -26,7 +28,28 @@ def make_env_config(backend: str, **kwargs: object) -> EnvConfig:
     return config_cls(**kwargs)  # type: ignore[arg-type]
 
 
-def make_env_from_config(config: EnvConfig) -> Env:
+def make_env_from_config(config: EnvConfig, env_process: bool | None = None) -> Env:
+    """Build the env for `config`, in this process or in an env host process of its own.
+
+    `env_process` None means the backend's default: Isaac Lab always runs in its own process
+    (Isaac Sim owns its process's main thread, event-loop policy and stage, and cannot build a
+    second env after a failed or closed one); MuJoCo runs in this process unless asked.
+    """
+    hosted = env_process if env_process is not None else config.type in ALWAYS_HOSTED
+    if config.type in ALWAYS_HOSTED and not hosted:
+        raise ValueError(
+            f"the {config.type} backend always runs in its own env host process; "
+            "leave env_process unset or true"
+        )
+    if hosted:
+        from leisaac_core.sim.host import HostedEnv
+
+        return HostedEnv(config)
+    return build_env_in_this_process(config)
+
+
+def build_env_in_this_process(config: EnvConfig) -> Env:
+    """The backend's env in the calling process (the env host uses this on its main thread)."""
     if isinstance(config, MujocoEnvConfig):
         from leisaac_core.sim.mujoco.env import MujocoEnv
 
@@ -40,11 +63,13 @@ def make_env_from_config(config: EnvConfig) -> Env:
 
 __all__ = [
     "CameraSpec",
+    "ALWAYS_HOSTED",
     "ENV_CONFIGS",
     "Env",
     "EnvConfig",
     "EnvError",
     "Step",
+    "build_env_in_this_process",
     "make_env_config",
     "make_env_from_config",
 ]

@@ -17,10 +17,17 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--isaac-check",
+        action="store_true",
+        help="run the ordered Isaac Lab checks for a first GPU run (minutes; exits 1 on a failure)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.isaac_check:
+        return _isaac_check(args)
     from leisaac_core.config import Settings
     from leisaac_core.doctor import exit_code, format_table, run_checks, to_json
 
@@ -30,3 +37,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_table(checks))
     return exit_code(checks)
+
+
+def _isaac_check(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from leisaac_core.sim.isaaclab.gpu_check import format_table, run_all
+
+    results = run_all()
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+    else:
+        print(format_table(results))
+    return 0 if all(r.passed for r in results) else 1

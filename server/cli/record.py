@@ -28,6 +28,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--task", default="so101_pick_orange")
     p.add_argument("--backend", default="mujoco")
+    p.add_argument(
+        "--env-process",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the sim in its own env host process (default: isaaclab only)",
+    )
     p.add_argument("--device", default="scripted", help="scripted, so101_leader, ...")
     p.add_argument("--port", dest="device_port", default=None, help="leader arm port URL")
     p.add_argument("--calibration", dest="device_calibration", type=Path, default=None)
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         for k in (
             "task",
             "backend",
+            "env_process",
             "device",
             "device_port",
             "device_calibration",

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from leisaac_core.dataset import load_episodes
 
 BASE = [
@@ -112,3 +114,19 @@ def test_a_full_disk_fails_the_episode_and_keeps_what_was_saved(tmp_path: Path) 
     again = _record("--episodes", "1", "--repo-id", "cli/full", "--resume", root=tmp_path)
     assert again.returncode == 0, again.stderr
     assert len(load_episodes(tmp_path / "cli" / "full")) == 2
+
+
+def test_env_process_records_the_same_episode_as_in_process(tmp_path: Path) -> None:
+    """`--env-process` runs MuJoCo in an env host process; with one seed the recorded
+    episode is identical to the in-process one (state, actions and length)."""
+    from leisaac_core.dataset import load_episode_signals
+
+    hosted = _record("--episodes", "1", "--repo-id", "cli/hosted", "--env-process", root=tmp_path)
+    assert hosted.returncode == 0, hosted.stderr
+    local = _record("--episodes", "1", "--repo-id", "cli/local", root=tmp_path)
+    assert local.returncode == 0, local.stderr
+    a = load_episode_signals(tmp_path / "cli" / "hosted", 0)
+    b = load_episode_signals(tmp_path / "cli" / "local", 0)
+    assert len(a["state"]) == len(b["state"]) > 0
+    np.testing.assert_array_equal(a["state"], b["state"])
+    np.testing.assert_array_equal(a["action"], b["action"])

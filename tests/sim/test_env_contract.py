@@ -1,12 +1,14 @@
 """Contract every `Env` backend must pass, written once and run against each backend.
 
-`mujoco` always runs. `isaaclab` runs only where Isaac Lab imports (an NVIDIA RTX machine);
-elsewhere it is skipped with the reason printed.
+`mujoco` always runs, in this process and in an env host process (`mujoco-hosted`: the
+same env behind the proxy, frames through shared memory). `isaaclab` (always hosted) runs
+only where Isaac Sim, Isaac Lab and LeIsaac are installed (an NVIDIA RTX machine); elsewhere
+it is skipped with the reason printed.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -15,33 +17,36 @@ import pytest
 from leisaac_core import so101
 from leisaac_core.sim import Env, make_env_config, make_env_from_config
 
-BACKENDS = ("mujoco", "isaaclab")
+BACKENDS = ("mujoco", "mujoco-hosted", "isaaclab")
 CAMERAS = ("front", "wrist")
 
 
 def _skip_reason(backend: str) -> str | None:
     if backend != "isaaclab":
         return None
-    try:
-        importlib.import_module("isaaclab")
-    except ImportError as exc:
+    # find_spec, not import: the isaaclab wheel's __init__ boots Isaac Sim (and its EULA).
+    missing = [
+        m for m in ("isaacsim", "isaaclab", "leisaac") if importlib.util.find_spec(m) is None
+    ]
+    if missing:
         return (
-            "Isaac Lab not installed: Isaac Sim needs an NVIDIA GPU (RTX class) and NVIDIA's "
-            f"package index ({exc})"
+            f"Isaac Lab not installed ({', '.join(missing)} missing): Isaac Sim needs an NVIDIA "
+            "RTX GPU and NVIDIA's package index"
         )
     return None
 
 
 @pytest.fixture(params=BACKENDS)
 def make_env(request: pytest.FixtureRequest) -> Iterator[Callable[..., Env]]:
-    backend = request.param
+    backend, _, hosted = str(request.param).partition("-")
     if reason := _skip_reason(backend):
         pytest.skip(reason)
     envs: list[Env] = []
 
     def make(task: str = "so101_pick_orange", width: int = 32, height: int = 24) -> Env:
         env = make_env_from_config(
-            make_env_config(backend, task=task, camera_width=width, camera_height=height)
+            make_env_config(backend, task=task, camera_width=width, camera_height=height),
+            env_process=True if hosted else None,
         )
         envs.append(env)
         return env

@@ -6,12 +6,12 @@ this project is developed and tested on; the Isaac-only tests skip there and say
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import json
-import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -23,11 +23,13 @@ from leisaac_core.sim.isaaclab.config import IsaacLabEnvConfig, leisaac_task_id
 
 
 def _isaaclab_missing_reason() -> str | None:
-    try:
-        importlib.import_module("isaaclab")
-    except ImportError as exc:
+    # find_spec, not import: the isaaclab wheel's __init__ boots Isaac Sim (and its EULA).
+    missing = [
+        m for m in ("isaacsim", "isaaclab", "leisaac") if importlib.util.find_spec(m) is None
+    ]
+    if missing:
         return (
-            f"Isaac Lab is not installed here (import isaaclab failed: {exc}); these tests need "
+            f"Isaac Lab is not installed here ({', '.join(missing)} missing); these tests need "
             "an RTX GPU with Isaac Lab 2.3 + LeIsaac"
         )
     return None
@@ -54,11 +56,30 @@ def test_task_names_map_to_leisaac_ids(task: str, task_id: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "task", ["LeIsaac-SO101-FoldCloth-BiArm-v0", "LeIsaac-LeKiwi-CleanupTrash-v0"]
+    ("task", "reason"),
+    [
+        ("LeIsaac-SO101-FoldCloth-BiArm-v0", "not a single SO-101 arm"),
+        ("LeIsaac-LeKiwi-CleanupTrash-v0", "not a single SO-101 arm"),
+        ("LeIsaac-SO101-PickOrange-Direct-v0", "DirectRLEnv"),
+        ("LeIsaac-SO101-LiftCube-Direct-v0", "DirectRLEnv"),
+        ("LeIsaac-SO101-PickOrange-Mimic-v0", "Mimic"),
+        ("LeIsaac-SO101-LiftCube-DigitalTwin-v0", "green-screen"),
+    ],
 )
-def test_tasks_that_are_not_one_so101_arm_are_refused(task: str) -> None:
-    with pytest.raises(ValueError, match="single SO-101 arm"):
+def test_tasks_the_backend_cannot_run_are_refused_with_the_reason(task: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         IsaacLabEnvConfig(task=task)
+
+
+@pytest.mark.parametrize("fps", [25, 50, 90, 120, 240])
+def test_fps_that_does_not_divide_the_physics_rate_is_refused(fps: int) -> None:
+    with pytest.raises(ValueError, match="60 Hz physics rate.*30, 60"):
+        IsaacLabEnvConfig(fps=fps)
+
+
+@pytest.mark.parametrize("fps", [10, 15, 20, 30, 60])
+def test_fps_that_divides_the_physics_rate_is_accepted(fps: int) -> None:
+    assert IsaacLabEnvConfig(fps=fps).fps == fps
 
 
 def test_unknown_task_lists_the_valid_names() -> None:
@@ -116,12 +137,68 @@ def test_importing_the_backend_and_config_imports_no_heavy_package() -> None:
 
 @pytest.mark.skipif(ISAACLAB_MISSING is None, reason="Isaac Lab is installed here")
 def test_creating_the_env_without_isaac_lab_raises_a_clear_env_error() -> None:
+    """The env host process starts, cannot build the env, and says why; nothing heavy loads
+    in this process."""
     with pytest.raises(EnvError) as info:
         make_env_from_config(IsaacLabEnvConfig())
     message = str(info.value)
     assert "Isaac Lab 2.3" in message
     assert "README GPU section" in message
     assert "torch" not in sys.modules  # the failed start did not drag torch in
+
+
+def test_isaac_lab_never_runs_in_the_calling_process() -> None:
+    with pytest.raises(ValueError, match="own env host process"):
+        make_env_from_config(IsaacLabEnvConfig(), env_process=False)
+
+
+def test_isaac_env_refuses_a_worker_thread() -> None:
+    """Kit must own the main thread of its process (review B7)."""
+    from leisaac_core.sim.isaaclab.env import IsaacLabEnv
+
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            IsaacLabEnv(IsaacLabEnvConfig())
+        except BaseException as exc:  # noqa: BLE001 - reported through the list
+            errors.append(exc)
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    worker.join()
+    assert len(errors) == 1 and isinstance(errors[0], EnvError)
+    assert "main thread" in str(errors[0])
+
+
+# -- LeIsaac's assets (review B4) -------------------------------------------------------------
+
+
+def test_assets_root_comes_from_the_variable(tmp_path: Path) -> None:
+    from leisaac_core.sim.isaaclab.env import resolve_assets_root
+
+    assert resolve_assets_root({"LEISAAC_ASSETS_ROOT": str(tmp_path)}, None) == tmp_path.resolve()
+    with pytest.raises(EnvError, match="not a directory"):
+        resolve_assets_root({"LEISAAC_ASSETS_ROOT": str(tmp_path / "nope")}, None)
+
+
+def test_assets_root_is_found_next_to_a_leisaac_checkout(tmp_path: Path) -> None:
+    from leisaac_core.sim.isaaclab.env import resolve_assets_root
+
+    package = tmp_path / "leisaac" / "source" / "leisaac" / "leisaac"
+    package.mkdir(parents=True)
+    (tmp_path / "leisaac" / "assets").mkdir()
+    assert resolve_assets_root({}, package) == (tmp_path / "leisaac" / "assets").resolve()
+
+
+def test_missing_assets_name_the_variable(tmp_path: Path) -> None:
+    from leisaac_core.sim.isaaclab.env import resolve_assets_root
+
+    site_packages = tmp_path / "lib" / "python3.11" / "site-packages" / "leisaac"
+    site_packages.mkdir(parents=True)
+    for package_dir in (None, site_packages):
+        with pytest.raises(EnvError, match="set LEISAAC_ASSETS_ROOT"):
+            resolve_assets_root({}, package_dir)
 
 
 # -- the pieces that adapt a LeIsaac env cfg (stand-ins: no Isaac Lab can run here) ----------
@@ -135,6 +212,7 @@ def _fake_leisaac_env_cfg(success_rule: object) -> SimpleNamespace:
     """
     cfg = SimpleNamespace(
         recorders=object(),
+        rerender_on_reset=False,
         decimation=1,
         sim=SimpleNamespace(dt=1 / 60, render_interval=1),
         scene=SimpleNamespace(
@@ -165,23 +243,63 @@ def test_configure_adapts_the_leisaac_cfg_to_one_step_per_control_tick() -> None
     assert (cfg.scene.wrist.width, cfg.scene.wrist.height) == (320, 240)
     assert cfg.scene.front.update_period == 0.0
     assert cfg.terminations.time_out is None
-    assert cfg.terminations.success.func is probe
+    assert cfg.terminations.success.func is not None and probe is not None
+    assert cfg.rerender_on_reset is True  # the reset frame is rendered after the reset (W1)
 
 
 def test_success_probe_observes_success_without_terminating_the_episode() -> None:
-    """Isaac Lab resets an env whose termination fires; the probe must report 'not done'."""
+    """Isaac Lab resets an env whose termination fires; the term must report 'not done'.
+    (Stand-in rule and numpy for torch; tests/isaaclab_real runs this in Isaac Lab's manager.)"""
     from leisaac_core.sim.isaaclab.env import _configure
 
     verdict = {"value": False}
     cfg = _fake_leisaac_env_cfg(lambda env, **params: np.array([verdict["value"]]))
     probe = _configure(cfg, IsaacLabEnvConfig(), torch=np)
     assert probe is not None
+    term = cfg.terminations.success.func
 
-    assert not probe(env=None).any()
+    assert not term(env=None).any()
     assert probe.latest is False
     verdict["value"] = True
-    assert not probe(env=None).any()  # the termination manager sees "not terminated"
+    assert not term(env=None).any()  # the termination manager sees "not terminated"
     assert probe.latest is True
+
+
+def test_success_term_keeps_the_rule_signature_and_survives_deepcopy() -> None:
+    """Isaac Lab checks a term's signature against its params and deep-copies its cfg."""
+    import copy
+    import inspect
+
+    from leisaac_core.sim.isaaclab.env import make_success_term
+
+    def task_done(env, oranges_cfg, plate_cfg, x_range=(-0.1, 0.1)):  # LeIsaac's shape
+        return np.array([True])
+
+    term, probe = make_success_term(task_done, torch=np)
+    assert list(inspect.signature(term).parameters) == [
+        "env",
+        "oranges_cfg",
+        "plate_cfg",
+        "x_range",
+    ]
+    copied = copy.deepcopy(term)
+    copied(None, oranges_cfg=[], plate_cfg=None)
+    assert probe.latest is True
+
+
+@pytest.mark.parametrize(("sim_dt", "fps", "decimation"), [(1 / 60, 30, 2), (1 / 60, 60, 1)])
+def test_control_decimation(sim_dt: float, fps: int, decimation: int) -> None:
+    from leisaac_core.sim.isaaclab.env import control_decimation
+
+    assert control_decimation(sim_dt, fps) == decimation
+
+
+@pytest.mark.parametrize(("sim_dt", "fps"), [(1 / 60, 25), (1 / 60, 120), (1 / 50, 30)])
+def test_control_decimation_refuses_fractional_periods(sim_dt: float, fps: int) -> None:
+    from leisaac_core.sim.isaaclab.env import control_decimation
+
+    with pytest.raises(EnvError, match="whole number of the task's physics steps"):
+        control_decimation(sim_dt, fps)
 
 
 def test_task_without_success_term_gives_no_probe() -> None:
@@ -190,26 +308,6 @@ def test_task_without_success_term_gives_no_probe() -> None:
     cfg = _fake_leisaac_env_cfg(None)
     cfg.terminations.success = None
     assert _configure(cfg, IsaacLabEnvConfig(), torch=np) is None
-
-
-def test_app_start_in_a_worker_thread_keeps_the_host_signal_handlers() -> None:
-    from leisaac_core.sim.isaaclab.env import _host_signal_handlers_kept
-
-    before = signal.getsignal(signal.SIGTERM)
-    errors: list[BaseException] = []
-
-    def start_like_app_launcher() -> None:
-        try:
-            with _host_signal_handlers_kept():
-                signal.signal(signal.SIGTERM, lambda *_: None)  # what AppLauncher does
-        except BaseException as exc:  # noqa: BLE001 - reported through the list
-            errors.append(exc)
-
-    worker = threading.Thread(target=start_like_app_launcher)
-    worker.start()
-    worker.join()
-    assert errors == []
-    assert signal.getsignal(signal.SIGTERM) is before
 
 
 # -- Isaac-only: the real env ----------------------------------------------------------------

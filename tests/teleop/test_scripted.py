@@ -120,3 +120,46 @@ def test_a_missed_grasp_is_retried(make_mujoco_env, scripted) -> None:
     success, ticks, _, step = _run_episode(env, scripted, seed=0)
     assert success, f"no success after a missed grasp; {step.info['object_positions']}"
     assert ticks > 420  # slower than the clean run of this seed (~383 ticks): it retried
+
+
+class _LeIsaacWorldFrame:
+    """The MuJoCo env with its Step.info re-expressed in a world frame like LeIsaac's:
+    robot base at (2.2, -0.61, 0.89) and yawed 180 degrees (wxyz (0, 0, 0, 1)). The
+    demonstrator must plan the same motions from it (it plans in the robot base frame)."""
+
+    BASE = np.array([2.2, -0.61, 0.89])
+    QUAT = np.array([0.0, 0.0, 0.0, 1.0])
+
+    def __init__(self, env: Env) -> None:
+        self._env = env
+
+    def __getattr__(self, name: str):
+        return getattr(self._env, name)
+
+    def _move(self, step):
+        from dataclasses import replace
+
+        from leisaac_core.sim import info
+
+        rotation = info.quat_to_matrix(self.QUAT)
+        positions = {
+            k: self.BASE + rotation @ (v - step.info[info.ROBOT_BASE])
+            for k, v in step.info[info.OBJECT_POSITIONS].items()
+        }
+        moved = info.scene_info(step.info[info.JOINT_RADIANS], positions, self.BASE, self.QUAT)
+        return replace(step, info=moved)
+
+    def reset(self, seed=None):
+        return self._move(self._env.reset(seed=seed))
+
+    def step(self, action):
+        return self._move(self._env.step(action))
+
+
+def test_plans_in_the_robot_base_frame_whatever_the_world_frame(make_mujoco_env, scripted) -> None:
+    env = make_mujoco_env("so101_lift_cube")
+    scripted.connect(env)
+    _, _, plain, _ = _run_episode(env, scripted, seed=0, max_ticks=150)
+    _, _, moved, _ = _run_episode(_LeIsaacWorldFrame(env), scripted, seed=0, max_ticks=150)
+    np.testing.assert_allclose(np.array(moved), np.array(plain), atol=1e-3)
+    assert np.ptp(np.array(plain)[:, 0]) > 1.0  # the arm did move: not a trivial comparison

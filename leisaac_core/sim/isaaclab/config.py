@@ -18,9 +18,28 @@ LEISAAC_TASK_IDS: dict[str, str] = {
     "so101_clean_toy_table": "LeIsaac-SO101-CleanToyTable-v0",
 }
 
-# Substrings of LeIsaac ids whose robots are not one 6-joint SO-101 arm. The Env contract
-# (state and action = 6 SO-101 joints) cannot describe them, so they are refused up front.
-_UNSUPPORTED_ID_PARTS: tuple[str, ...] = ("BiArm", "LeKiwi")
+# Parts of LeIsaac gym ids this backend cannot run, and why. The Env contract (state and
+# action = 6 SO-101 joints, success from a manager-based termination term) cannot describe
+# them, so they are refused when the config is made, with the reason.
+_UNSUPPORTED_ID_PARTS: dict[str, str] = {
+    "BiArm": "is not a single SO-101 arm task (two arms, 12 joints)",
+    "LeKiwi": "is not a single SO-101 arm task (a mobile LeKiwi robot)",
+    "Direct": "is a DirectRLEnv (no termination or action managers to adapt)",
+    "Mimic": "is an Isaac Lab Mimic data-generation env (IK actions, not joint targets)",
+    "DigitalTwin": "reads a green-screen image by a path relative to LeIsaac's checkout",
+}
+# LeIsaac's physics rate: its tasks keep Isaac Lab's default sim.dt = 1/60 s.
+LEISAAC_SIM_HZ = 60
+# LeIsaac's scene object names -> the names our TaskSpecs (and Step.info) use.
+LEISAAC_OBJECT_NAMES: dict[str, dict[str, str]] = {
+    "so101_pick_orange": {
+        "Orange001": "orange_1",
+        "Orange002": "orange_2",
+        "Orange003": "orange_3",
+        "Plate": "plate",
+    },
+    "so101_lift_cube": {"cube": "cube"},
+}
 
 
 def leisaac_task_id(task: str) -> str:
@@ -28,12 +47,11 @@ def leisaac_task_id(task: str) -> str:
     if task in LEISAAC_TASK_IDS:
         return LEISAAC_TASK_IDS[task]
     if task.startswith("LeIsaac-"):
-        for part in _UNSUPPORTED_ID_PARTS:
+        for part, reason in _UNSUPPORTED_ID_PARTS.items():
             if part in task:
                 raise ValueError(
-                    f"LeIsaac task {task!r} is not a single SO-101 arm task ({part}); the "
-                    "isaaclab backend records one 6-joint SO-101 arm. Pick a single-arm task, "
-                    "e.g. LeIsaac-SO101-PickOrange-v0."
+                    f"LeIsaac task {task!r} {reason}; the isaaclab backend records one 6-joint "
+                    "SO-101 arm from a manager-based task. Pick e.g. LeIsaac-SO101-PickOrange-v0."
                 )
         return task
     known = ", ".join(sorted(LEISAAC_TASK_IDS))
@@ -41,6 +59,11 @@ def leisaac_task_id(task: str) -> str:
         f"unknown task {task!r} for the isaaclab backend; use one of: {known}, "
         "or a LeIsaac gym id such as 'LeIsaac-SO101-CleanToyTable-v0'"
     )
+
+
+def task_name(task: str) -> str:
+    """Our task name for a LeIsaac id we replicate (so the demonstrator finds its TaskSpec)."""
+    return {v: k for k, v in LEISAAC_TASK_IDS.items()}.get(task, task)
 
 
 @dataclass
@@ -60,8 +83,14 @@ class IsaacLabEnvConfig(EnvConfig):
 
     def __post_init__(self) -> None:
         leisaac_task_id(self.task)  # fail at config time, with the list of valid names
-        if self.fps <= 0:
-            raise ValueError(f"fps must be positive, got {self.fps}")
+        if self.fps <= 0 or LEISAAC_SIM_HZ % self.fps:
+            rates = ", ".join(
+                str(f) for f in range(1, LEISAAC_SIM_HZ + 1) if LEISAAC_SIM_HZ % f == 0
+            )
+            raise ValueError(
+                f"fps {self.fps} does not divide LeIsaac's {LEISAAC_SIM_HZ} Hz physics rate, so "
+                "recorded time would not match simulated time; use one of: " + rates
+            )
         if self.camera_width < 16 or self.camera_height < 16:
             raise ValueError(
                 f"camera size {self.camera_width}x{self.camera_height} is too small; use >= 16"

@@ -15,6 +15,7 @@ import numpy as np
 
 from leisaac_core import so101
 from leisaac_core.sim.base import CameraSpec, EnvError, Step
+from leisaac_core.sim.info import scene_info
 from leisaac_core.sim.mujoco import gl
 from leisaac_core.sim.mujoco.config import MujocoEnvConfig
 from leisaac_core.sim.mujoco.render import SceneRenderer
@@ -211,12 +212,13 @@ class MujocoEnv:
             state=so101.radians_to_normalized(scene.joint_radians),
             images=images,
             success=self._task.success.holds(scene),
-            info={
-                "joint_radians": scene.joint_radians,
-                "object_positions": dict(scene.object_positions),
-                "robot_base": scene.robot_base,
-                "sim_time": float(self._data.time),
-            },
+            info=scene_info(
+                scene.joint_radians,
+                scene.object_positions,
+                scene.robot_base,
+                self._data.xquat[self._base_body].copy(),
+                sim_time=float(self._data.time),
+            ),
         )
 
     def _render(self) -> dict[str, np.ndarray]:

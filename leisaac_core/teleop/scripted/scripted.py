@@ -18,6 +18,7 @@ import numpy as np
 
 from leisaac_core import so101
 from leisaac_core.kinematics import CLOSING_AXIS, FIXED_JAW_FACE, SO101Kinematics
+from leisaac_core.sim import info
 from leisaac_core.sim.base import Env, Step
 from leisaac_core.tasks import (
     ArmAtRest,
@@ -82,7 +83,7 @@ class ScriptedDevice:
     def read(self, step: Step) -> np.ndarray:
         if self._task is None:
             raise DeviceError("scripted device is not connected to an env; call connect(env)")
-        for key in ("joint_radians", "object_positions"):
+        for key in info.REQUIRED_FOR_PLANNING:
             if key not in step.info:
                 raise DeviceError(
                     f"the scripted demonstrator needs Step.info[{key!r}], which this backend "
@@ -90,7 +91,7 @@ class ScriptedDevice:
                 )
         self._step = step
         if self._script is None:
-            self._script = self._plan(np.asarray(step.info["joint_radians"], dtype=np.float64))
+            self._script = self._plan(np.asarray(step.info[info.JOINT_RADIANS], dtype=np.float64))
         self._reads += 1
         return so101.radians_to_normalized(next(self._script))
 
@@ -107,18 +108,14 @@ class ScriptedDevice:
     # --- planning --------------------------------------------------------------------------
     def _positions(self) -> Mapping[str, np.ndarray]:
         assert self._step is not None
-        base = np.asarray(self._step.info.get("robot_base", np.zeros(3)), dtype=np.float64)
-        return {
-            k: np.asarray(v, dtype=np.float64) - base
-            for k, v in self._step.info["object_positions"].items()
-        }
+        return info.positions_in_base_frame(self._step.info)
 
     def _scene(self) -> SceneState:
         return SceneState(self._positions(), self._measured())
 
     def _measured(self) -> np.ndarray:
         assert self._step is not None
-        return np.asarray(self._step.info["joint_radians"], dtype=np.float64)
+        return np.asarray(self._step.info[info.JOINT_RADIANS], dtype=np.float64)
 
     def _plan(self, start: np.ndarray) -> Iterator[np.ndarray]:
         assert self._task is not None
