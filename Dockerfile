@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1.7
-#
 # Two images from one file:
 #   docker build --target cpu -t leisaac-dashboard:cpu .   # MuJoCo default, any x86-64 host
 #   docker build --target gpu -t leisaac-dashboard:gpu .   # Isaac Lab 2.3 + LeIsaac, RTX GPU
@@ -7,19 +5,26 @@
 # Both run `leisaac-dashboard serve --host 0.0.0.0 --port 8000` as a non-root user. Binding
 # 0.0.0.0 makes the server require a token: pass LEISAAC_TOKEN, or read the generated one from
 # the container log. Datasets go to the /data volume (HF_LEROBOT_HOME).
+#
+# Plain Dockerfile syntax only (no `# syntax=` line, no RUN --mount): it builds with BuildKit
+# and with the classic builder, which is all Debian's docker.io has and needs no registry.
+# Stages are in build order: the classic builder builds every stage before --target.
 
+# Any Debian bookworm image with Python 3.11 and venv; tools/build_base_image.sh makes one
+# from Debian packages for machines without a container registry.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG ISAACLAB_IMAGE=nvcr.io/nvidia/isaac-lab:2.3.0
 
 # ---------------------------------------------------------------------------------------------
 # wheel: build our wheel once; both targets install it.
 FROM ${PYTHON_IMAGE} AS wheel
+RUN python3 -m venv /opt/build
 WORKDIR /src
 COPY . .
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+RUN /opt/build/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
 # ---------------------------------------------------------------------------------------------
-# cpu: python slim + Mesa EGL (OSMesa as the fallback) for MuJoCo's offscreen renderer.
+# cpu: Python + Mesa EGL (OSMesa as the fallback) for MuJoCo's offscreen renderer.
 FROM ${PYTHON_IMAGE} AS cpu
 # Versions come from the pinned Debian release of the base image; pinning each package would
 # break the build on every Debian security update.
@@ -28,14 +33,26 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 \
     && rm -rf /var/lib/apt/lists/*
-RUN --mount=type=bind,from=wheel,source=/dist,target=/dist \
-    pip install --no-cache-dir /dist/*.whl
-# A fixed high uid that no base image uses, so USER can be numeric in both targets.
+# A fixed high uid that no base image uses, so USER can be numeric in both targets. The home
+# is writable by any uid, so `docker run --user "$(id -u):$(id -g)"` works too (bind mounts).
 RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin leisaac \
+    && chmod 1777 /home/leisaac \
     && mkdir -p /data \
     && chown leisaac:leisaac /data
-ENV MUJOCO_GL=egl \
+# Dependencies first, from pyproject.toml alone: this layer is rebuilt only when it changes.
+COPY pyproject.toml /tmp/pyproject.toml
+RUN python3 -m venv /opt/venv \
+    && python3 -c "import tomllib; print(chr(10).join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/pyproject.toml /tmp/requirements.txt
+COPY --from=wheel /dist /tmp/dist
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps /tmp/dist/*.whl \
+    && rm -rf /tmp/dist
+ENV PATH=/opt/venv/bin:$PATH \
+    MUJOCO_GL=egl \
     PYOPENGL_PLATFORM=egl \
+    HOME=/home/leisaac \
     HF_LEROBOT_HOME=/data \
     PYTHONUNBUFFERED=1
 VOLUME ["/data"]
@@ -44,6 +61,7 @@ WORKDIR /home/leisaac
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"]
+ENTRYPOINT []
 CMD ["leisaac-dashboard", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
 # ---------------------------------------------------------------------------------------------
@@ -59,14 +77,16 @@ ENV ACCEPT_EULA=Y \
     ISAACSIM_PYTHON=/isaac-sim/python.sh \
     LEISAAC_ASSETS_ROOT=/opt/leisaac/assets \
     LEISAAC_BACKEND=isaaclab \
+    HOME=/home/leisaac \
     HF_LEROBOT_HOME=/data \
     PYTHONUNBUFFERED=1
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN git clone --depth 1 --branch "${LEISAAC_REF}" "${LEISAAC_REPO}" /opt/leisaac \
     && "${ISAACSIM_PYTHON}" -m pip install --no-cache-dir -e /opt/leisaac/source/leisaac \
     && mkdir -p /opt/leisaac/assets
-RUN --mount=type=bind,from=wheel,source=/dist,target=/dist \
-    "${ISAACSIM_PYTHON}" -m pip install --no-cache-dir /dist/*.whl
+COPY --from=wheel /dist /tmp/dist
+RUN "${ISAACSIM_PYTHON}" -m pip install --no-cache-dir /tmp/dist/*.whl \
+    && rm -rf /tmp/dist
 # The console script must run under python.sh, which sets up Kit's library paths.
 RUN printf '#!/bin/sh\nexec /isaac-sim/python.sh -m server.cli "$@"\n' \
         > /usr/local/bin/leisaac-dashboard \
@@ -74,6 +94,7 @@ RUN printf '#!/bin/sh\nexec /isaac-sim/python.sh -m server.cli "$@"\n' \
 # Kit writes its cache, data and logs under /isaac-sim/kit (the paths NVIDIA's docs mount) and
 # the rest under $HOME.
 RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin leisaac \
+    && chmod 1777 /home/leisaac \
     && mkdir -p /data /isaac-sim/kit/cache /isaac-sim/kit/data /isaac-sim/kit/logs \
     && chown -R leisaac:leisaac /data /isaac-sim/kit/cache /isaac-sim/kit/data /isaac-sim/kit/logs
 VOLUME ["/data"]
