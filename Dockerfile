@@ -2,9 +2,10 @@
 #   docker build --target cpu -t leisaac-dashboard:cpu .   # MuJoCo default, any x86-64 host
 #   docker build --target gpu -t leisaac-dashboard:gpu .   # Isaac Lab 2.3 + LeIsaac, RTX GPU
 #
-# Both run `leisaac-dashboard serve --host 0.0.0.0 --port 8000` as a non-root user. Binding
-# 0.0.0.0 makes the server require a token: pass LEISAAC_TOKEN, or read the generated one from
-# the container log. Datasets go to the /data volume (HF_LEROBOT_HOME).
+# Both run `leisaac-dashboard serve` as a non-root user (uid 10001), bound to LEISAAC_HOST
+# (0.0.0.0) and LEISAAC_PORT (8000; the health check follows it, so change the port with that
+# variable). Binding 0.0.0.0 makes the server require a token: pass LEISAAC_TOKEN, or read the
+# generated one from the container log. Datasets go to the /data volume (HF_LEROBOT_HOME).
 #
 # Plain Dockerfile syntax only (no `# syntax=` line, no RUN --mount): it builds with BuildKit
 # and with the classic builder, which is all Debian's docker.io has and needs no registry.
@@ -31,7 +32,7 @@ FROM ${PYTHON_IMAGE} AS cpu
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6 \
+        libegl1 libegl-mesa0 libgl1-mesa-dri libopengl0 libosmesa6 \
     && rm -rf /var/lib/apt/lists/*
 # A fixed high uid that no base image uses, so USER can be numeric in both targets. The home
 # is writable by any uid, so `docker run --user "$(id -u):$(id -g)"` works too (bind mounts).
@@ -53,6 +54,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     MUJOCO_GL=egl \
     PYOPENGL_PLATFORM=egl \
     HOME=/home/leisaac \
+    LEISAAC_HOST=0.0.0.0 \
+    LEISAAC_PORT=8000 \
     HF_LEROBOT_HOME=/data \
     PYTHONUNBUFFERED=1
 VOLUME ["/data"]
@@ -60,9 +63,9 @@ USER 10001:10001
 WORKDIR /home/leisaac
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/api/health' % os.environ['LEISAAC_PORT'], timeout=4)"]
 ENTRYPOINT []
-CMD ["leisaac-dashboard", "serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["leisaac-dashboard", "serve"]
 
 # ---------------------------------------------------------------------------------------------
 # gpu: NVIDIA's Isaac Lab image (Isaac Sim 5.1, Python 3.11 at /isaac-sim/python.sh) + LeIsaac
@@ -78,6 +81,8 @@ ENV ACCEPT_EULA=Y \
     LEISAAC_ASSETS_ROOT=/opt/leisaac/assets \
     LEISAAC_BACKEND=isaaclab \
     HOME=/home/leisaac \
+    LEISAAC_HOST=0.0.0.0 \
+    LEISAAC_PORT=8000 \
     HF_LEROBOT_HOME=/data \
     PYTHONUNBUFFERED=1
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -102,6 +107,6 @@ USER 10001:10001
 WORKDIR /home/leisaac
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
-    CMD ["/isaac-sim/python.sh", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"]
+    CMD ["/isaac-sim/python.sh", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/api/health' % os.environ['LEISAAC_PORT'], timeout=4)"]
 ENTRYPOINT []
-CMD ["leisaac-dashboard", "serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["leisaac-dashboard", "serve"]
