@@ -23,6 +23,7 @@ RUN python3 -m venv /opt/build
 WORKDIR /src
 COPY . .
 RUN /opt/build/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+LABEL org.opencontainers.image.title=leisaac-dashboard
 
 # ---------------------------------------------------------------------------------------------
 # cpu: Python + Mesa EGL (OSMesa as the fallback) for MuJoCo's offscreen renderer.
@@ -66,6 +67,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/api/health' % os.environ['LEISAAC_PORT'], timeout=4)"]
 ENTRYPOINT []
 CMD ["leisaac-dashboard", "serve"]
+LABEL org.opencontainers.image.title=leisaac-dashboard
 
 # ---------------------------------------------------------------------------------------------
 # gpu: NVIDIA's Isaac Lab image (Isaac Sim 5.1, Python 3.11 at /isaac-sim/python.sh) + LeIsaac
@@ -110,3 +112,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 \
     CMD ["/isaac-sim/python.sh", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/api/health' % os.environ['LEISAAC_PORT'], timeout=4)"]
 ENTRYPOINT []
 CMD ["leisaac-dashboard", "serve"]
+LABEL org.opencontainers.image.title=leisaac-dashboard

@@ -22,6 +22,8 @@ from tests.compat.conftest import lerobot_python  # noqa: F401  (fixture for the
 from tests.docker.docker_support import ROOT, docker, docker_problem
 
 IMAGE = "leisaac-dashboard:cpu-test"
+WHEEL_IMAGE = "leisaac-dashboard:wheel-test"
+LABEL = "org.opencontainers.image.title=leisaac-dashboard"
 
 
 @pytest.fixture(scope="session")
@@ -53,23 +55,28 @@ def base_image(docker_engine: None) -> str:
 def cpu_image(base_image: str) -> str:
     """`docker build --target cpu` of this checkout; Docker's layer cache makes reruns cheap."""
     started = time.monotonic()
-    # The classic builder: Debian's docker.io has no buildx, and the Dockerfile needs nothing
-    # BuildKit-only. Host networking reaches the package registries the machine reaches.
-    proc = docker(
-        "build",
-        "--network",
-        "host",
-        "--build-arg",
-        f"PYTHON_IMAGE={base_image}",
-        "--target",
-        "cpu",
-        "--tag",
-        IMAGE,
-        str(ROOT),
-        env={"DOCKER_BUILDKIT": "0"},
-        timeout=1800,
-    )
-    assert proc.returncode == 0, f"docker build failed:\n{proc.stdout[-6000:]}\n{proc.stderr}"
+    # The wheel stage is built and tagged first so that it is kept (as the build cache) while
+    # the untagged leftovers of earlier builds are pruned below.
+    for target, tag in (("wheel", WHEEL_IMAGE), ("cpu", IMAGE)):
+        # The classic builder: Debian's docker.io has no buildx, and the Dockerfile needs
+        # nothing BuildKit-only. Host networking reaches the registries the machine reaches.
+        proc = docker(
+            "build",
+            "--network",
+            "host",
+            "--build-arg",
+            f"PYTHON_IMAGE={base_image}",
+            "--target",
+            target,
+            "--tag",
+            tag,
+            str(ROOT),
+            env={"DOCKER_BUILDKIT": "0"},
+            timeout=1800,
+        )
+        assert proc.returncode == 0, f"docker build failed:\n{proc.stdout[-6000:]}\n{proc.stderr}"
+    # Earlier builds that lost their tag, with the layers that no image uses any more.
+    docker("image", "prune", "--force", "--filter", f"label={LABEL}")
     size = docker("image", "inspect", "--format", "{{.Size}}", IMAGE).stdout.strip()
     print(
         f"\n[docker] built {IMAGE} from {base_image} in {time.monotonic() - started:.1f} s, "

@@ -153,7 +153,7 @@ def _record_one_episode(container: Container) -> dict:
 
 def test_records_an_episode_that_lerobot_loads_from_the_volume_on_the_host(
     host_user_container: Container,
-    lerobot_python: Path,  # noqa: F811  (the compat fixture, imported by conftest)
+    lerobot_python: Path,  # the compat fixture, imported by conftest
     tmp_path: Path,
 ) -> None:
     event = _record_one_episode(host_user_container)
