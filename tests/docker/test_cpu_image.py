@@ -41,8 +41,9 @@ def default_user_container(cpu_image: str, tmp_path_factory: pytest.TempPathFact
         pytest.skip(f"the tests run as uid {IMAGE_UID}, the image's own user")
     data = tmp_path_factory.mktemp("not-writable-data")
     data.chmod(0o755)
-    container = Container(cpu_image, token=secrets.token_hex(16), data_dir=data)
-    container.health_interval_s = 1
+    container = Container(
+        cpu_image, token=secrets.token_hex(16), data_dir=data, health_interval_s=1
+    )
     container.start()
     try:
         container.wait_until_serving()
