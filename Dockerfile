@@ -82,7 +82,6 @@ ENV ACCEPT_EULA=Y \
     ISAACSIM_PYTHON=/isaac-sim/python.sh \
     LEISAAC_ASSETS_ROOT=/opt/leisaac/assets \
     LEISAAC_BACKEND=isaaclab \
-    HOME=/home/leisaac \
     LEISAAC_HOST=0.0.0.0 \
     LEISAAC_PORT=8000 \
     HF_LEROBOT_HOME=/data \
@@ -104,6 +103,8 @@ RUN useradd --create-home --uid 10001 --user-group --shell /usr/sbin/nologin lei
     && chmod 1777 /home/leisaac \
     && mkdir -p /data /isaac-sim/kit/cache /isaac-sim/kit/data /isaac-sim/kit/logs \
     && chown -R leisaac:leisaac /data /isaac-sim/kit/cache /isaac-sim/kit/data /isaac-sim/kit/logs
+# Set only now: the build steps above run as root with the base image's HOME.
+ENV HOME=/home/leisaac
 VOLUME ["/data"]
 USER 10001:10001
 WORKDIR /home/leisaac
