@@ -81,6 +81,19 @@ def test_refuses_requests_without_the_token(default_user_container: Container) -
     assert session.status_code == 200 and session.json()["phase"] == "idle"
 
 
+def test_serves_the_page_from_the_wheels_package_data(default_user_container: Container) -> None:
+    url = default_user_container.url
+    to_login = httpx.get(f"{url}/")
+    assert to_login.status_code == 303 and to_login.headers["location"] == "/login"
+    assert "<form" in httpx.get(f"{url}/login").text
+    auth = {"Authorization": f"Bearer {default_user_container.token}"}
+    page = httpx.get(f"{url}/", headers=auth)
+    assert page.status_code == 200 and "/static/js/main.js" in page.text
+    for asset in ("js/main.js", "css/dashboard.css"):
+        reply = httpx.get(f"{url}/static/{asset}", headers=auth)
+        assert reply.status_code == 200 and len(reply.content) > 100, asset
+
+
 def test_a_data_folder_it_cannot_write_is_a_clear_error(
     default_user_container: Container,
 ) -> None:
