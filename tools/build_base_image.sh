@@ -82,8 +82,10 @@ command -v debootstrap >/dev/null || {
 }
 
 mkdir -p "$CACHE"
+# Private temporaries: two runs at once each build their own and the last rename wins.
 ROOTFS=$(mktemp -d "$CACHE/rootfs.XXXXXX")
-trap 'rm -rf "$ROOTFS" "$TARBALL.tmp"' EXIT
+PARTIAL=$(mktemp "$CACHE/partial.XXXXXX")
+trap 'rm -rf "$ROOTFS" "$PARTIAL"' EXIT
 
 log "debootstrap --variant=minbase $SUITE from $MIRROR (a few minutes, once)"
 debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOTFS" "$MIRROR" >&2
@@ -129,8 +131,9 @@ find "$ROOTFS/usr/share/doc" -mindepth 1 -type d -empty -delete
 rm -rf "$ROOTFS"/usr/share/{man,info,locale,lintian}/* "$ROOTFS"/var/lib/apt/lists/* \
     "$ROOTFS"/var/cache/apt/* "$ROOTFS"/var/log/*.log "$ROOTFS"/tmp/*
 
-tar --numeric-owner -C "$ROOTFS" -cf "$TARBALL.tmp" .
-mv "$TARBALL.tmp" "$TARBALL"
+tar --numeric-owner -C "$ROOTFS" -cf "$PARTIAL" .
+chmod 0644 "$PARTIAL"
+mv "$PARTIAL" "$TARBALL"
 log "rootfs $(du -h "$TARBALL" | cut -f1) cached at $TARBALL"
 import_tarball
 echo "$TAG"

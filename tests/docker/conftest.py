@@ -12,6 +12,7 @@ Every test here skips, saying why, where the Docker engine cannot run.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import time
@@ -21,8 +22,11 @@ import pytest
 from tests.compat.conftest import lerobot_python  # noqa: F401  (fixture for the volume test)
 from tests.docker.docker_support import ROOT, docker, docker_problem
 
-IMAGE = "leisaac-dashboard:cpu-test"
-WHEEL_IMAGE = "leisaac-dashboard:wheel-test"
+# Tags of their own per checkout: test runs in other worktrees on the same Docker engine
+# neither move them nor prune what they point at.
+CHECKOUT = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+IMAGE = f"leisaac-dashboard:cpu-test-{CHECKOUT}"
+WHEEL_IMAGE = f"leisaac-dashboard:wheel-test-{CHECKOUT}"
 LABEL = "org.opencontainers.image.title=leisaac-dashboard"
 
 
