@@ -9,6 +9,7 @@ and CI machines require. The health check runs every second instead of every 30 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import stat
@@ -106,6 +107,13 @@ def test_a_data_folder_it_cannot_write_is_a_clear_error(
     assert reply.status_code == 409
     assert "Permission denied" in reply.json()["detail"] and "/data" in reply.json()["detail"]
     assert list(default_user_container.data_dir.iterdir()) == []
+
+
+def test_renders_with_egl_and_the_osmesa_fallback(default_user_container: Container) -> None:
+    report = json.loads(default_user_container.exec("leisaac-dashboard", "doctor", "--json"))
+    checks = {check["name"]: check for check in report["checks"]}
+    assert report["ok"], checks
+    assert "egl: ok; osmesa: ok" in checks["mujoco_rendering"]["detail"], checks
 
 
 def test_the_server_module_runs_as_the_gpu_image_starts_it(
