@@ -31,7 +31,7 @@ from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.parts import open_session_parts
 from leisaac_core.session.state import EPISODE_PHASES, FrameSet, Phase, SessionSnapshot
 from leisaac_core.session.timing import PeriodMeter
-from leisaac_core.sim import Env, Step
+from leisaac_core.sim import Env, Step, info
 from leisaac_core.teleop import Device
 
 if TYPE_CHECKING:
@@ -433,6 +433,7 @@ class EpisodeRunner:
                 joint_names=tuple(self.env.joint_names),
                 joint_state=tuple(float(v) for v in last.state) if last is not None else (),
                 cameras=tuple(c.name for c in self.env.cameras),
+                objects=_objects(last),
                 timing=self._timing,
                 device_health=_as_dict(self.device.health()),
                 recorder=self._recorder_status,
@@ -471,6 +472,15 @@ class EpisodeRunner:
             episodes_saved=self.saved_this_session,
             episodes_failed=self.episodes_failed,
         )
+
+
+def _objects(step: Step | None) -> dict[str, tuple[float, ...]]:
+    if step is None or info.OBJECT_POSITIONS not in step.info:
+        return {}
+    return {
+        name: tuple(round(float(v), 4) for v in pos)
+        for name, pos in info.positions_in_base_frame(step.info).items()
+    }
 
 
 def _frames(tick: int, step: Step) -> FrameSet:

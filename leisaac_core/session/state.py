@@ -78,6 +78,9 @@ class SessionSnapshot:
     joint_names: tuple[str, ...] = ()
     joint_state: tuple[float, ...] = ()
     cameras: tuple[str, ...] = ()
+    # Task object positions (m) in the robot base frame: privileged scene facts for scripts
+    # and tests (never recorded), as a person would read them off the camera.
+    objects: dict[str, tuple[float, ...]] = field(default_factory=dict)
     timing: LoopTiming | None = None
     device_health: dict[str, Any] = field(default_factory=dict)
     recorder: dict[str, Any] = field(default_factory=dict)

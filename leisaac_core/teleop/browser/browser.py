@@ -7,6 +7,11 @@ up/down move the gripper in the base frame through damped-least-squares IK on sh
 and elbow; A/D pan, J/L wrist roll, K/I wrist pitch and U/O gripper move their joints
 directly. A gamepad (Xbox layout, standard browser mapping) drives the same motions with a
 0.5 deadzone.
+
+Speed: the page sends `speed`, a fraction of LeIsaac's per-tick steps (its slider, times the
+precision factor while Shift is held). LeIsaac's full steps (1 cm and 0.15 rad per tick, i.e.
+30 cm/s and 4.5 rad/s at 30 Hz) swing a joint across its range in half a second, too fast for
+a first grasp; without a `speed` the device uses DEFAULT_SPEED.
 """
 
 from __future__ import annotations
@@ -22,9 +27,13 @@ from leisaac_core.sim.base import Env, Step
 from leisaac_core.teleop.base import DeviceHealth
 from leisaac_core.teleop.browser.config import GamepadDeviceConfig, KeyboardDeviceConfig
 
-# Per-tick steps while a key is held (LeIsaac's keyboard defaults).
+# Per-tick steps while a key is held at speed 1 (LeIsaac's keyboard defaults).
 LINEAR_STEP_M = 0.01
 ANGULAR_STEP_RAD = 0.15
+# Fraction of those steps without a `speed` in the input (the page's default too): 7.5 cm/s
+# and 1.1 rad/s at 30 Hz.
+DEFAULT_SPEED = 0.25
+MIN_SPEED = 0.02
 # Input older than this is treated as released: a tab that lost focus or a dropped socket
 # must not leave the arm moving.
 STALE_INPUT_S = 0.5
@@ -55,6 +64,17 @@ def motion_from_input(message: Mapping[str, Any]) -> dict[str, float]:
         "gripper": pair("KeyO", "KeyU") + (buttons[7] > 0.5) - (buttons[6] > 0.5),
     }
     return {k: float(np.clip(v, -1.0, 1.0)) for k, v in motion.items()}
+
+
+def speed_from_input(message: Mapping[str, Any]) -> float:
+    """The page's speed fraction, clamped to [MIN_SPEED, 1]; DEFAULT_SPEED when absent or bad."""
+    try:
+        speed = float(message.get("speed", DEFAULT_SPEED))
+    except (TypeError, ValueError):
+        return DEFAULT_SPEED
+    if not np.isfinite(speed):
+        return DEFAULT_SPEED
+    return float(np.clip(speed, MIN_SPEED, 1.0))
 
 
 class BrowserDevice:
@@ -91,10 +111,11 @@ class BrowserDevice:
         fresh = time.monotonic() - self._input_time < STALE_INPUT_S
         motion = motion_from_input(self._input) if fresh else {}
         if any(motion.values()):
-            self._apply(motion)
+            self._apply(motion, speed_from_input(self._input))
         return so101.radians_to_normalized(self._target)
 
-    def _apply(self, motion: Mapping[str, float]) -> None:
+    def _apply(self, motion: Mapping[str, float], speed: float) -> None:
+        linear, angular = LINEAR_STEP_M * speed, ANGULAR_STEP_RAD * speed
         q = self._target.copy()
         if motion["forward"] or motion["up"]:
             tool = self._kinematics.fk(q).position
@@ -102,14 +123,17 @@ class BrowserDevice:
             heading = np.array([tool[0], tool[1], 0.0])
             norm = np.linalg.norm(heading)
             heading = heading / norm if norm > 1e-6 else np.array([1.0, 0.0, 0.0])
-            goal = tool + LINEAR_STEP_M * (
+            goal = tool + linear * (
                 motion["forward"] * heading + motion["up"] * np.array([0, 0, 1.0])
             )
-            q = self._kinematics.ik(goal, q, active=(LIFT, ELBOW), iterations=20).joint_radians
-        q[PAN] += ANGULAR_STEP_RAD * motion["pan"]
-        q[WRIST_ROLL] += ANGULAR_STEP_RAD * motion["roll"]
-        q[WRIST_FLEX] += ANGULAR_STEP_RAD * motion["pitch"]
-        q[GRIPPER] += ANGULAR_STEP_RAD * motion["gripper"]
+            # The IK's default tolerance (0.5 mm) would swallow a slow step whole.
+            q = self._kinematics.ik(
+                goal, q, active=(LIFT, ELBOW), iterations=20, tolerance=linear / 20
+            ).joint_radians
+        q[PAN] += angular * motion["pan"]
+        q[WRIST_ROLL] += angular * motion["roll"]
+        q[WRIST_FLEX] += angular * motion["pitch"]
+        q[GRIPPER] += angular * motion["gripper"]
         low = np.deg2rad([so101.JOINT_LIMITS_DEG[j][0] for j in so101.JOINTS])
         high = np.deg2rad([so101.JOINT_LIMITS_DEG[j][1] for j in so101.JOINTS])
         self._target = np.clip(q, low, high)
