@@ -9,7 +9,13 @@ from leisaac_core import so101
 from leisaac_core.kinematics import SO101Kinematics
 from leisaac_core.sim import make_env_config, make_env_from_config
 from leisaac_core.teleop import make_device_config, make_device_from_config
-from leisaac_core.teleop.browser.browser import motion_from_input
+from leisaac_core.teleop.browser.browser import (
+    DEFAULT_SPEED,
+    LINEAR_STEP_M,
+    MIN_SPEED,
+    motion_from_input,
+    speed_from_input,
+)
 
 
 @pytest.fixture
@@ -72,11 +78,38 @@ def test_holding_w_moves_the_gripper_forward_and_q_up(env) -> None:
     device = make_device_from_config(make_device_config("keyboard"))
     device.connect(env)
     # From the folded rest pose the arm can only go up first (shoulder lift is at its limit).
-    start, moved = _hold(env, device, {"keys": ["KeyW"]}, ticks=10, before={"keys": ["KeyQ"]})
+    full = {"speed": 1.0}  # LeIsaac's steps
+    start, moved = _hold(
+        env, device, {"keys": ["KeyW"], **full}, ticks=10, before={"keys": ["KeyQ"], **full}
+    )
     a, b = _tool(start), _tool(moved)
     assert np.hypot(b[0], b[1]) > np.hypot(a[0], a[1]) + 0.03, "W moves away from the base"
-    start, moved = _hold(env, device, {"keys": ["KeyQ"]}, ticks=10)
+    start, moved = _hold(env, device, {"keys": ["KeyQ"], **full}, ticks=10)
     assert _tool(moved)[2] > _tool(start)[2] + 0.03, "Q moves up"
+
+
+def test_speed_scales_the_steps_and_defaults_to_a_quarter() -> None:
+    assert speed_from_input({}) == DEFAULT_SPEED == 0.25
+    assert speed_from_input({"speed": 0.5}) == 0.5
+    assert speed_from_input({"speed": 7}) == 1.0
+    assert speed_from_input({"speed": -1}) == MIN_SPEED
+    assert speed_from_input({"speed": "fast"}) == DEFAULT_SPEED
+    assert speed_from_input({"speed": float("nan")}) == DEFAULT_SPEED
+
+
+@pytest.mark.parametrize("speed", [1.0, 0.25, 0.03])
+def test_q_raises_the_tool_in_proportion_to_speed(env, speed: float) -> None:
+    """Also at a slow precision speed (0.3 mm a tick), which the IK's default
+    tolerance used to swallow whole."""
+    device = make_device_from_config(make_device_config("keyboard"))
+    device.connect(env)
+    step = env.reset(seed=0)
+    device.reset(0)
+    device.handle_input({"keys": ["KeyQ"], "speed": speed})
+    targets = [so101.normalized_to_radians(device.read(step)) for _ in range(3)]
+    kin = SO101Kinematics()
+    rise = kin.fk(targets[-1]).position[2] - kin.fk(targets[0]).position[2]
+    assert rise == pytest.approx(2 * LINEAR_STEP_M * speed, rel=0.25)
 
 
 def test_stale_input_stops_the_arm(env) -> None:

@@ -40,3 +40,18 @@ export function installHotkeys(run) {
     run(action);
   });
 }
+
+// A browser hands keys (and a foot pedal's, which types keys) only to the focused page: say
+// so while it is not focused.
+export function installFocusNote(note) {
+  const render = () => {
+    const focused = document.hasFocus();
+    note.dataset.focus = String(focused);
+    note.textContent = focused
+      ? "Keys reach this page only while it has focus (a foot pedal's too)."
+      : "This page does not have keyboard focus: hotkeys, driving keys and a foot pedal go elsewhere. Click the page to use them.";
+  };
+  window.addEventListener("focus", render);
+  window.addEventListener("blur", render);
+  render();
+}

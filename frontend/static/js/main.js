@@ -7,7 +7,7 @@ import { CalibrationPanel } from "./calibration.js";
 import { CameraWall } from "./cameras.js";
 import { DatasetBrowser } from "./datasets.js";
 import { clock, el } from "./format.js";
-import { installHotkeys } from "./hotkeys.js";
+import { installFocusNote, installHotkeys } from "./hotkeys.js";
 import { JointBars } from "./joints.js";
 import { LiveView } from "./live.js";
 import { PushPanel } from "./push.js";
@@ -51,7 +51,14 @@ const socket = new LiveSocket({
   frame: (frame) => cameras.frame(frame),
   state: onSocketState,
 });
-const teleop = new Teleop(socket, { button: $("btn-control"), help: $("drive-help"), state: $("control-state") });
+const teleop = new Teleop(socket, {
+  button: $("btn-control"),
+  help: $("drive-help"),
+  state: $("control-state"),
+  speed: $("speed"),
+  speedValue: $("speed-value"),
+  speedBox: $("drive-speed"),
+});
 const calibration = new CalibrationPanel();
 
 function onMessage(msg) {
@@ -214,6 +221,7 @@ function setupChrome() {
   window.addEventListener("hashchange", () => showView(location.hash.slice(1)));
   showView(location.hash.slice(1));
   installHotkeys(runHotkey);
+  installFocusNote($("focus-note"));
   // The health table also reacts to time passing (stalls), not only to messages.
   setInterval(() => live.render(), 500);
 }

@@ -7,6 +7,12 @@
 import { isTyping } from "./hotkeys.js";
 
 const SEND_HZ = 30;
+// Speed: a fraction of LeIsaac's per-tick steps (1 cm, 0.15 rad at 30 Hz: far too fast for a
+// first grasp). The slider's value is remembered per browser; Shift held divides it by five.
+export const DEFAULT_SPEED_PERCENT = 25;
+export const PRECISION_FACTOR = 0.2;
+const SPEED_STORE = "leisaac.teleop.speedPercent";
+const SPEED_STEP = 5;
 // The keyboard device's keys (LeIsaac's mapping); none of them is a session hotkey.
 export const DRIVE_KEYS = "W/S forward·back · Q/E up·down · A/D pan · K/I wrist pitch · J/L wrist roll · U/O gripper";
 const DRIVE_CODES = new Set(["KeyW", "KeyS", "KeyQ", "KeyE", "KeyA", "KeyD", "KeyK", "KeyI", "KeyJ", "KeyL", "KeyU", "KeyO"]);
@@ -25,8 +31,20 @@ function readGamepad() {
 }
 
 export class Teleop {
-  constructor(socket, { button, help, state }) {
+  constructor(socket, { button, help, state, speed, speedValue, speedBox }) {
     this.socket = socket;
+    this.speed = speed;
+    this.speedValue = speedValue;
+    this.speedBox = speedBox;
+    this.precision = false; // Shift held
+    speed.value = String(loadSpeedPercent());
+    speed.addEventListener("input", () => {
+      saveSpeedPercent(Number(speed.value));
+      this.renderSpeed();
+    });
+    // A focused slider would also take the arrow keys, which are session hotkeys.
+    speed.addEventListener("change", () => speed.blur());
+    this.renderSpeed();
     this.button = button;
     this.help = help;
     this.state = state;
@@ -45,11 +63,20 @@ export class Teleop {
     });
     document.addEventListener("keydown", (e) => {
       if (!this.haveControl || e.ctrlKey || e.altKey || e.metaKey || isTyping(e.target)) return;
+      if (e.key === "Shift") return this.setPrecision(true);
+      if (e.code === "Minus" || e.code === "Equal") {
+        e.preventDefault();
+        this.nudgeSpeed(e.code === "Minus" ? -SPEED_STEP : SPEED_STEP);
+        return;
+      }
       if (!DRIVE_CODES.has(e.code)) return;
       e.preventDefault(); // Q/E/... must not also scroll or type elsewhere
       this.held.add(e.code);
     });
-    document.addEventListener("keyup", (e) => this.held.delete(e.code));
+    document.addEventListener("keyup", (e) => {
+      if (e.key === "Shift") this.setPrecision(false);
+      this.held.delete(e.code);
+    });
     window.addEventListener("blur", () => this.releaseInputs());
     document.addEventListener("visibilitychange", () => {
       if (document.hidden) this.releaseInputs();
@@ -58,7 +85,32 @@ export class Teleop {
     window.addEventListener("gamepaddisconnected", () => this.render());
   }
 
+  // The fraction of LeIsaac's steps the server applies now.
+  speedFraction() {
+    return (Number(this.speed.value) / 100) * (this.precision ? PRECISION_FACTOR : 1);
+  }
+
+  setPrecision(on) {
+    if (on === this.precision) return;
+    this.precision = on;
+    this.renderSpeed();
+  }
+
+  nudgeSpeed(delta) {
+    const value = Math.min(Number(this.speed.max), Math.max(Number(this.speed.min), Number(this.speed.value) + delta));
+    this.speed.value = String(value);
+    saveSpeedPercent(value);
+    this.renderSpeed();
+  }
+
+  renderSpeed() {
+    const percent = Number(this.speed.value);
+    this.speedValue.textContent = this.precision ? `${percent}% × ${PRECISION_FACTOR} (Shift)` : `${percent}%`;
+    this.speedBox.dataset.precision = String(this.precision);
+  }
+
   releaseInputs() {
+    this.setPrecision(false);
     this.held.clear();
     this.pad = null;
     if (this.haveControl) this.send(); // say so now rather than at the next tick
@@ -104,6 +156,7 @@ export class Teleop {
     const state = this.haveControl ? "mine" : this.owner != null ? "other" : "none";
     this.button.hidden = !this.active;
     this.help.hidden = !this.active;
+    this.speedBox.hidden = !this.active;
     this.state.hidden = !this.active;
     this.state.dataset.state = state;
     this.button.textContent = this.haveControl ? "Release control" : state === "other" ? "Take control from the other page" : "Take control";
@@ -128,6 +181,24 @@ export class Teleop {
       keys: [...this.held],
       axes: pad ? pad.axes : [],
       buttons: pad ? pad.buttons : [],
+      speed: this.speedFraction(),
     });
+  }
+}
+
+function loadSpeedPercent() {
+  try {
+    const stored = Number(localStorage.getItem(SPEED_STORE));
+    return stored >= 5 && stored <= 100 ? stored : DEFAULT_SPEED_PERCENT;
+  } catch {
+    return DEFAULT_SPEED_PERCENT; // storage disabled: the default, every time
+  }
+}
+
+function saveSpeedPercent(percent) {
+  try {
+    localStorage.setItem(SPEED_STORE, String(percent));
+  } catch {
+    // storage disabled: the slider still works for this page
   }
 }
