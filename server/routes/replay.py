@@ -1,0 +1,92 @@
+"""Replay a recorded episode in the sim (REST), and serve the replayed cameras' videos.
+
+A replay builds its own env on a worker thread of the web layer, apart from the session's
+worker: it is refused while a session runs (it would take CPU from the control loop), and
+one replay runs at a time. The replayed videos live under <dataset root>/.replays/, outside
+every dataset, and are replaced by the next replay of the same episode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from leisaac_core.replay import ReplayError, replay_episode
+from server.deps import EngineDep, SettingsDep
+from server.routes.datasets import Name, Namespace, _dir
+
+router = APIRouter(prefix="/api/datasets", tags=["replay"])
+_one_at_a_time = asyncio.Lock()
+
+
+class ReplayOut(BaseModel):
+    episode_index: int
+    task: str
+    seed: int
+    frames: int
+    recorded_outcome: str | None
+    success: bool
+    success_at_end: bool
+    same_outcome: bool
+    joint_error_max: float
+    joint_error_mean: float
+    joint_error_final: float
+    videos: dict[str, str]  # camera -> URL of the replayed video
+
+
+def _replay_dir(settings: Any, namespace: str, name: str, index: int) -> Path:
+    return Path(settings.dataset_root) / ".replays" / namespace / name / str(index)
+
+
+@router.post(
+    "/{namespace}/{name}/episodes/{index}/replay",
+    summary="Replay an episode's actions in the sim from its stored seed",
+    response_model=ReplayOut,
+)
+async def post_replay(
+    namespace: Namespace, name: Name, index: int, settings: SettingsDep, engine: EngineDep
+) -> dict[str, Any]:
+    path = _dir(settings, namespace, name)
+    if engine.snapshot.phase != "idle":
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail="a session is running; stop it before replaying (a replay would take CPU "
+            "from its control loop)",
+        )
+    if _one_at_a_time.locked():
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="another replay is running; try again when it ends"
+        )
+    async with _one_at_a_time:
+        out = _replay_dir(settings, namespace, name, index)
+        shutil.rmtree(out, ignore_errors=True)
+        try:
+            result = await run_in_threadpool(replay_episode, path, index, out)
+        except ReplayError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+    base = f"/api/datasets/{namespace}/{name}/episodes/{index}/replay/"
+    return {
+        **{k: getattr(result, k) for k in ReplayOut.model_fields if hasattr(result, k)},
+        "same_outcome": result.success == (result.recorded_outcome == "success"),
+        "videos": {camera: f"{base}{camera}.mp4" for camera in result.videos},
+    }
+
+
+@router.get(
+    "/{namespace}/{name}/episodes/{index}/replay/{camera}.mp4",
+    summary="A replayed camera's video (after a replay)",
+)
+async def get_replay_video(
+    namespace: Namespace, name: Name, index: int, camera: str, settings: SettingsDep
+) -> FileResponse:
+    target = _replay_dir(settings, namespace, name, index) / f"{camera}.mp4"
+    if "/" in camera or not target.is_file():
+        raise HTTPException(404, detail=f"no replay of camera {camera!r} for episode {index}")
+    return FileResponse(target, media_type="video/mp4")
