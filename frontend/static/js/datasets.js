@@ -68,6 +68,7 @@ export class DatasetBrowser {
     });
     $("datasets-refresh").addEventListener("click", () => this.refresh());
     $("player-delete").addEventListener("click", () => this.deleteEpisode());
+    $("player-replay").addEventListener("click", () => this.replayEpisode());
   }
 
   async refresh() {
@@ -154,11 +155,46 @@ export class DatasetBrowser {
     $("player").hidden = false;
     $("player-title").textContent = `${repo} · episode ${episodeIndex(episode)} · ${episode.outcome || ""}`;
     this.player.load(episode.videos);
+    $("replay-result").hidden = true;
     try {
       const signals = await api.get(`/api/datasets/${repo}/episodes/${episodeIndex(episode)}/signals`);
       this.plot.set(signals);
     } catch (err) {
       toast(`Cannot load the joint trajectories: ${err.message}`, "bad");
+    }
+  }
+
+  // Replays the episode in the sim and plays the replayed cameras beside the recorded ones.
+  async replayEpisode() {
+    const episode = this.episode;
+    if (!episode) return;
+    const repo = this.current.repo_id;
+    const button = $("player-replay");
+    const out = $("replay-result");
+    button.disabled = true;
+    button.textContent = "Replaying…";
+    out.hidden = false;
+    out.dataset.state = "running";
+    out.textContent = `Replaying episode ${episodeIndex(episode)} in the sim from seed ${episode.seed ?? "?"}…`;
+    try {
+      const r = await api.post(`/api/datasets/${repo}/episodes/${episodeIndex(episode)}/replay`);
+      out.dataset.state = r.same_outcome ? "same" : "different";
+      out.textContent =
+        `${r.success ? "✓ The task succeeds again" : "✗ The task does not succeed"} in the replay ` +
+        `(recorded: ${r.recorded_outcome || "unknown"}, seed ${r.seed}, ${r.frames} frames). ` +
+        `Joint-state error: max ${r.joint_error_max.toFixed(2)}, mean ${r.joint_error_mean.toFixed(3)} (normalized units).`;
+      const length = r.frames / (this.current.fps || 30);
+      const videos = { ...episode.videos };
+      for (const [camera, url] of Object.entries(r.videos)) {
+        videos[`${camera} · replayed`] = { url, from_s: 0, to_s: length };
+      }
+      this.player.load(sideBySide(videos));
+    } catch (err) {
+      out.dataset.state = "error";
+      out.textContent = `Replay failed: ${err.message}`;
+    } finally {
+      button.disabled = false;
+      button.textContent = "Replay in sim";
     }
   }
 
@@ -189,4 +225,16 @@ export class DatasetBrowser {
     await this.refresh();
     await this.loadEpisodes();
   }
+}
+
+// Each recorded camera followed by its replay, so they sit side by side in the grid.
+function sideBySide(videos) {
+  const out = {};
+  for (const [camera, video] of Object.entries(videos)) {
+    if (camera.endsWith(" · replayed")) continue;
+    out[`${camera} · recorded`] = video;
+    const replayed = videos[`${camera} · replayed`];
+    if (replayed) out[`${camera} · replayed`] = replayed;
+  }
+  return out;
 }
