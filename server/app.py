@@ -24,6 +24,7 @@ from server.preview import PreviewEncoder
 from server.routes import (
     auth,
     datasets,
+    episode_table,
     health,
     leader,
     options,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(options.router, dependencies=protected)
     app.include_router(datasets.router, dependencies=protected)
     app.include_router(replay.router, dependencies=protected)
+    app.include_router(episode_table.router, dependencies=protected)
     app.include_router(leader.router, dependencies=protected)
     app.include_router(push.router, dependencies=protected)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
