@@ -69,6 +69,7 @@ export class DatasetBrowser {
     $("datasets-refresh").addEventListener("click", () => this.refresh());
     $("player-delete").addEventListener("click", () => this.deleteEpisode());
     $("player-replay").addEventListener("click", () => this.replayEpisode());
+    this.setupEpisodeTable();
   }
 
   async refresh() {
@@ -109,33 +110,62 @@ export class DatasetBrowser {
     $("dataset-detail").hidden = false;
     $("dataset-title").textContent = `Episodes of ${summary.repo_id}`;
     this.closePlayer();
+    if (this.current?.repo_id !== this.openedRepo) {
+      this.openedRepo = summary.repo_id;
+      Object.assign(this.query, { offset: 0, outcome: "", suspect: false });
+      $("ep-suspect").checked = false;
+      this.selected.clear();
+    }
     this.push.show(summary.repo_id);
     await this.loadEpisodes();
   }
 
+  // One page of the open dataset's episodes, sorted and filtered on the server: a dataset of
+  // thousands of episodes never comes to the page whole.
   async loadEpisodes() {
     const repo = this.current.repo_id;
+    const q = this.query;
+    const params = new URLSearchParams({ offset: q.offset, limit: q.limit, sort: q.sort, order: q.order });
+    if (q.outcome) params.set("outcome", q.outcome);
+    if (q.suspect) params.set("suspect", "true");
+    let page;
+    const ticket = (this.pageRequests = (this.pageRequests || 0) + 1);
     try {
-      this.episodes = await api.get(`/api/datasets/${repo}/episodes`);
+      page = await api.get(`/api/datasets/${repo}/episodes/page?${params}`);
+      if (ticket !== this.pageRequests) return; // a newer request (filter, sort, page) won
     } catch (err) {
+      if (ticket !== this.pageRequests) return;
       toast(`Cannot load the episodes of ${repo}: ${err.message}`, "bad");
-      this.episodes = [];
+      page = { total: 0, matched: 0, offset: 0, limit: q.limit, outcomes: {}, suspect: 0, items: [] };
     }
+    this.page = page;
+    this.episodes = page.items;
+    this.renderFilters(page);
     const fps = this.current.fps;
     const body = $("episodes-table").querySelector("tbody");
     body.replaceChildren(
       ...this.episodes.map((e) => {
         const outcome = e.outcome || "unknown";
         const problems = qcProblems(e, fps);
+        const index = episodeIndex(e);
+        const pick = el("input", { type: "checkbox", "aria-label": `Select episode ${index}` });
+        pick.checked = this.selected.has(index);
+        pick.addEventListener("click", (ev) => ev.stopPropagation());
+        pick.addEventListener("change", () => {
+          if (pick.checked) this.selected.add(index);
+          else this.selected.delete(index);
+          this.renderSelection();
+        });
         const row = el(
           "tr",
-          { "data-episode": String(episodeIndex(e)), "aria-selected": String(episodeIndex(this.episode ?? {}) === episodeIndex(e)) },
-          el("td", { text: String(episodeIndex(e)) }),
+          { "data-episode": String(index), "aria-selected": String(episodeIndex(this.episode ?? {}) === index), class: problems.length ? "suspect" : "" },
+          el("td", {}, pick),
+          el("td", { text: String(index) }),
           el("td", {}, el("span", { class: `badge badge-${["success", "failure", "timeout"].includes(outcome) ? outcome : "other"}`, text: outcome })),
           el("td", { class: "num", text: `${e.length} (${fps ? (e.length / fps).toFixed(1) : "?"} s)` }),
           el("td", { class: "mono num", text: number(e.fps_achieved) }),
           el("td", { class: "mono num", text: e.period_p99_ms != null ? `${number(e.period_p99_ms)} ms` : "–" }),
-          el("td", { class: "mono", text: String(droppedFrames(e)) }),
+          el("td", { class: "mono", text: String(e.dropped ?? droppedFrames(e)) }),
           el("td", { class: problems.length ? "qc-flag" : "qc-ok", text: problems.length ? `⚠ ${problems.join(", ")}` : "OK" }),
           el("td", {}, el("button", { class: "btn btn-ghost", type: "button", text: "Play" })),
         );
@@ -144,6 +174,99 @@ export class DatasetBrowser {
       }),
     );
     $("episodes-empty").hidden = this.episodes.length > 0;
+    $("episodes-empty").textContent = page.total ? "No episode matches these filters." : "This dataset has no episodes.";
+    this.renderSelection();
+  }
+
+  renderFilters(page) {
+    const select = $("ep-outcome");
+    const chosen = this.query.outcome;
+    select.replaceChildren(
+      el("option", { value: "", text: `all (${page.total})` }),
+      ...Object.entries(page.outcomes).map(([name, n]) => el("option", { value: name, text: `${name} (${n})` })),
+    );
+    select.value = chosen;
+    $("ep-suspect-count").textContent = `(${page.suspect})`;
+    const from = page.matched ? page.offset + 1 : 0;
+    const to = page.offset + page.items.length;
+    $("ep-range").textContent = `${from}–${to} of ${page.matched}${page.matched !== page.total ? ` (of ${page.total})` : ""}`;
+    $("ep-prev").disabled = page.offset <= 0;
+    $("ep-next").disabled = to >= page.matched;
+  }
+
+  renderSelection() {
+    const n = this.selected.size;
+    const button = $("ep-delete-selected");
+    button.disabled = n === 0;
+    button.textContent = n ? `Delete ${n} selected…` : "Delete selected…";
+    const onPage = this.episodes.map(episodeIndex);
+    $("ep-select-page").checked = onPage.length > 0 && onPage.every((i) => this.selected.has(i));
+  }
+
+  setupEpisodeTable() {
+    this.query = { offset: 0, limit: 50, sort: "index", order: "asc", outcome: "", suspect: false };
+    this.selected = new Set();
+    this.page = null;
+    const reload = () => {
+      this.query.offset = 0;
+      this.loadEpisodes();
+    };
+    $("ep-outcome").addEventListener("change", (e) => {
+      this.query.outcome = e.target.value;
+      reload();
+    });
+    $("ep-suspect").addEventListener("change", (e) => {
+      this.query.suspect = e.target.checked;
+      reload();
+    });
+    $("ep-sort").addEventListener("change", (e) => {
+      this.query.sort = e.target.value;
+      reload();
+    });
+    $("ep-order").addEventListener("change", (e) => {
+      this.query.order = e.target.value;
+      reload();
+    });
+    $("ep-prev").addEventListener("click", () => {
+      this.query.offset = Math.max(0, this.query.offset - this.query.limit);
+      this.loadEpisodes();
+    });
+    $("ep-next").addEventListener("click", () => {
+      this.query.offset += this.query.limit;
+      this.loadEpisodes();
+    });
+    $("ep-select-page").addEventListener("change", (e) => {
+      for (const ep of this.episodes) {
+        if (e.target.checked) this.selected.add(episodeIndex(ep));
+        else this.selected.delete(episodeIndex(ep));
+      }
+      this.loadEpisodes();
+    });
+    $("ep-delete-selected").addEventListener("click", () => this.deleteSelected());
+    $("episode-filters").addEventListener("submit", (e) => e.preventDefault());
+  }
+
+  async deleteSelected() {
+    const indices = [...this.selected].sort((a, b) => a - b);
+    if (!indices.length) return;
+    const repo = this.current.repo_id;
+    const shown = indices.length > 12 ? `${indices.slice(0, 12).join(", ")}, …` : indices.join(", ");
+    const ok = await this.confirm(
+      `Delete ${indices.length} episode${indices.length === 1 ? "" : "s"}?`,
+      `Episodes ${shown} of ${repo} are removed from disk; later episodes are renumbered. This cannot be undone.`,
+    );
+    if (!ok) return;
+    try {
+      await api.post(`/api/datasets/${repo}/episodes/delete`, { indices });
+    } catch (err) {
+      toast(`Delete failed: ${err.message}`, "bad");
+      return;
+    }
+    toast(`Deleted ${indices.length} episode(s) of ${repo}`, "ok");
+    this.selected.clear();
+    this.closePlayer();
+    await this.refresh();
+    await this.loadEpisodes();
   }
 
   async openEpisode(episode) {
@@ -221,6 +344,7 @@ export class DatasetBrowser {
       return;
     }
     toast(`Deleted episode ${episodeIndex(episode)} of ${repo}`, "ok");
+    this.selected.clear(); // later episodes were renumbered
     this.closePlayer();
     await this.refresh();
     await this.loadEpisodes();
