@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leisaac_core.dataset.spec import validate_repo_id
+from leisaac_core.session.gestures import HandsFreeConfig
 
 
 class SessionConfig(BaseModel):
@@ -63,6 +64,9 @@ class SessionConfig(BaseModel):
     )
     push_private: bool = Field(False, description="Create the Hub repo private (auto-push)")
     note: str = Field("", max_length=2000, description="Operator note stored with each episode")
+    hands_free: HandsFreeConfig = Field(
+        default_factory=HandsFreeConfig, description="Leader-arm gestures that end episodes"
+    )
 
     @field_validator("repo_id")
     @classmethod

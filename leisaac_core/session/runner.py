@@ -28,6 +28,7 @@ from leisaac_core.dataset import (
 from leisaac_core.hub import AutoPush, AutoPushConfig, PushResult, push_dataset
 from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.config import SessionConfig
+from leisaac_core.session.gestures import GESTURE_DEVICES, GestureDetector
 from leisaac_core.session.parts import open_session_parts
 from leisaac_core.session.state import EPISODE_PHASES, FrameSet, Phase, SessionSnapshot
 from leisaac_core.session.timing import PeriodMeter
@@ -90,6 +91,9 @@ class EpisodeRunner:
         self._timing = self.live_meter.timing()
         self._recorder_status: dict[str, Any] = {}
         self._commit_errors: list[str] = []
+        self.gestures: GestureDetector | None = None
+        if config.hands_free.enabled and device.name in GESTURE_DEVICES:
+            self.gestures = GestureDetector(config.hands_free)
         self.auto_push: AutoPush | None = None
         if config.push_every_episodes:
             self.auto_push = AutoPush(
@@ -199,6 +203,11 @@ class EpisodeRunner:
             self.engine.emit("recording_started", f"episode {self._episode_number()} recording")
         if self.phase is Phase.RECORDING:
             self._check_success(step)
+        if self.phase is Phase.RECORDING and self.gestures is not None:
+            gesture = self.gestures.update(action, time.monotonic())
+            if gesture is not None:
+                self._end_episode(gesture, f"leader-arm gesture ({gesture})")
+                return
         if self.phase in EPISODE_PHASES and self._episode_ticks >= self._tick_limit():
             self._end_episode(
                 "timeout", f"episode time limit of {self.config.time_limit_s:g} s reached"
@@ -239,6 +248,8 @@ class EpisodeRunner:
         self.engine.latest_frames = _frames(self.tick_count, self._last)
         self.recorder.begin(self.env.task_text)
         self.meter.restart()
+        if self.gestures is not None:
+            self.gestures.reset()
         self._episode_ticks = 0
         self._success_streak = 0
         self.phase = Phase.WARMUP if self.recorder.in_warmup else Phase.RECORDING
