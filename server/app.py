@@ -31,6 +31,7 @@ from server.routes import (
     pages,
     push,
     replay,
+    review,
     session,
     ws,
 )
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(ws.router)
     app.include_router(session.router, dependencies=protected)
+    app.include_router(review.router, dependencies=protected)
     app.include_router(options.router, dependencies=protected)
     app.include_router(datasets.router, dependencies=protected)
     app.include_router(replay.router, dependencies=protected)

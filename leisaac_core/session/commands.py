@@ -13,6 +13,6 @@ class CommandRejected(Exception):
 
 @dataclass
 class Command:
-    name: str  # start | stop | success | failure | rerecord | reset | input
+    name: str  # start | stop | success | failure | rerecord | reset | input | keep | discard
     payload: Any = None
     result: Future[Any] = field(default_factory=Future)

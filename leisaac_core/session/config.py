@@ -64,6 +64,12 @@ class SessionConfig(BaseModel):
     )
     push_private: bool = Field(False, description="Create the Hub repo private (auto-push)")
     note: str = Field("", max_length=2000, description="Operator note stored with each episode")
+    review: bool = Field(
+        False,
+        description="Review each saved episode on the page (keep or discard). Episodes are "
+        "committed before review; only an explicit discard removes one, so an unreviewed "
+        "episode is kept if the page closes",
+    )
     hands_free: HandsFreeConfig = Field(
         default_factory=HandsFreeConfig, description="Leader-arm gestures that end episodes"
     )

@@ -30,7 +30,7 @@ log = logging.getLogger("leisaac.session")
 EventListener = Callable[[Event], None]
 # Failures with a message for the operator, not a bug: reported without a traceback.
 EXPECTED_ERRORS = (DeviceError, EnvError, OSError, ValueError)
-COMMANDS = ("start", "stop", "success", "failure", "rerecord", "reset", "input")
+COMMANDS = ("start", "stop", "success", "failure", "rerecord", "reset", "input", "keep", "discard")
 
 
 class SessionEngine:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,10 @@ class EpisodeRunner:
         self._timing = self.live_meter.timing()
         self._recorder_status: dict[str, Any] = {}
         self._commit_errors: list[str] = []
+        # Review mode: indices saved by the commit thread (appended there), then owned by the
+        # worker thread as `pending_review` until kept or discarded.
+        self._saved_for_review: deque[int] = deque()
+        self.pending_review: list[int] = []
         self.gestures: GestureDetector | None = None
         if config.hands_free.enabled and device.name in GESTURE_DEVICES:
             self.gestures = GestureDetector(config.hands_free)
@@ -129,6 +134,9 @@ class EpisodeRunner:
     def command(self, name: str, payload: Any) -> None:
         if name == "input":
             self.device.handle_input(payload or {})
+            return
+        if name in ("keep", "discard"):
+            self._review(name, payload)
             return
         if name == "reset":
             if self.phase is Phase.RESETTING:
@@ -338,6 +346,33 @@ class EpisodeRunner:
         self.message = message
         self.engine.emit("session_error", f"{message} (send 'reset' to recover)")
 
+    def _review(self, decision: str, payload: Any) -> None:
+        self._take_saved_for_review()
+        index = (payload or {}).get("episode_index")
+        if index not in self.pending_review:
+            raise CommandRejected(
+                f"episode {index} is not awaiting review; awaiting: {self.pending_review or 'none'}"
+            )
+        self.pending_review.remove(index)
+        if decision == "keep":
+            self.engine.emit("episode_kept", f"episode {index} kept", episode_index=index)
+            return
+        # Deleting runs on the writer's own thread, after any commit already queued there;
+        # later episodes move down one index.
+        self.writer.delete_episodes([index])
+        self.pending_review = [i - 1 if i > index else i for i in self.pending_review]
+        self.episodes_saved -= 1
+        self.saved_this_session -= 1
+        self.engine.emit(
+            "episode_discarded_after_review",
+            f"episode {index} discarded after review; one more will be recorded",
+            episode_index=index,
+        )
+
+    def _take_saved_for_review(self) -> None:
+        while self._saved_for_review:
+            self.pending_review.append(self._saved_for_review.popleft())
+
     def _recover(self) -> None:
         self.engine.emit("recovering", "resetting the scene after the error")
         self._begin_episode()
@@ -351,11 +386,13 @@ class EpisodeRunner:
             self._commit_errors.append(f"episode {number} could not be saved: {exc}")
             return
         saved = future.result()
-        self.engine.emit(
-            "episode_saved", f"episode {number} saved", episode_number=number, saved=_as_dict(saved)
-        )
         committed = (
             saved.episode_index + 1 if saved.saved and saved.episode_index is not None else 0
+        )
+        if self.config.review and committed:
+            self._saved_for_review.append(committed - 1)
+        self.engine.emit(
+            "episode_saved", f"episode {number} saved", episode_number=number, saved=_as_dict(saved)
         )
         if self.auto_push is not None and committed and self.auto_push.episode_committed(committed):
             self.engine.emit(
@@ -390,6 +427,7 @@ class EpisodeRunner:
 
     def _check_commits(self) -> None:
         """A commit that failed (full disk...) un-counts its episode and stops the loop."""
+        self._take_saved_for_review()
         errors = self._drain_commit_errors()
         if errors:
             self.enter_error(errors[-1])
@@ -445,6 +483,7 @@ class EpisodeRunner:
                 joint_state=tuple(float(v) for v in last.state) if last is not None else (),
                 cameras=tuple(c.name for c in self.env.cameras),
                 objects=_objects(last),
+                pending_review=tuple(self.pending_review),
                 timing=self._timing,
                 device_health=_as_dict(self.device.health()),
                 recorder=self._recorder_status,

@@ -81,6 +81,8 @@ class SessionSnapshot:
     # Task object positions (m) in the robot base frame: privileged scene facts for scripts
     # and tests (never recorded), as a person would read them off the camera.
     objects: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    # Dataset indices of this session's saved episodes awaiting keep/discard (review mode).
+    pending_review: tuple[int, ...] = ()
     timing: LoopTiming | None = None
     device_health: dict[str, Any] = field(default_factory=dict)
     recorder: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,23 @@
+"""Review before keeping (session option `review`): keep or discard an episode this session
+saved. Episodes are committed before review; discarding deletes one on the writer's thread
+while the session goes on. When no session runs, DELETE /api/datasets/.../episodes/{i}
+removes an episode instead."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+
+from server.deps import EngineDep
+from server.routes.session import _run_command
+
+router = APIRouter(prefix="/api/session/review", tags=["session"])
+
+
+@router.post("/{episode_index}/{decision}", summary="Keep or discard an episode awaiting review")
+async def review_episode(
+    episode_index: int, decision: Literal["keep", "discard"], engine: EngineDep
+) -> dict[str, Any]:
+    await _run_command(engine, decision, {"episode_index": episode_index})
+    return engine.snapshot.to_dict()

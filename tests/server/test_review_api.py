@@ -1,0 +1,53 @@
+"""Review before keeping over REST: saved episodes wait in `pending_review`; discard deletes
+one while the session goes on (and one more is recorded), keep keeps it, and one left
+unreviewed when the session ends is kept (the default decision). Real server, MuJoCo, the
+scripted demonstrator, the writer."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from websockets.sync.client import connect
+
+from leisaac_core.dataset import load_episodes
+from tests.support.live_server import QUICK_SESSION, LiveServer, collect_until
+
+
+def test_keep_discard_and_default_keep(live_server: LiveServer) -> None:
+    body = {
+        **QUICK_SESSION,
+        "episodes": 2,
+        "repo_id": "tester/review",
+        "review": True,
+        "realtime": True,
+        "reset_time_s": 2,
+    }
+    with connect(live_server.ws_url) as ws, live_server.client() as http:
+        ws.recv(timeout=10)
+        assert http.post("/api/session", json=body).status_code == 201
+        collect_until(ws, {"episode_saved"}, timeout=120)
+        assert _pending(http) == [0]
+        wrong = http.post("/api/session/review/5/keep")
+        assert wrong.status_code == 409 and "not awaiting review" in wrong.text
+        assert http.post("/api/session/review/0/discard").status_code == 200
+        events, _, _ = collect_until(ws, {"episode_discarded_after_review"}, timeout=30)
+        assert "one more will be recorded" in events[-1]["message"]
+
+        collect_until(ws, {"episode_saved"}, timeout=120)
+        assert _pending(http) == [0]
+        assert http.post("/api/session/review/0/keep").status_code == 200
+        collect_until(ws, {"episode_kept"}, timeout=30)
+        collect_until(ws, {"session_finished"}, timeout=120)  # the last one: never reviewed
+    seeds = [e.seed for e in load_episodes(live_server.settings.dataset_root / "tester/review")]
+    assert seeds == [4, 5], "the discarded episode (seed 3) is gone; the unreviewed one is kept"
+
+
+def _pending(http: httpx.Client) -> list[int]:
+    """The snapshot's pending list once it shows the save (published on the next tick)."""
+    for _ in range(50):
+        pending = http.get("/api/session").json()["pending_review"]
+        if pending:
+            return pending
+        time.sleep(0.1)
+    return []
