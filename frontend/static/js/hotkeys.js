@@ -9,6 +9,8 @@ export const HOTKEYS = {
   ArrowRight: "next",
   ArrowLeft: "rerecord",
   Escape: "stop",
+  y: "keep", // review before keeping
+  x: "discard",
 };
 
 export function isTyping(target) {

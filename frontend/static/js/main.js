@@ -13,6 +13,7 @@ import { LiveView } from "./live.js";
 import { PushPanel } from "./push.js";
 import { Controls, StartForm } from "./session.js";
 import { LiveSocket } from "./socket.js";
+import { ReviewPanel } from "./review.js";
 import { Teleop } from "./teleop.js";
 
 const $ = (id) => document.getElementById(id);
@@ -60,11 +61,13 @@ const teleop = new Teleop(socket, {
   speedBox: $("drive-speed"),
 });
 const calibration = new CalibrationPanel();
+const review = new ReviewPanel();
 
 function onMessage(msg) {
   switch (msg.type) {
     case "hello":
       live.setSnapshot(msg.snapshot);
+      review.setSnapshot(msg.snapshot);
       teleop.hello(msg);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
       calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
@@ -73,6 +76,7 @@ function onMessage(msg) {
       break;
     case "status":
       live.setSnapshot(msg.snapshot, msg.system);
+      review.setSnapshot(msg.snapshot);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
       calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
       break;
@@ -171,6 +175,10 @@ function runHotkey(action) {
     case "next":
       if (phase !== "idle") controls.next();
       break;
+    case "keep":
+    case "discard":
+      review.decide(action);
+      break;
     default:
       break;
   }
@@ -244,5 +252,5 @@ async function init() {
   window.leisaac.ready = true; // every initial request has been answered
 }
 
-window.leisaac = { audio, live, socket, datasets, teleop, calibration }; // for the browser tests and for debugging
+window.leisaac = { audio, live, socket, datasets, teleop, calibration, review }; // for the browser tests and for debugging
 init();

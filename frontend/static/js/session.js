@@ -95,6 +95,7 @@ export class StartForm {
       repo_id: f.repo_id.value.trim(),
       resume: f.resume.checked,
       keep_failures: f.keep_failures.checked,
+      review: f.review.checked,
       video_codec: f.video_codec.value,
     };
     const numbers = {
