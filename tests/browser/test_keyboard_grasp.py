@@ -32,6 +32,8 @@ def start_pick_orange(page: Page, server: LiveServer) -> None:
 def test_default_speed_is_remembered_per_browser(live_server: LiveServer, page: Page) -> None:
     start_pick_orange(page, live_server)
     take_control(page)
+    # Keys (and a foot pedal's) reach only the focused page; the page says so.
+    expect(page.locator("#focus-note")).to_contain_text("only while it has focus")
     expect(page.locator("#speed-value")).to_have_text("25%")
     assert page.evaluate("window.leisaac.teleop.speedFraction()") == 0.25
     page.keyboard.down("Shift")
