@@ -9,25 +9,14 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from websockets.sync.client import connect
 
-from leisaac_core import so101
 from leisaac_core.session import SessionConfig
 from leisaac_core.session.gestures import GestureDetector, HandsFreeConfig
-from tests.server.test_device_faults import CALIBRATION
+from tests.support.leader_poses import AWAY, CALIBRATION, REST, raw_ticks, with_gripper
 from tests.support.live_server import LiveServer, collect_until, make_settings, start_server
 from tests.support.sts3215_bus import SimulatedBus
-
-REST = so101.radians_to_normalized(so101.rest_pose_radians())  # gripper 0: closed
-AWAY = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 50.0])
-
-
-def _with_gripper(pose: np.ndarray, gripper: float) -> np.ndarray:
-    out = pose.copy()
-    out[5] = gripper
-    return out
 
 
 def test_detector_arms_after_leaving_rest_and_fires_once_after_the_hold() -> None:
@@ -41,14 +30,14 @@ def test_detector_arms_after_leaving_rest_and_fires_once_after_the_hold() -> Non
     assert detector.update(REST, 5.5) is None, "fires once, then waits to be armed again"
     # Open at rest is failure; letting go before the hold ends cancels it.
     detector.update(AWAY, 6.0)
-    open_rest = _with_gripper(REST, 100.0)
+    open_rest = with_gripper(REST, 100.0)
     assert detector.update(open_rest, 6.1) is None
-    assert detector.update(_with_gripper(REST, 50.0), 6.8) is None  # half open: no gesture
+    assert detector.update(with_gripper(REST, 50.0), 6.8) is None  # half open: no gesture
     assert detector.update(open_rest, 7.0) is None
     assert detector.update(open_rest, 8.05) == "failure"
     # Closed but away from rest is not the gesture.
     detector.update(AWAY, 9.0)
-    closed_away = _with_gripper(AWAY, 0.0)
+    closed_away = with_gripper(AWAY, 0.0)
     assert all(detector.update(closed_away, 9 + t / 10) is None for t in range(30))
 
 
@@ -66,17 +55,6 @@ def test_gestures_are_configurable() -> None:
         SessionConfig.model_validate(
             {"repo_id": "op/x", "hands_free": {"success": {"gripper": "sideways"}}}
         )
-
-
-def _raw(normalized: np.ndarray) -> list[int]:
-    """Servo ticks giving these normalized joints under CALIBRATION (drive mode 0)."""
-    out = []
-    for joint, n in zip(so101.JOINTS, normalized, strict=True):
-        cal = CALIBRATION[joint]
-        lo, hi = cal["range_min"], cal["range_max"]
-        frac = n / 100 if joint == "gripper" else (n + 100) / 200
-        out.append(round(lo + frac * (hi - lo)))
-    return out
 
 
 @pytest.fixture
@@ -97,7 +75,7 @@ def test_leader_gestures_end_episodes_on_the_simulated_bus(
         live_server.client() as http,
     ):
         ws.recv(timeout=10)
-        arm.set_positions(_raw(REST))
+        arm.set_positions(raw_ticks(REST))
         body = {
             "task": "so101_pick_orange",
             "device": "so101_leader",
@@ -118,17 +96,17 @@ def test_leader_gestures_end_episodes_on_the_simulated_bus(
         assert http.get("/api/session").json()["phase"] == "recording"
 
         # Failure first: leave the rest pose, come back with the gripper open, hold.
-        arm.set_positions(_raw(AWAY))
+        arm.set_positions(raw_ticks(AWAY))
         time.sleep(0.3)
-        arm.set_positions(_raw(_with_gripper(REST, 100.0)))
+        arm.set_positions(raw_ticks(with_gripper(REST, 100.0)))
         events, _, _ = collect_until(ws, {"episode_failure"}, timeout=30)
         assert "leader-arm gesture" in events[-1]["message"]
         collect_until(ws, {"recording_started"}, timeout=60)
 
         # Success: leave, come back to rest, close the gripper, hold.
-        arm.set_positions(_raw(AWAY))
+        arm.set_positions(raw_ticks(AWAY))
         time.sleep(0.3)
-        arm.set_positions(_raw(REST))
+        arm.set_positions(raw_ticks(REST))
         events, _, _ = collect_until(ws, {"episode_succeeded"}, timeout=30)
         assert "leader-arm gesture (success)" in events[-1]["message"]
         collect_until(ws, {"session_finished"}, timeout=60)
