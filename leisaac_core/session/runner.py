@@ -30,7 +30,7 @@ from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.parts import open_session_parts
 from leisaac_core.session.state import EPISODE_PHASES, FrameSet, Phase, SessionSnapshot
-from leisaac_core.session.timing import PeriodMeter
+from leisaac_core.session.timing import LoadMeter, PeriodMeter, loop_advice
 from leisaac_core.sim import Env, Step
 from leisaac_core.teleop import Device
 
@@ -69,6 +69,8 @@ class EpisodeRunner:
         # episode does not look like a stalled loop.
         self.meter = PeriodMeter(config.fps)
         self.live_meter = PeriodMeter(config.fps, max_samples=300)
+        self.load_meter = LoadMeter(self.period)
+        self._loop_advice = ""
         self.phase = Phase.WARMUP
         self.message = ""
         self.finished = False
@@ -154,6 +156,10 @@ class EpisodeRunner:
         now = time.perf_counter()
         self.meter.tick(now)
         self.live_meter.tick(now)
+        self._tick_work()
+        self.load_meter.add(time.perf_counter() - now)
+
+    def _tick_work(self) -> None:
         self.tick_count += 1
         self._check_commits()
         if self.phase is Phase.RESETTING:
@@ -402,6 +408,13 @@ class EpisodeRunner:
         if self.tick_count % _SLOW_FIGURES_EVERY == 0:
             self._timing = self.live_meter.timing()
             self._recorder_status = _as_dict(self.writer.status())
+            # Unpaced runs (realtime off) need not keep up with the clock.
+            self._loop_advice = loop_advice(
+                self.load_meter.busy_p90_ms() if self.realtime else None,
+                self.config.fps,
+                self.config.camera_width,
+                self.config.camera_height,
+            )
         last = self._last
         reset_left = (
             max(0.0, self._reset_deadline - time.monotonic())
@@ -434,6 +447,7 @@ class EpisodeRunner:
                 joint_state=tuple(float(v) for v in last.state) if last is not None else (),
                 cameras=tuple(c.name for c in self.env.cameras),
                 timing=self._timing,
+                loop_advice=self._loop_advice,
                 device_health=_as_dict(self.device.health()),
                 recorder=self._recorder_status,
             )

@@ -79,6 +79,8 @@ class SessionSnapshot:
     joint_state: tuple[float, ...] = ()
     cameras: tuple[str, ...] = ()
     timing: LoopTiming | None = None
+    # Non-empty when the ticks' own work nearly fills the period: what to lower, in words.
+    loop_advice: str = ""
     device_health: dict[str, Any] = field(default_factory=dict)
     recorder: dict[str, Any] = field(default_factory=dict)
 

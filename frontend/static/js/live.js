@@ -204,6 +204,9 @@ export class LiveView {
       `Video encoder is behind: ${rec.backlog} frame(s) queued, ${rec.dropped} dropped this session. ` +
         "Lower the camera size or fps, or close other programs.",
     );
+    // Said as soon as the ticks' own work nearly fills the period (the server measures it),
+    // before the recorded timing shows it.
+    b.toggle("loop-load", phase !== "idle" && Boolean(s.loop_advice), "warn", s.loop_advice || "");
     b.toggle(
       "loop",
       ACTIVE_PHASES.has(phase) && this.connected && cells.loop.level === "stalled",
