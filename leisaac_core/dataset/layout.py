@@ -3,7 +3,13 @@
 Layout choice: every episode gets its own data parquet and its own mp4 per camera
 (`file_index` = a fresh slot per episode). lerobot allows any split, and immutable
 per-episode files make an atomic commit a handful of renames and make hard-link snapshots
-consistent. Our bookkeeping (locks, commit journal, files being written) lives in `.leisaac/`.
+consistent.
+
+Our bookkeeping (locks, commit journal, files being written) lives NEXT TO the dataset, in
+`<parent>/.<name>.leisaac/`, never inside it: lerobot's push_to_hub uploads the whole dataset
+folder, and its tools copy or walk it. A sibling stays on the same filesystem, so a staged
+file still becomes final by an atomic rename. Older versions kept it in `<dataset>/.leisaac/`;
+repair finishes and removes such a folder.
 """
 
 from __future__ import annotations
@@ -22,11 +28,25 @@ EPISODES_PATH = "meta/episodes/chunk-000/file-000.parquet"
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
 
-PRIVATE_DIR = ".leisaac"
-TMP_DIR = ".leisaac/tmp"
-JOURNAL_PATH = ".leisaac/journal.json"
-WRITER_LOCK_PATH = ".leisaac/writer.lock"
-COMMIT_LOCK_PATH = ".leisaac/commit.lock"
+LEGACY_PRIVATE_DIR = ".leisaac"  # inside the dataset folder (before the move next to it)
+TMP_NAME = "tmp"
+JOURNAL_NAME = "journal.json"
+WRITER_LOCK_NAME = "writer.lock"
+COMMIT_LOCK_NAME = "commit.lock"
+
+
+def private_dir(root: Path) -> Path:
+    """Our bookkeeping folder for the dataset at `root`: a hidden sibling of it."""
+    root = Path(root)
+    return root.parent / f".{root.name}.leisaac"
+
+
+def tmp_dir(root: Path) -> Path:
+    return private_dir(root) / TMP_NAME
+
+
+def journal_path(root: Path) -> Path:
+    return private_dir(root) / JOURNAL_NAME
 
 
 def data_path(chunk_index: int, file_index: int) -> str:

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from leisaac_core.dataset import layout
-from leisaac_core.dataset.journal import apply_journal
+from leisaac_core.dataset.journal import apply_journal, retire_legacy_private_dir
 from leisaac_core.dataset.state import DatasetState
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,11 @@ def _mib(n: int) -> str:
 def repair(root: Path) -> list[str]:
     """Repair `root` in place (the caller holds the writer lock); returns what was repaired."""
     repairs: list[str] = []
+    if (legacy := retire_legacy_private_dir(root)) is not None:
+        repairs.append(legacy)
     if (desc := apply_journal(root)) is not None:
         repairs.append(f"finished an interrupted change: {desc}")
-    tmp_dir = root / layout.TMP_DIR
+    tmp_dir = layout.tmp_dir(root)
     if tmp_dir.is_dir():
         partial = [p for p in tmp_dir.iterdir() if p.is_file()]
         if partial:

@@ -209,7 +209,7 @@ class DatasetWriter:
         if not task or not task.strip():
             raise ValueError("task text is empty: every LeRobot episode needs a task string")
         token = uuid.uuid4().hex[:12]
-        tmp = self.root / layout.TMP_DIR
+        tmp = layout.tmp_dir(self.root)
         encoders = {
             key: CameraEncoder(
                 tmp / f"episode-{token}-{cam.name}.mp4",
@@ -473,8 +473,8 @@ class DatasetWriter:
         for key, enc in ep.encoders.items():
             vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slot(key))
             mp4 = enc.path
-            if mp4.parent != self.root / layout.TMP_DIR:  # handed over from another writer
-                moved = self.root / layout.TMP_DIR / mp4.name
+            if mp4.parent != layout.tmp_dir(self.root):  # handed over from another writer
+                moved = layout.tmp_dir(self.root) / mp4.name
                 moved.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(mp4, moved)
                 mp4 = moved

@@ -12,7 +12,7 @@ import pytest
 from dataset_helpers import FAST_VIDEO, H, W, make_spec, record_episode
 from lerobot_reader_support import run_lerobot_probe
 
-from leisaac_core.dataset import DatasetWriter, dataset_dir, delete_episodes, locks
+from leisaac_core.dataset import DatasetWriter, dataset_dir, delete_episodes, layout, locks
 from leisaac_core.dataset import journal as journal_mod
 from leisaac_core.dataset import writer as writer_mod
 from leisaac_core.dataset.synthetic import read_frame_index, synthetic_frame, synthetic_state
@@ -56,10 +56,10 @@ def make_crashed_then_repaired(root: Path, repo_id: str, monkeypatch) -> None:
     record_episode(w, 6, tag=100, offset=100).result(60)
 
     def partial_apply(r: Path):
-        j = json.loads((r / ".leisaac/journal.json").read_text())
+        j = json.loads(layout.journal_path(r).read_text())
         tmp_rel, final_rel = j["renames"][0]
         (r / final_rel).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(r / tmp_rel, r / final_rel)
+        os.replace(layout.private_dir(r) / tmp_rel, r / final_rel)
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
