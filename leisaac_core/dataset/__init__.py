@@ -1,5 +1,6 @@
 """LeRobot v3 dataset writing, repair, editing and browsing (pyarrow + PyAV, no torch)."""
 
+from leisaac_core.dataset import layout, tables
 from leisaac_core.dataset.catalog import (
     DatasetSummary,
     EpisodeRecord,
@@ -49,9 +50,11 @@ __all__ = [
     "dataset_dir",
     "delete_episodes",
     "failures_repo_id",
+    "layout",
     "list_datasets",
     "load_episode_signals",
     "load_episodes",
     "snapshot_committed",
+    "tables",
     "validate_repo_id",
 ]

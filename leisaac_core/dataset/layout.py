@@ -24,7 +24,11 @@ INFO_PATH = "meta/info.json"
 STATS_PATH = "meta/stats.json"
 TASKS_PATH = "meta/tasks.parquet"
 EPISODES_DIR = "meta/episodes"
-EPISODES_PATH = "meta/episodes/chunk-000/file-000.parquet"
+EPISODES_PATH = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+# Episode rows per meta/episodes file. A commit rewrites only the last file (at most this
+# many rows: a few ms), so its cost does not grow with the dataset; lerobot reads any number
+# of these files, in path order.
+EPISODES_PER_META_FILE = 500
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
 
@@ -55,6 +59,23 @@ def data_path(chunk_index: int, file_index: int) -> str:
 
 def video_path(video_key: str, chunk_index: int, file_index: int) -> str:
     return VIDEO_PATH.format(video_key=video_key, chunk_index=chunk_index, file_index=file_index)
+
+
+def episodes_path(slot: int) -> str:
+    chunk_index, file_index = slot_to_chunk_file(slot)
+    return EPISODES_PATH.format(chunk_index=chunk_index, file_index=file_index)
+
+
+def episodes_files(root: Path) -> list[Path]:
+    """The meta/episodes parquet files, in path order (= episode order)."""
+    return sorted((Path(root) / EPISODES_DIR).glob("chunk-*/file-*.parquet"))
+
+
+def slot_of(path: str | Path) -> int:
+    """The file slot of a `.../chunk-XXX/file-YYY.ext` path."""
+    p = Path(path)
+    chunk = int(p.parent.name.removeprefix("chunk-"))
+    return chunk_file_to_slot(chunk, int(p.name.split(".")[0].removeprefix("file-")))
 
 
 def slot_to_chunk_file(slot: int) -> tuple[int, int]:

@@ -196,25 +196,52 @@ def episodes_schema(features: Mapping[str, Mapping[str, Any]]) -> pa.Schema:
 
 
 def episodes_table(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows as a table of `schema` (missing columns null; each row must carry its own
+    meta/episodes/chunk_index and file_index)."""
     clean = []
     for row in rows:
         out = {}
         for name in schema.names:
             value = row.get(name)
             out[name] = value.tolist() if isinstance(value, np.ndarray) else value
-        out["meta/episodes/chunk_index"] = 0
-        out["meta/episodes/file_index"] = 0
         clean.append(out)
     return pa.Table.from_pylist(clean, schema=schema)
 
 
+def read_parquet_plain(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """A parquet file's table without schema metadata (so tables from files compare and
+    concatenate on columns alone)."""
+    table = pq.read_table(path, columns=list(columns) if columns else None)
+    return table.replace_schema_metadata(None)
+
+
+def same_columns(a: pa.Schema, b: pa.Schema) -> bool:
+    """Same column names and types, in order (schema metadata aside)."""
+    return a.names == b.names and all(x.type == y.type for x, y in zip(a, b, strict=True))
+
+
+def read_episodes_table(root: Path, columns: Sequence[str] | None = None) -> pa.Table | None:
+    """Every episode row (all meta/episodes files, in episode order), or None if none.
+    Reads every row: for whole-dataset operations (delete, merge, compaction, push)."""
+    parts = []
+    for path in layout.episodes_files(root):
+        parts.append(read_parquet_plain(path, columns))
+    if not parts:
+        return None
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
 def read_episode_rows(root: Path) -> list[dict[str, Any]]:
     """All episode rows (every meta/episodes file), ordered by episode_index."""
-    rows: list[dict[str, Any]] = []
-    for path in sorted((root / layout.EPISODES_DIR).glob("*/*.parquet")):
-        rows.extend(pq.read_table(path).to_pylist())
+    table = read_episodes_table(root)
+    rows = table.to_pylist() if table is not None else []
     rows.sort(key=lambda r: r["episode_index"])
     return rows
+
+
+def episode_row_counts(root: Path) -> list[tuple[Path, int]]:
+    """(file, rows) per meta/episodes file, from the parquet footers only."""
+    return [(p, pq.ParquetFile(p).metadata.num_rows) for p in layout.episodes_files(root)]
 
 
 def stats_from_row(row: Mapping[str, Any], feature_keys: Sequence[str]) -> dict[str, Stats]:

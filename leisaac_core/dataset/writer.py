@@ -37,7 +37,7 @@ from leisaac_core.dataset.spec import (
     describe_feature_differences,
     video_key,
 )
-from leisaac_core.dataset.state import DatasetState
+from leisaac_core.dataset.state import DatasetState, rebuild
 from leisaac_core.dataset.stats import numeric_stats
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,12 @@ class DatasetWriter:
                         "this session's:\n  - " + "\n  - ".join(diffs) + "\nRecord into a new "
                         "dataset, or change the session to match."
                     )
+                if not state.tail_matches_schema():
+                    state = _rewrite_episodes_metadata(root, state)
+                    repairs.append(
+                        "rewrote meta/episodes in this writer's columns (it was written by "
+                        "another tool or version)"
+                    )
             else:
                 state = DatasetState.new(spec.robot_type, spec.fps, wanted)
         except BaseException:
@@ -222,7 +228,7 @@ class DatasetWriter:
             for key, cam in self._cameras.items()
         }
         self._episode = _Episode(task=task, encoders=encoders)
-        return len(self._state.rows) + self._in_flight
+        return self._state.total_episodes + self._in_flight
 
     def add_frame(
         self, state: np.ndarray, action: np.ndarray, images: Mapping[str, np.ndarray]
@@ -305,13 +311,13 @@ class DatasetWriter:
             repo_id=self.spec.repo_id,
             root=self.root,
             recording=ep is not None,
-            episode_index=(len(state.rows) + self._in_flight) if ep is not None else None,
+            episode_index=(state.total_episodes + self._in_flight) if ep is not None else None,
             frames_in_episode=ep.length if ep is not None else 0,
             cameras={
                 k: CameraStatus(backlog=e.backlog, dropped=e.dropped)
                 for k, e in (ep.encoders.items() if ep is not None else ())
             },
-            episodes_committed=len(state.rows),
+            episodes_committed=state.total_episodes,
             frames_committed=state.total_frames,
             commits_in_flight=self._in_flight,
             last_error=self._last_error,
@@ -319,7 +325,7 @@ class DatasetWriter:
 
     @property
     def num_episodes(self) -> int:
-        return len(self._state.rows)
+        return self._state.total_episodes
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait for commits in flight; True when none is left."""
@@ -438,19 +444,16 @@ class DatasetWriter:
                 enc.path.unlink(missing_ok=True)
             raise
         state = self._state
-        index = len(state.rows)
+        index = state.total_episodes
         task = meta.task or ep.task
-        tasks = list(state.tasks)
-        if task not in tasks:
-            tasks.append(task)
-        task_index = tasks.index(task)
+        task_index = state.task_index(task)
         n = ep.length
         start = state.total_frames
         states = np.stack(ep.states)
         actions = np.stack(ep.actions)
 
         txn = Transaction(self.root, f"commit episode {index} of {self.spec.repo_id}")
-        chunk, file = layout.slot_to_chunk_file(state.next_data_slot())
+        chunk, file = layout.slot_to_chunk_file(state.next_data_slot)
         schema = tables.frame_schema(state.features)
         table = tables.frames_table(
             schema, states, actions, self.spec.fps, index, start, task_index
@@ -471,7 +474,7 @@ class DatasetWriter:
             ACTION_KEY: numeric_stats(actions),
         }
         for key, enc in ep.encoders.items():
-            vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slot(key))
+            vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slots.get(key, 0))
             mp4 = enc.path
             if mp4.parent != layout.tmp_dir(self.root):  # handed over from another writer
                 moved = layout.tmp_dir(self.root) / mp4.name
@@ -499,14 +502,8 @@ class DatasetWriter:
             note=meta.note,
             recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
-        new_state = DatasetState(
-            info=dict(state.info),
-            tasks=tasks,
-            rows=[*state.rows, row],
-            episode_stats=[*state.episode_stats, ep_stats],
-        )
-        existing_meta = sorted((self.root / layout.EPISODES_DIR).glob("*/*.parquet"))
-        new_state.stage_metadata(txn, existing_meta)
+        new_state = state.with_episode(row, ep_stats, task)
+        new_state.stage_commit(txn, tasks_changed=task_index == len(state.tasks))
         with locks.commit_lock(self.root):
             txn.commit()
         self._state = new_state
@@ -521,6 +518,17 @@ class DatasetWriter:
             )
         log.info("episode %d of %s committed (%d frames)", index, self.spec.repo_id, n)
         return SavedEpisode(True, index, n, dropped, elapsed, self.spec.repo_id)
+
+
+def _rewrite_episodes_metadata(root: Path, state: DatasetState) -> DatasetState:
+    """Once, when resuming a dataset whose episode rows have other columns than ours (every
+    meta/episodes file must share one schema for lerobot's reader)."""
+    full = tables.read_episodes_table(root)
+    txn = Transaction(root, "rewrite meta/episodes in the writer's columns")
+    new_state = rebuild(root, txn, state.info, state.tasks, full)
+    with locks.commit_lock(root):
+        txn.commit()
+    return new_state
 
 
 def _done(value: T) -> concurrent.futures.Future[T]:

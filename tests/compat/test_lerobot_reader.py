@@ -95,6 +95,16 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
     repaired = dataset_dir(base, "c/repaired")
     make_crashed_then_repaired(repaired, "c/repaired", monkeypatch)
 
+    # Episode rows spread over several meta/episodes files, one of them rebuilt by a delete.
+    paged = dataset_dir(base, "c/paged")
+    paged_eps = [(5, 0), (9, 100), (4, 200), (6, 300), (3, 400)]
+    with monkeypatch.context() as m:
+        m.setattr(layout, "EPISODES_PER_META_FILE", 2)
+        build(paged, "c/paged", paged_eps)
+        delete_episodes(paged, [1])
+        build(paged, "c/paged", [(7, 500)], resume=True)
+    assert len(layout.episodes_files(paged)) == 3
+
     results = run_lerobot_probe(
         lerobot_python,
         [
@@ -103,6 +113,7 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
             (resumed, "c/resumed"),
             (deleted, "c/deleted"),
             (repaired, "c/repaired"),
+            (paged, "c/paged"),
         ],
         tmp_path,
     )
@@ -111,3 +122,4 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
     check_probe(results[2], [(5, 0), (6, 100), (7, 200)])
     check_probe(results[3], [(9, 100), (6, 300)])
     check_probe(results[4], [(5, 0), (6, 100), (7, 200), (4, 300)])
+    check_probe(results[5], [(5, 0), (4, 200), (6, 300), (3, 400), (7, 500)])
