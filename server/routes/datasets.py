@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
@@ -59,10 +60,16 @@ async def get_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
 
 @router.get("/{namespace}/{name}/episodes", summary="Episodes with outcome, length and QC figures")
 async def get_episodes(
-    namespace: Namespace, name: Name, settings: SettingsDep
+    namespace: Namespace,
+    name: Name,
+    settings: SettingsDep,
+    offset: Annotated[int, Query(ge=0, description="first episode index to return")] = 0,
+    limit: Annotated[
+        int | None, Query(ge=1, description="at most this many episodes (default: all)")
+    ] = None,
 ) -> list[dict[str, Any]]:
     path = _dir(settings, namespace, name)
-    records = await run_in_threadpool(load_episodes, path)
+    records = await run_in_threadpool(load_episodes, path, offset, limit)
     base = f"/api/datasets/{namespace}/{name}/files/"
     out = []
     for record in records:
@@ -103,11 +110,12 @@ async def delete_episode(
             status.HTTP_409_CONFLICT,
             detail=f"a session is recording into {namespace}/{name}; stop it before deleting episodes",
         )
-    episodes = await run_in_threadpool(load_episodes, path)
-    if not any(e.index == index for e in episodes):
+    found = await run_in_threadpool(load_episodes, path, max(index, 0), 1)
+    if index < 0 or not found:
         raise HTTPException(404, detail=f"dataset {namespace}/{name} has no episode {index}")
     await run_in_threadpool(delete_episodes, path, [index])
-    return {"deleted": index, "episodes": len(episodes) - 1}
+    info = json.loads((path / "meta" / "info.json").read_text())
+    return {"deleted": index, "episodes": int(info["total_episodes"])}
 
 
 @router.get(
