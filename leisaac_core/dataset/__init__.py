@@ -10,6 +10,7 @@ from leisaac_core.dataset.catalog import (
     load_episodes,
 )
 from leisaac_core.dataset.editing import delete_episodes
+from leisaac_core.dataset.merge import MergeError, MergeResult, merge_datasets
 from leisaac_core.dataset.recorder import EpisodeRecorder
 from leisaac_core.dataset.repair import DatasetCorruptError
 from leisaac_core.dataset.snapshot import snapshot_committed
@@ -43,6 +44,8 @@ __all__ = [
     "EpisodeRecord",
     "EpisodeRecorder",
     "FeatureMismatchError",
+    "MergeError",
+    "MergeResult",
     "SavedEpisode",
     "VideoSettings",
     "VideoSpan",
@@ -54,6 +57,7 @@ __all__ = [
     "list_datasets",
     "load_episode_signals",
     "load_episodes",
+    "merge_datasets",
     "snapshot_committed",
     "tables",
     "validate_repo_id",

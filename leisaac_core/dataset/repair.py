@@ -7,6 +7,7 @@ the episode that was in progress, then remove files no committed episode referen
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 from leisaac_core.dataset import layout
@@ -31,6 +32,8 @@ def repair(root: Path) -> list[str]:
         repairs.append(legacy)
     if (desc := apply_journal(root)) is not None:
         repairs.append(f"finished an interrupted change: {desc}")
+    for leftover in sorted(layout.private_dir(root).glob("sources-*")):
+        shutil.rmtree(leftover, ignore_errors=True)  # source snapshots of a stopped merge
     tmp_dir = layout.tmp_dir(root)
     if tmp_dir.is_dir():
         partial = [p for p in tmp_dir.iterdir() if p.is_file()]

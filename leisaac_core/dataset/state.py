@@ -39,7 +39,7 @@ class DatasetState:
     tail_slot: int = -1  # that file's slot; -1 when the dataset has no episode
     next_data_slot: int = 0  # data and video files get slots after every existing one,
     next_video_slots: dict[str, int] = field(default_factory=dict)  # so files sort in order
-    schema: pa.Schema | None = None  # of our episode rows (cached)
+    schema: pa.Schema | None = None  # of the episode rows: ours plus any extra columns
 
     @classmethod
     def new(cls, robot_type: str, fps: int, features: dict[str, dict[str, Any]]) -> DatasetState:
@@ -134,11 +134,18 @@ class DatasetState:
 
     def episodes_schema(self) -> pa.Schema:
         if self.schema is None:
-            self.schema = tables.episodes_schema(self.features)
+            ours = tables.episodes_schema(self.features)
+            self.schema = ours
+            if self.tail is not None and tables.covers(self.tail.schema, ours):
+                self.schema = self.tail.schema  # keeps extra columns and their order
         return self.schema
 
     def tail_matches_schema(self) -> bool:
-        return self.tail is None or tables.same_columns(self.tail.schema, self.episodes_schema())
+        """False when the last rows lack some of our columns or type them differently (a
+        dataset from another tool): then every file is rewritten once (see writer)."""
+        return self.tail is None or tables.covers(
+            self.tail.schema, tables.episodes_schema(self.features)
+        )
 
     def task_index(self, task: str) -> int:
         """Index of `task` (one past the end when it is new)."""
@@ -258,7 +265,10 @@ def rebuild(
     meta/episodes file; returns the state it commits to. O(episodes): for whole-dataset
     changes only. `episode_stats` defaults to the stats stored in the rows."""
     state = DatasetState(info=dict(info), tasks=list(tasks))
-    schema = state.episodes_schema()
+    schema = tables.episodes_schema(state.features)
+    if table is not None:
+        schema = tables.extend_schema(schema, table.schema)
+    state.schema = schema
     n = table.num_rows if table is not None else 0
     if episode_stats is None:
         episode_stats = per_episode_stats(table, list(state.features))
@@ -301,7 +311,7 @@ def rebuild(
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """`table` with exactly `schema`'s columns (missing ones null, others dropped)."""
+    """`table` with exactly `schema`'s columns, in its order (missing ones null)."""
     columns = []
     for f in schema:
         if f.name in table.column_names:

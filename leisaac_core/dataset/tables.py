@@ -97,6 +97,20 @@ def write_parquet(table: pa.Table, path: Path) -> None:
         os.fsync(f.fileno())
 
 
+def write_parquet_per_episode(table: pa.Table, path: Path) -> None:
+    """Write and fsync with one row group per episode (rows of an episode are contiguous),
+    as lerobot 0.6 requires of data files holding several episodes."""
+    episodes = table.column("episode_index").to_numpy()
+    cuts = [0, *(np.flatnonzero(np.diff(episodes)) + 1).tolist(), len(episodes)]
+    with open(path, "wb") as f:
+        with pq.ParquetWriter(f, table.schema, compression="snappy") as writer:
+            for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+                if hi > lo:
+                    writer.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 # ---- tasks -----------------------------------------------------------------------------------
 def tasks_table(tasks: Sequence[str]) -> pa.Table:
     """pandas-readable: `pd.read_parquet` gives a frame indexed by task, column task_index."""
@@ -215,9 +229,20 @@ def read_parquet_plain(path: Path, columns: Sequence[str] | None = None) -> pa.T
     return table.replace_schema_metadata(None)
 
 
-def same_columns(a: pa.Schema, b: pa.Schema) -> bool:
-    """Same column names and types, in order (schema metadata aside)."""
-    return a.names == b.names and all(x.type == y.type for x, y in zip(a, b, strict=True))
+def covers(schema: pa.Schema, ours: pa.Schema) -> bool:
+    """`schema` has every column of `ours` with the same type (extra columns allowed)."""
+    for f in ours:
+        i = schema.get_field_index(f.name)
+        if i < 0 or schema.field(i).type != f.type:
+            return False
+    return True
+
+
+def extend_schema(ours: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """Our columns, then the columns only `other` has (extra per-episode columns such as
+    QC results, which lerobot's reader ignores and every change must keep)."""
+    extra = [f for f in other if ours.get_field_index(f.name) < 0]
+    return pa.schema(list(ours) + extra)
 
 
 def read_episodes_table(root: Path, columns: Sequence[str] | None = None) -> pa.Table | None:

@@ -11,13 +11,18 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 
 from leisaac_core.dataset import (
+    DatasetBusyError,
+    DatasetExistsError,
+    MergeError,
     dataset_dir,
     delete_episodes,
     list_datasets,
     load_episode_signals,
     load_episodes,
+    merge_datasets,
 )
 from server.deps import EngineDep, SettingsDep
 
@@ -131,3 +136,47 @@ async def get_file(
     if not target.is_relative_to(videos) or not target.is_file() or target.suffix != ".mp4":
         raise HTTPException(404, detail=f"no video {file_path!r} in {namespace}/{name}")
     return FileResponse(target, media_type="video/mp4")
+
+
+class MergeRequest(BaseModel):
+    sources: list[str] = Field(
+        min_length=2, description="repo ids (NS/NAME) of the datasets to merge, in order"
+    )
+    into: str = Field(description="repo id of the new dataset")
+
+
+class MergeResponse(BaseModel):
+    repo_id: str
+    sources: list[str]
+    episodes: int
+    frames: int
+    tasks: int
+
+
+@router.post(
+    "/merge",
+    status_code=status.HTTP_201_CREATED,
+    summary="Merge datasets (same fps, robot type and features) into a new dataset",
+)
+async def merge(body: MergeRequest, settings: SettingsDep) -> MergeResponse:
+    root = settings.dataset_root
+    try:
+        sources = [(repo_id, dataset_dir(root, repo_id)) for repo_id in body.sources]
+        into = dataset_dir(root, body.into)
+    except ValueError as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    try:
+        result = await run_in_threadpool(merge_datasets, sources, body.into, into)
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except (DatasetExistsError, DatasetBusyError) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    except (MergeError, ValueError) as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    return MergeResponse(
+        repo_id=result.repo_id,
+        sources=list(result.sources),
+        episodes=result.episodes,
+        frames=result.frames,
+        tasks=result.tasks,
+    )

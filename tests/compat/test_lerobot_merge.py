@@ -1,6 +1,7 @@
 """Two datasets recorded by our writer, merged by lerobot's own aggregate_datasets (which
 concatenates our mp4s and places each episode by the files' declared durations), read back
-frame by frame by lerobot's reader: every frame decodes and is the frame we wrote."""
+frame by frame by lerobot's reader: every frame decodes and is the frame we wrote. The same
+for our own merge, of our datasets and of lerobot's merged (packed) one with one of ours."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from lerobot_reader_support import HERE, run_lerobot_probe
 from test_lerobot_reader import build, check_probe
 
-from leisaac_core.dataset import dataset_dir
+from leisaac_core.dataset import dataset_dir, merge_datasets
 
 pytestmark = pytest.mark.compat
 
@@ -50,6 +51,17 @@ def test_lerobot_merges_two_of_our_datasets(lerobot_python, tmp_path: Path) -> N
     build(b, "m/b", b_eps)
     merged = dataset_dir(base, "m/merged")
     lerobot_merge(lerobot_python, [(a, "m/a"), (b, "m/b")], merged, "m/merged", tmp_path)
-    (result,) = run_lerobot_probe(lerobot_python, [(merged, "m/merged")], tmp_path, stride=1)
-    assert len(result["items"]) == sum(n for n, _ in a_eps + b_eps)  # every frame read
-    check_probe(result, a_eps + b_eps)
+    ours = dataset_dir(base, "m/ours")
+    merge_datasets([("m/a", a), ("m/b", b)], "m/ours", ours)
+    mixed = dataset_dir(base, "m/mixed")  # lerobot's packed files, then ours
+    merge_datasets([("m/merged", merged), ("m/b", b)], "m/mixed", mixed)
+    results = run_lerobot_probe(
+        lerobot_python,
+        [(merged, "m/merged"), (ours, "m/ours"), (mixed, "m/mixed")],
+        tmp_path,
+        stride=1,
+    )
+    assert len(results[0]["items"]) == sum(n for n, _ in a_eps + b_eps)  # every frame read
+    check_probe(results[0], a_eps + b_eps)
+    check_probe(results[1], a_eps + b_eps)
+    check_probe(results[2], a_eps + b_eps + b_eps)
