@@ -9,6 +9,7 @@ from leisaac_core.dataset.catalog import (
     load_episode_signals,
     load_episodes,
 )
+from leisaac_core.dataset.compaction import CompactionResult, compact_dataset
 from leisaac_core.dataset.editing import delete_episodes
 from leisaac_core.dataset.merge import MergeError, MergeResult, merge_datasets
 from leisaac_core.dataset.recorder import EpisodeRecorder
@@ -34,6 +35,7 @@ from leisaac_core.dataset.writer import (
 
 __all__ = [
     "CameraStatus",
+    "CompactionResult",
     "DatasetBusyError",
     "DatasetCorruptError",
     "DatasetExistsError",
@@ -50,6 +52,7 @@ __all__ = [
     "VideoSettings",
     "VideoSpan",
     "WriterStatus",
+    "compact_dataset",
     "dataset_dir",
     "delete_episodes",
     "failures_repo_id",

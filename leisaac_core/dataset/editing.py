@@ -102,7 +102,7 @@ def delete_from_state(root: Path, state: DatasetState, indices: Sequence[int]) -
         )
         table = table.set_column(table.schema.get_field_index("index"), "index", pa.array(new_abs))
         table = table.replace_schema_metadata(metadata)
-        tables.write_parquet(table, txn.stage_path(rel))
+        tables.write_parquet_per_episode(table, txn.stage_path(rel))
 
     still_used = {video_file(r, key) for r in new_rows for key in state.video_keys}
     for old in doomed:

@@ -89,10 +89,10 @@ def _fixed_list(values: np.ndarray) -> pa.Array:
     return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), d)
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+def write_parquet(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     """Write and fsync (the caller renames it into place)."""
     with open(path, "wb") as f:
-        pq.write_table(table, f, compression="snappy")
+        pq.write_table(table, f, compression="snappy", row_group_size=row_group_size)
         f.flush()
         os.fsync(f.fileno())
 

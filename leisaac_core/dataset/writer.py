@@ -22,7 +22,8 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from leisaac_core.dataset import layout, locks, tables
+from leisaac_core.dataset import compaction, layout, locks, tables
+from leisaac_core.dataset.compaction import CompactionResult
 from leisaac_core.dataset.encoder import CameraEncoder
 from leisaac_core.dataset.journal import Transaction, apply_journal
 from leisaac_core.dataset.repair import repair
@@ -41,6 +42,9 @@ from leisaac_core.dataset.state import DatasetState, rebuild
 from leisaac_core.dataset.stats import numeric_stats
 
 log = logging.getLogger(__name__)
+
+# Commits between background compactions (each packs everything committed so far).
+DEFAULT_COMPACT_EVERY = 200
 
 Outcome = Literal["success", "failure", "timeout", "discarded"]
 OUTCOMES: tuple[str, ...] = ("success", "failure", "timeout", "discarded")
@@ -145,6 +149,12 @@ class DatasetWriter:
         self._in_flight = 0
         self._last_error: str | None = None
         self._closed = False
+        # Compaction: a delete bumps the generation so a compaction prepared before it aborts.
+        self.compact_every = 0
+        self._generation = 0
+        self._commits_since_compaction = 0
+        self._compaction: concurrent.futures.Future[CompactionResult] | None = None
+        self._compaction_thread: threading.Thread | None = None
 
     # ---- opening ---------------------------------------------------------------------------
     @classmethod
@@ -154,12 +164,14 @@ class DatasetWriter:
         spec: DatasetSpec,
         resume: bool = False,
         video: VideoSettings | None = None,
+        compact_every: int = DEFAULT_COMPACT_EVERY,
     ) -> DatasetWriter:
         """Open `root` (= dataset_dir(dataset_root, spec.repo_id)) for recording.
 
         A new dataset is created; an existing one needs `resume=True` (else
         DatasetExistsError, and nothing is touched). An interrupted dataset is repaired first;
-        `writer.repairs` says what was done.
+        `writer.repairs` says what was done. Every `compact_every` commits (0: never) a
+        background compaction packs episodes into lerobot-sized files (see compact()).
         """
         root = Path(root)
         video = video or VideoSettings()
@@ -201,6 +213,7 @@ class DatasetWriter:
             locks.release_writer_lock(lock_fd)
             raise
         writer = cls(root, spec, video, state, lock_fd, repairs)
+        writer.compact_every = max(0, int(compact_every))
         writer._executor.submit(writer._warm_up)  # not a commit: not counted in flight
         with _OPEN_WRITERS_LOCK:
             _OPEN_WRITERS[root.resolve()] = writer
@@ -335,10 +348,14 @@ class DatasetWriter:
         return not not_done
 
     def close(self) -> None:
-        """Discard an unsaved episode, finish commits in flight, release the dataset."""
+        """Discard an unsaved episode, finish commits (and a compaction) in flight, release
+        the dataset."""
         if self._closed:
             return
         self.discard_episode()
+        thread = self._compaction_thread
+        if thread is not None:
+            thread.join()
         self.wait_idle()
         self._executor.shutdown(wait=True)
         self._closed = True
@@ -358,10 +375,50 @@ class DatasetWriter:
         from leisaac_core.dataset.editing import delete_from_state
 
         def run() -> list[str]:
+            self._generation += 1
             self._state = delete_from_state(self.root, self._state, indices)
             return []
 
         return self._submit(run)
+
+    def compact(self) -> concurrent.futures.Future[CompactionResult]:
+        """Pack committed episodes into lerobot-sized files in the background; recording
+        goes on (only the short install step runs on the commit thread, in order with
+        commits). Returns the running compaction's future if one is already running."""
+        self._check_open()
+        with self._futures_lock:
+            if self._compaction is not None and not self._compaction.done():
+                return self._compaction
+            future: concurrent.futures.Future[CompactionResult] = concurrent.futures.Future()
+            self._compaction = future
+            self._commits_since_compaction = 0
+            thread = threading.Thread(
+                target=self._run_compaction,
+                args=(future,),
+                name=f"compact-{self.spec.repo_id}",
+                daemon=True,
+            )
+            self._compaction_thread = thread
+        thread.start()
+        return future
+
+    def _run_compaction(self, future: concurrent.futures.Future[CompactionResult]) -> None:
+        try:
+            prepared = compaction.prepare(self.root, self._generation)
+            if prepared is None:
+                future.set_result(CompactionResult(0, 0, 0))
+                return
+
+            def install() -> CompactionResult:
+                self._state = compaction.install(self.root, self._state, prepared, self._generation)
+                return CompactionResult(
+                    prepared.episodes, prepared.files_before, prepared.files_after
+                )
+
+            future.set_result(self._submit(install).result())
+        except BaseException as exc:
+            log.warning("dataset %s: compaction did not run: %s", self.spec.repo_id, exc)
+            future.set_exception(exc)
 
     # ---- internals -------------------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -507,6 +564,9 @@ class DatasetWriter:
         with locks.commit_lock(self.root):
             txn.commit()
         self._state = new_state
+        self._commits_since_compaction += 1
+        if self.compact_every and self._commits_since_compaction >= self.compact_every:
+            self.compact()
         dropped = {k: e.dropped for k, e in ep.encoders.items()}
         elapsed = time.perf_counter() - t_start
         if any(dropped.values()):

@@ -12,7 +12,14 @@ import pytest
 from dataset_helpers import FAST_VIDEO, H, W, make_spec, record_episode
 from lerobot_reader_support import run_lerobot_probe
 
-from leisaac_core.dataset import DatasetWriter, dataset_dir, delete_episodes, layout, locks
+from leisaac_core.dataset import (
+    DatasetWriter,
+    compact_dataset,
+    dataset_dir,
+    delete_episodes,
+    layout,
+    locks,
+)
 from leisaac_core.dataset import journal as journal_mod
 from leisaac_core.dataset import writer as writer_mod
 from leisaac_core.dataset.synthetic import read_frame_index, synthetic_frame, synthetic_state
@@ -105,6 +112,18 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
         build(paged, "c/paged", [(7, 500)], resume=True)
     assert len(layout.episodes_files(paged)) == 3
 
+    # Compacted: packed data / video / meta files, then loose episodes after them, then a
+    # delete inside the packed files.
+    compacted = dataset_dir(base, "c/compacted")
+    packed_eps = [(5, 0), (9, 100), (4, 200), (6, 300), (3, 400), (8, 500), (5, 600)]
+    with monkeypatch.context() as m:
+        m.setattr(layout, "EPISODES_PER_META_FILE", 2)
+        build(compacted, "c/compacted", packed_eps)
+        assert compact_dataset(compacted).episodes_moved == 7
+        build(compacted, "c/compacted", [(7, 700), (4, 800)], resume=True)
+        delete_episodes(compacted, [2])
+    assert len(list(compacted.glob("data/*/*.parquet"))) == 3
+
     results = run_lerobot_probe(
         lerobot_python,
         [
@@ -114,6 +133,7 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
             (deleted, "c/deleted"),
             (repaired, "c/repaired"),
             (paged, "c/paged"),
+            (compacted, "c/compacted"),
         ],
         tmp_path,
     )
@@ -123,3 +143,4 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
     check_probe(results[3], [(9, 100), (6, 300)])
     check_probe(results[4], [(5, 0), (6, 100), (7, 200), (4, 300)])
     check_probe(results[5], [(5, 0), (4, 200), (6, 300), (3, 400), (7, 500)])
+    check_probe(results[6], [e for i, e in enumerate(packed_eps) if i != 2] + [(7, 700), (4, 800)])
