@@ -10,12 +10,14 @@ figures show what grows with the dataset rather than encoding cost.
   a reopen read; not a dataset lerobot can load. `files` then counts the files the metadata
   references (what a real dataset of that size would hold).
 At each size: reopen (open with resume=True, then close) median of 3, then --samples more
-episodes recorded and their commit latency (save_episode until durable) median.
+episodes recorded and their commit latency (save_episode until durable) median, all with
+compaction off (the worst case: one file per episode); then, for real sizes, a compaction
+and the file count after it.
 Anchor: lerobot 0.4.4's own writer (test-only venv) at --lerobot-sizes: save_episode median
 over the last --samples episodes, reopen (LeRobotDataset(...) load), files.
 
 usage: .venv/bin/python bench/dataset_scale.py [--sizes 10 1000 10000 100000]
-       [--real-up-to 1000] [--samples 20] [--lerobot-sizes 10 100] [--no-lerobot]
+       [--real-up-to 1000] [--samples 20] [--lerobot-sizes 10 1000] [--no-lerobot]
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from leisaac_core.dataset import (  # noqa: E402
     DatasetWriter,
     EpisodeMeta,
     VideoSettings,
+    compact_dataset,
     layout,
     tables,
 )
@@ -81,7 +84,7 @@ def record(writer: DatasetWriter, k: int) -> float:
 
 
 def fill_real(root: Path, n: int) -> None:
-    with DatasetWriter.open(root, SPEC, video=VIDEO) as w:
+    with DatasetWriter.open(root, SPEC, video=VIDEO, compact_every=0) as w:
         for k in range(n):
             record(w, k)
 
@@ -159,19 +162,33 @@ def bench_ours(n: int, real: bool, samples: int) -> dict:
         reopen = []
         for _ in range(3):
             t0 = time.perf_counter()
-            DatasetWriter.open(root, SPEC, resume=True, video=VIDEO).close()
+            DatasetWriter.open(root, SPEC, resume=True, video=VIDEO, compact_every=0).close()
             reopen.append(time.perf_counter() - t0)
-        with DatasetWriter.open(root, SPEC, resume=True, video=VIDEO) as w:
+        with DatasetWriter.open(root, SPEC, resume=True, video=VIDEO, compact_every=0) as w:
             commits = [record(w, n + k) for k in range(samples)]
+        files, meta_files, meta = (
+            file_count(root, real),
+            len(layout.episodes_files(root)),
+            meta_bytes(root),
+        )
+        compacted: dict = {}
+        if real:
+            t0 = time.perf_counter()
+            compact_dataset(root)
+            compacted = {
+                "compact_s": time.perf_counter() - t0,
+                "files_compacted": file_count(root, True),
+            }
         return {
+            **compacted,
             "episodes": n,
             "mode": "real" if real else "metadata-only",
             "commit_median_ms": statistics.median(commits) * 1000,
             "commit_p90_ms": float(np.percentile(commits, 90)) * 1000,
             "reopen_s": statistics.median(reopen),
-            "files": file_count(root, real),
-            "meta_files": len(layout.episodes_files(root)),
-            "meta_bytes": meta_bytes(root),
+            "files": files,
+            "meta_files": meta_files,
+            "meta_bytes": meta,
             "fill_s": fill_s,
         }
     finally:
@@ -255,7 +272,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 10000, 100000])
     ap.add_argument("--real-up-to", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=20)
-    ap.add_argument("--lerobot-sizes", type=int, nargs="*", default=[10, 100])
+    ap.add_argument("--lerobot-sizes", type=int, nargs="*", default=[10, 1000])
     ap.add_argument("--no-lerobot", action="store_true")
     args = ap.parse_args()
     rows = []
@@ -283,7 +300,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
     head = f"{'writer':8s} {'episodes':>9s} {'mode':>22s} {'commit p50 ms':>14s} "
-    head += f"{'p90 ms':>8s} {'reopen s':>9s} {'files':>8s} {'meta KiB':>9s}"
+    head += f"{'p90 ms':>8s} {'reopen s':>9s} {'files':>8s} {'compacted':>10s} {'meta KiB':>9s}"
     print(head)
     for r in rows:
         if "error" in r:
@@ -292,7 +309,7 @@ def main() -> None:
         print(
             f"{r['writer']:8s} {r['episodes']:>9d} {r['mode']:>22s} {r['commit_median_ms']:>14.1f} "
             f"{r['commit_p90_ms']:>8.1f} {r['reopen_s']:>9.3f} {r['files']:>8d} "
-            f"{r['meta_bytes'] / 1024:>9.0f}"
+            f"{r.get('files_compacted', '-'):>10} {r['meta_bytes'] / 1024:>9.0f}"
         )
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}x")
