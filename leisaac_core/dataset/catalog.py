@@ -126,20 +126,23 @@ def list_datasets(dataset_root: Path | str) -> list[DatasetSummary]:
 
 
 def _episode_rows(root: Path, start: int, stop: int | None) -> list[dict[str, Any]]:
-    """Rows of episodes start..stop-1 (stop None: to the end), reading only their files.
-    The caller holds the shared commit lock."""
+    """Rows of episodes start..stop-1 (stop None: to the end), reading only the row groups
+    that hold them. The caller holds the shared commit lock."""
     rows: list[dict[str, Any]] = []
     first = 0
-    for path, count in tables.episode_row_counts(root):
-        last = first + count
-        if last > start and (stop is None or first < stop):
-            table = tables.read_parquet_plain(path)
-            lo = max(start - first, 0)
-            hi = count if stop is None else min(stop - first, count)
-            rows.extend(table.slice(lo, hi - lo).to_pylist())
-        first = last
-        if stop is not None and first >= stop:
-            break
+    for path in layout.episodes_files(root):
+        pf = pq.ParquetFile(path)
+        for group in range(pf.metadata.num_row_groups):
+            count = pf.metadata.row_group(group).num_rows
+            last = first + count
+            if last > start and (stop is None or first < stop):
+                table = pf.read_row_group(group).replace_schema_metadata(None)
+                lo = max(start - first, 0)
+                hi = count if stop is None else min(stop - first, count)
+                rows.extend(table.slice(lo, hi - lo).to_pylist())
+            first = last
+            if stop is not None and first >= stop:
+                return rows
     return rows
 
 

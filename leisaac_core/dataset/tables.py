@@ -264,11 +264,6 @@ def read_episode_rows(root: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def episode_row_counts(root: Path) -> list[tuple[Path, int]]:
-    """(file, rows) per meta/episodes file, from the parquet footers only."""
-    return [(p, pq.ParquetFile(p).metadata.num_rows) for p in layout.episodes_files(root)]
-
-
 def stats_from_row(row: Mapping[str, Any], feature_keys: Sequence[str]) -> dict[str, Stats]:
     """Per-episode stats stored in an episode row, as numpy arrays per feature."""
     out: dict[str, Stats] = {}

@@ -33,3 +33,12 @@ def test_dataset_merge_cli(tmp_path: Path) -> None:
     assert again.returncode == 2 and "already exists" in again.stderr
     missing = _run("dataset", "merge", "ns/a", "ns/zz", "--into", "ns/d", "--root", str(tmp_path))
     assert missing.returncode == 2 and "ns/zz" in missing.stderr
+
+    packed = _run("dataset", "compact", "ns/c", "--root", str(tmp_path))
+    assert packed.returncode == 0, packed.stderr
+    assert "3 episodes moved" in packed.stdout
+    c = dataset_dir(tmp_path, "ns/c")
+    assert len(list(c.glob("data/*/*.parquet"))) == 1
+    assert [e.length for e in load_episodes(c)] == [3, 4, 5]
+    nothing = _run("dataset", "compact", "ns/none", "--root", str(tmp_path))
+    assert nothing.returncode == 2 and "no LeRobot dataset" in nothing.stderr
