@@ -11,8 +11,9 @@ figures show what grows with the dataset rather than encoding cost.
   references (what a real dataset of that size would hold).
 At each size: reopen (open with resume=True, then close) median of 3, then --samples more
 episodes recorded and their commit latency (save_episode until durable) median, all with
-compaction off (the worst case: one file per episode); then, for real sizes, a compaction
-and the file count after it.
+compaction off (the worst case: one file per episode). `files` and `meta_*` are counted at
+N episodes; for real sizes a compaction then runs and `files_compacted_at_n_plus_samples`
+counts the files after it (N + samples episodes).
 Anchor: lerobot 0.4.4's own writer (test-only venv) at --lerobot-sizes: save_episode median
 over the last --samples episodes, reopen (LeRobotDataset(...) load), files.
 
@@ -159,6 +160,11 @@ def bench_ours(n: int, real: bool, samples: int) -> dict:
         t0 = time.perf_counter()
         (fill_real if real else fill_metadata_only)(root, n)
         fill_s = time.perf_counter() - t0
+        files, meta_files, meta = (
+            file_count(root, real),
+            len(layout.episodes_files(root)),
+            meta_bytes(root),
+        )
         reopen = []
         for _ in range(3):
             t0 = time.perf_counter()
@@ -166,18 +172,13 @@ def bench_ours(n: int, real: bool, samples: int) -> dict:
             reopen.append(time.perf_counter() - t0)
         with DatasetWriter.open(root, SPEC, resume=True, video=VIDEO, compact_every=0) as w:
             commits = [record(w, n + k) for k in range(samples)]
-        files, meta_files, meta = (
-            file_count(root, real),
-            len(layout.episodes_files(root)),
-            meta_bytes(root),
-        )
         compacted: dict = {}
         if real:
             t0 = time.perf_counter()
             compact_dataset(root)
             compacted = {
                 "compact_s": time.perf_counter() - t0,
-                "files_compacted": file_count(root, True),
+                "files_compacted_at_n_plus_samples": file_count(root, True),
             }
         return {
             **compacted,
@@ -309,7 +310,7 @@ def main() -> None:
         print(
             f"{r['writer']:8s} {r['episodes']:>9d} {r['mode']:>22s} {r['commit_median_ms']:>14.1f} "
             f"{r['commit_p90_ms']:>8.1f} {r['reopen_s']:>9.3f} {r['files']:>8d} "
-            f"{r.get('files_compacted', '-'):>10} {r['meta_bytes'] / 1024:>9.0f}"
+            f"{r.get('files_compacted_at_n_plus_samples', '-'):>10} {r['meta_bytes'] / 1024:>9.0f}"
         )
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}x")
