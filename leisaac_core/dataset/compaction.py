@@ -121,12 +121,17 @@ def prepare(
     meta_files = layout.episodes_files(root)
     sealed_paths = meta_files[:-1]
     sealed = {p.relative_to(root).as_posix(): _identity(p) for p in sealed_paths}
-    parts = [tables.read_parquet_plain(p) for p in meta_files]
-    if not parts:
+    if not meta_files:
         return None
-    table = pa.concat_tables(parts, promote_options="permissive")
-    rows = table.to_pylist()
     video_keys = [k for k, f in info["features"].items() if f["dtype"] == "video"]
+    # Only the location columns, as Python rows (the full rows of a large dataset would not
+    # fit comfortably in memory as dicts).
+    columns = ["episode_index", "data/chunk_index", "data/file_index"]
+    for key in video_keys:
+        columns += [f"videos/{key}/{c}" for c in _VIDEO_COLUMNS]
+    rows = pa.concat_tables(
+        [tables.read_parquet_plain(p, columns) for p in meta_files], promote_options="permissive"
+    ).to_pylist()
     txn = Transaction(root, "compact: pack episodes into larger files")
     prepared = PreparedCompaction(txn, generation, {}, sealed)
 
@@ -166,24 +171,33 @@ def prepare(
     prepared.episodes = len(prepared.patches)
     # Sealed meta files: joined, with the episodes' new locations.
     n_sealed = sum(pq.ParquetFile(p).metadata.num_rows for p in sealed_paths)
-    sealed_rows = [_patched(r, prepared.patches) for r in rows[:n_sealed]]
     packed_count = -(-n_sealed // PACKED_META_ROWS)
-    if len(sealed_paths) > packed_count or any(
-        r["episode_index"] in prepared.patches for r in rows[:n_sealed]
-    ):
+    touched = any(r["episode_index"] in prepared.patches for r in rows[:n_sealed])
+    if len(sealed_paths) > packed_count or touched:
         prepared.files_before += len(sealed_paths)
+        sealed_table = pa.concat_tables(
+            [tables.read_parquet_plain(p) for p in sealed_paths], promote_options="permissive"
+        )
+        sealed_table = _apply_patches(sealed_table, prepared.patches)
         written = set()
         for start in range(0, n_sealed, PACKED_META_ROWS):
-            part_rows = sealed_rows[start : start + PACKED_META_ROWS]
+            part = sealed_table.slice(start, PACKED_META_ROWS)
             # A packed file takes the slot of the file that held its first row.
             slot = layout.chunk_file_to_slot(
-                part_rows[0]["meta/episodes/chunk_index"], part_rows[0]["meta/episodes/file_index"]
+                part.column("meta/episodes/chunk_index")[0].as_py(),
+                part.column("meta/episodes/file_index")[0].as_py(),
             )
             chunk, file = layout.slot_to_chunk_file(slot)
-            for r in part_rows:
-                r["meta/episodes/chunk_index"], r["meta/episodes/file_index"] = chunk, file
+            for name, value in (
+                ("meta/episodes/chunk_index", chunk),
+                ("meta/episodes/file_index", file),
+            ):
+                part = part.set_column(
+                    part.schema.get_field_index(name),
+                    name,
+                    pa.array([value] * part.num_rows, pa.int64()),
+                )
             rel = layout.episodes_path(slot)
-            part = pa.Table.from_pylist(part_rows, schema=table.schema)
             tables.write_parquet(part, txn.stage_path(rel), layout.EPISODES_PER_META_FILE)
             written.add(rel)
             prepared.files_after += 1
@@ -198,9 +212,26 @@ def prepare(
     return prepared
 
 
-def _patched(row: dict[str, Any], patches: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    patch = patches.get(row["episode_index"])
-    return {**row, **patch} if patch else dict(row)
+_VIDEO_COLUMNS = ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
+
+
+def _apply_patches(table: pa.Table, patches: dict[int, dict[str, Any]]) -> pa.Table:
+    """`table` with the patched columns of the patched episodes replaced."""
+    episodes = table.column("episode_index").to_pylist()
+    hit = [(i, patches[e]) for i, e in enumerate(episodes) if e in patches]
+    if not hit:
+        return table
+    names = sorted({name for _, patch in hit for name in patch})
+    for name in names:
+        values = table.column(name).to_pylist()
+        for i, patch in hit:
+            if name in patch:
+                values[i] = patch[name]
+        field = table.schema.field(name)
+        table = table.set_column(
+            table.schema.get_field_index(name), field, pa.array(values, field.type)
+        )
+    return table
 
 
 def _concat_videos(
@@ -307,17 +338,14 @@ def install(
         if rel in prepared.sealed or rel in staged:
             continue
         slot = layout.slot_of(path)
-        if slot == state.tail_slot and state.tail is not None:
-            rows = state.tail.to_pylist()
-            schema = state.tail.schema
-        else:
-            t = tables.read_parquet_plain(path)
-            rows, schema = t.to_pylist(), t.schema
-        if not any(r["episode_index"] in prepared.patches for r in rows):
+        is_tail = slot == state.tail_slot and state.tail is not None
+        current = state.tail if is_tail else tables.read_parquet_plain(path)
+        assert current is not None
+        patched = _apply_patches(current, prepared.patches)
+        if patched is current:
             continue
-        patched = pa.Table.from_pylist([_patched(r, prepared.patches) for r in rows], schema=schema)
         tables.write_parquet(patched, txn.stage_path(rel))
-        if slot == state.tail_slot:
+        if is_tail:
             new_state = DatasetState(**{**state.__dict__, "tail": patched})
     with locks.commit_lock(root):
         txn.commit()
