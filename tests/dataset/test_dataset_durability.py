@@ -45,7 +45,14 @@ def test_kill_9_at_random_points_never_loses_a_committed_episode(tmp_path: Path)
     for kill in range(KILLS):
         before = len(committed_log(log))
         child = subprocess.Popen(
-            [sys.executable, str(HERE / "durability_recorder.py"), str(root), str(log)],
+            # Every other run compacts in the background every 3 commits.
+            [
+                sys.executable,
+                str(HERE / "durability_recorder.py"),
+                str(root),
+                str(log),
+                "3" if kill % 2 else "0",
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
