@@ -7,6 +7,7 @@ the episode that was in progress, then remove files no committed episode referen
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -101,15 +102,22 @@ def _files_after_last_slot(root: Path, state: DatasetState) -> list[Path]:
     for folder, next_slot in folders:
         if not folder.is_dir():
             continue
-        chunks = sorted(p for p in folder.iterdir() if p.is_dir() and p.name.startswith("chunk-"))
+        chunks = sorted(p for p in folder.iterdir() if p.name.startswith("chunk-"))
         for chunk in chunks[-2:]:
-            for p in sorted(chunk.iterdir()):
-                if not (p.is_file() and p.name.startswith("file-")):
-                    continue
-                try:
-                    slot = layout.slot_of(p)
-                except ValueError:
-                    continue
-                if slot >= next_slot:
-                    out.append(p)
-    return out
+            try:
+                chunk_index = int(chunk.name.removeprefix("chunk-"))
+            except ValueError:
+                continue
+            with os.scandir(chunk) as entries:  # names and types only: no stat per file
+                for entry in entries:
+                    name = entry.name
+                    if not name.startswith("file-"):
+                        continue
+                    try:
+                        file_index = int(name[5:].split(".", 1)[0])
+                    except ValueError:
+                        continue
+                    slot = layout.chunk_file_to_slot(chunk_index, file_index)
+                    if slot >= next_slot and entry.is_file():
+                        out.append(Path(entry.path))
+    return sorted(out)
