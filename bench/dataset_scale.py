@@ -4,6 +4,8 @@ the dataset grows, beside lerobot's own writer.
 Tiny synthetic episodes (2 cameras 64x48, 10 frames, 6-D state and action, 30 fps), so the
 figures show what grows with the dataset rather than encoding cost.
 - real sizes (<= --real-up-to): every episode is recorded through DatasetWriter.
+- merged sizes (<= --merged-up-to): --merge-unit episodes recorded, then our merge of
+  hard-link copies of that dataset (every file real; the merge time is reported).
 - larger sizes: metadata-only. One real episode is recorded, then its row is repeated to N
   rows (indices renumbered, stats.json scaled) in capped meta/episodes files, and the last
   row's data and video files are hard links of the real ones. Enough for what a commit and
@@ -18,7 +20,7 @@ Anchor: lerobot 0.4.4's own writer (test-only venv) at --lerobot-sizes: save_epi
 over the last --samples episodes, reopen (LeRobotDataset(...) load), files.
 
 usage: .venv/bin/python bench/dataset_scale.py [--sizes 10 1000 10000 100000]
-       [--real-up-to 1000] [--samples 20] [--lerobot-sizes 10 1000] [--no-lerobot]
+       [--real-up-to 1000] [--merged-up-to 10000] [--merge-unit 1000] [--samples 20] [--lerobot-sizes 10 1000] [--no-lerobot]
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from leisaac_core.dataset import (  # noqa: E402
     VideoSettings,
     compact_dataset,
     layout,
+    merge_datasets,
     tables,
 )
 from leisaac_core.dataset.fsutil import json_bytes  # noqa: E402
@@ -88,6 +91,27 @@ def fill_real(root: Path, n: int) -> None:
     with DatasetWriter.open(root, SPEC, video=VIDEO, compact_every=0) as w:
         for k in range(n):
             record(w, k)
+
+
+def fill_merged(root: Path, n: int, unit: int) -> float:
+    """N real episodes: `unit` recorded, hard-link copies of that dataset, and our merge of
+    the copies (all files real, so it also loads in lerobot). Returns the merge's seconds."""
+    if n % unit:
+        raise SystemExit(f"--merge-unit {unit} must divide {n}")
+    base = root.parent / "_unit"
+    fill_real(base, unit)
+    sources = []
+    for i in range(n // unit):
+        copy = root.parent / f"_copy{i}"
+        subprocess.run(["cp", "-al", str(base), str(copy)], check=True)
+        sources.append((f"bench/_copy{i}", copy))
+    t0 = time.perf_counter()
+    merge_datasets(sources, "bench/scale", root)
+    merge_s = time.perf_counter() - t0
+    for _, path in sources:
+        shutil.rmtree(path)
+    shutil.rmtree(base)
+    return merge_s
 
 
 def fill_metadata_only(root: Path, n: int) -> None:
@@ -153,12 +177,19 @@ def meta_bytes(root: Path) -> int:
     )
 
 
-def bench_ours(n: int, real: bool, samples: int) -> dict:
+def bench_ours(n: int, mode: str, samples: int, unit: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     root = tmp / "bench" / "scale"
+    real = mode != "metadata-only"
+    extra: dict = {}
     try:
         t0 = time.perf_counter()
-        (fill_real if real else fill_metadata_only)(root, n)
+        if mode == "real":
+            fill_real(root, n)
+        elif mode == "merged":
+            extra["merge_s"] = fill_merged(root, n, unit)
+        else:
+            fill_metadata_only(root, n)
         fill_s = time.perf_counter() - t0
         files, meta_files, meta = (
             file_count(root, real),
@@ -182,8 +213,9 @@ def bench_ours(n: int, real: bool, samples: int) -> dict:
             }
         return {
             **compacted,
+            **extra,
             "episodes": n,
-            "mode": "real" if real else "metadata-only",
+            "mode": mode,
             "commit_median_ms": statistics.median(commits) * 1000,
             "commit_p90_ms": float(np.percentile(commits, 90)) * 1000,
             "reopen_s": statistics.median(reopen),
@@ -272,13 +304,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 10000, 100000])
     ap.add_argument("--real-up-to", type=int, default=1000)
+    ap.add_argument(
+        "--merged-up-to",
+        type=int,
+        default=10000,
+        help="sizes above --real-up-to and up to this: merged copies of a real dataset",
+    )
+    ap.add_argument("--merge-unit", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--lerobot-sizes", type=int, nargs="*", default=[10, 1000])
     ap.add_argument("--no-lerobot", action="store_true")
     args = ap.parse_args()
     rows = []
     for n in args.sizes:
-        rows.append({"writer": "ours", **bench_ours(n, n <= args.real_up_to, args.samples)})
+        mode = (
+            "real"
+            if n <= args.real_up_to
+            else "merged"
+            if n <= args.merged_up_to
+            else "metadata-only"
+        )
+        rows.append({"writer": "ours", **bench_ours(n, mode, args.samples, args.merge_unit)})
         print(json.dumps(rows[-1]), flush=True)
     if not args.no_lerobot:
         for n in args.lerobot_sizes:
