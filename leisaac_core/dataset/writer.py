@@ -155,6 +155,7 @@ class DatasetWriter:
         self._commits_since_compaction = 0
         self._compaction: concurrent.futures.Future[CompactionResult] | None = None
         self._compaction_thread: threading.Thread | None = None
+        self._closing = False
 
     # ---- opening ---------------------------------------------------------------------------
     @classmethod
@@ -353,9 +354,11 @@ class DatasetWriter:
         if self._closed:
             return
         self.discard_episode()
+        self._closing = True  # no new compaction from here on
+        self.wait_idle()
         thread = self._compaction_thread
         if thread is not None:
-            thread.join()
+            thread.join()  # its install step runs on the commit thread, still open
         self.wait_idle()
         self._executor.shutdown(wait=True)
         self._closed = True
@@ -379,7 +382,7 @@ class DatasetWriter:
             self._state = delete_from_state(self.root, self._state, indices)
             return []
 
-        return self._submit(run)
+        return self._submit(run, episode=False)
 
     def compact(self) -> concurrent.futures.Future[CompactionResult]:
         """Pack committed episodes into lerobot-sized files in the background; recording
@@ -389,6 +392,8 @@ class DatasetWriter:
         with self._futures_lock:
             if self._compaction is not None and not self._compaction.done():
                 return self._compaction
+            if self._closing:
+                return _done(CompactionResult(0, 0, 0))
             future: concurrent.futures.Future[CompactionResult] = concurrent.futures.Future()
             self._compaction = future
             self._commits_since_compaction = 0
@@ -410,12 +415,19 @@ class DatasetWriter:
                 return
 
             def install() -> CompactionResult:
-                self._state = compaction.install(self.root, self._state, prepared, self._generation)
+                try:
+                    self._state = compaction.install(
+                        self.root, self._state, prepared, self._generation
+                    )
+                except compaction.CompactionConflict as exc:  # a delete came first
+                    log.info("dataset %s: %s", self.spec.repo_id, exc)
+                    return CompactionResult(0, 0, 0)
                 return CompactionResult(
                     prepared.episodes, prepared.files_before, prepared.files_after
                 )
 
-            future.set_result(self._submit(install).result())
+            # Not an episode: must not shift the index start_episode() predicts.
+            future.set_result(self._submit(install, episode=False).result())
         except BaseException as exc:
             log.warning("dataset %s: compaction did not run: %s", self.spec.repo_id, exc)
             future.set_exception(exc)
@@ -429,11 +441,14 @@ class DatasetWriter:
         log.info("episode not saved in %s: %s", self.spec.repo_id, reason)
         return SavedEpisode(False, None, length, dropped, 0.0, self.spec.repo_id, reason)
 
-    def _submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
+    def _submit(self, fn: Callable[[], T], episode: bool = True) -> concurrent.futures.Future[T]:
+        """Run `fn` on the commit thread; `episode`: it commits one episode (counted in
+        flight until done, so start_episode() can predict the next index)."""
         self._check_open()
         with self._futures_lock:
-            self._in_flight += 1
-            future = self._executor.submit(self._guard, fn)
+            if episode:
+                self._in_flight += 1
+            future = self._executor.submit(self._guard, fn, episode)
             self._futures.add(future)
         future.add_done_callback(self._forget)
         return future
@@ -442,7 +457,7 @@ class DatasetWriter:
         with self._futures_lock:
             self._futures.discard(future)
 
-    def _guard(self, fn: Callable[[], T]) -> T:
+    def _guard(self, fn: Callable[[], T], episode: bool) -> T:
         try:
             return fn()
         except BaseException as exc:
@@ -451,8 +466,9 @@ class DatasetWriter:
             self._reload_after_failure()
             raise
         finally:
-            with self._futures_lock:
-                self._in_flight -= 1
+            if episode:
+                with self._futures_lock:
+                    self._in_flight -= 1
 
     def _reload_after_failure(self) -> None:
         """After a failed change, make memory match disk again (roll forward if journaled)."""
