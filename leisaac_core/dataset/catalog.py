@@ -101,6 +101,8 @@ def list_datasets(dataset_root: Path | str) -> list[DatasetSummary]:
         return out
     for info_path in sorted(base.glob(f"*/*/{layout.INFO_PATH}")):
         root = info_path.parent.parent
+        if root.name.startswith(".") or root.parent.name.startswith("."):
+            continue  # push snapshots and other hidden work folders, not datasets
         try:
             with locks.commit_lock(root, shared=True):
                 state = DatasetState.load(root)

@@ -4,6 +4,7 @@ reopen reads a bounded set of rows, and both give the same dataset as a full reb
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,8 @@ def test_reopen_and_views_do_not_read_every_row(root: Path, small_meta_files, mo
         assert w.repairs == []
         assert w.num_episodes == 5 and w.status().frames_committed == sum(lengths)
         record_episode(w, 2, tag=50).result(30)
+    # A hidden copy next to it (a push snapshot) is not listed as a dataset.
+    shutil.copytree(root, root.parent / ".paged.push-x")
     (summary,) = list_datasets(root.parent.parent)
     assert summary.episodes == 6 and summary.outcomes == {"success": 5, "failure": 1}
     page = load_episodes(root, offset=2, limit=3)
