@@ -8,7 +8,8 @@ immutable view while its recorder keeps committing), then:
   parquet row group per episode, one output file per source file (order kept, so files sort
   in episode order);
 - video files are stream-copied whole (hard links where possible, else byte copies): every
-  episode keeps its span (from/to timestamps) in its file, nothing is re-encoded;
+  episode keeps its span (from/to timestamps) in its file, nothing is re-encoded; a
+  compaction then packs the result into lerobot-sized files (stream copy again);
 - episode rows keep every column, including our extra ones (outcome, seed, frames dropped,
   QC results from other tools), with indices, file slots and the per-episode stats of
   episode_index / index / task_index adjusted; dataset stats are re-aggregated.
@@ -33,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leisaac_core.dataset import layout, locks, tables
+from leisaac_core.dataset import compaction, layout, locks, tables
 from leisaac_core.dataset.journal import Transaction
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.snapshot import snapshot_committed
@@ -92,10 +93,11 @@ def merge_differences(named_infos: Sequence[tuple[str, dict[str, Any]]]) -> list
 
 
 def merge_datasets(
-    sources: Sequence[tuple[str, Path]], into_repo_id: str, into: Path
+    sources: Sequence[tuple[str, Path]], into_repo_id: str, into: Path, compact: bool = True
 ) -> MergeResult:
     """Merge the datasets `sources` ((repo id, folder), in order) into the new dataset
-    `into`. Raises MergeError (differences), FileNotFoundError (a missing source),
+    `into`; then (`compact`) pack it into lerobot-sized files, a second journaled change.
+    Raises MergeError (differences), FileNotFoundError (a missing source),
     DatasetExistsError (the target exists) or ValueError (bad arguments)."""
     into = Path(into)
     names = [name for name, _ in sources]
@@ -132,6 +134,11 @@ def merge_datasets(
             snapshot_committed(path, snapshots / str(i))
             roots.append(snapshots / str(i))
         state = _merge_into(roots, names, into_repo_id, into, infos[0][1])
+        shutil.rmtree(snapshots, ignore_errors=True)
+        if compact:
+            prepared = compaction.prepare(into)
+            if prepared is not None:
+                compaction.install(into, state, prepared, prepared.generation)
     finally:
         shutil.rmtree(snapshots, ignore_errors=True)
         locks.release_writer_lock(lock_fd)

@@ -32,6 +32,11 @@ def register(subparsers: Any) -> None:
         default=None,
         help="dataset root holding NS/NAME folders (default $HF_LEROBOT_HOME)",
     )
+    m.add_argument(
+        "--no-compact",
+        action="store_true",
+        help="keep the sources' file layout (default: pack into lerobot-sized files)",
+    )
     m.set_defaults(func=run_merge)
     c = sub.add_parser(
         "compact",
@@ -82,7 +87,7 @@ def run_merge(args: argparse.Namespace) -> int:
     try:
         sources = [(repo_id, dataset_dir(root, repo_id)) for repo_id in args.sources]
         into = dataset_dir(root, args.into)
-        result = merge_datasets(sources, args.into, into)
+        result = merge_datasets(sources, args.into, into, compact=not args.no_compact)
     except (MergeError, DatasetExistsError, DatasetBusyError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,7 +25,17 @@ def test_dataset_merge_cli(tmp_path: Path) -> None:
         with DatasetWriter.open(root, make_spec(repo_id), video=FAST_VIDEO) as w:
             for k, n in enumerate(lengths):
                 record_episode(w, n, tag=k).result(60)
-    done = _run("dataset", "merge", "ns/a", "ns/b", "--into", "ns/c", "--root", str(tmp_path))
+    done = _run(
+        "dataset",
+        "merge",
+        "ns/a",
+        "ns/b",
+        "--into",
+        "ns/c",
+        "--root",
+        str(tmp_path),
+        "--no-compact",
+    )
     assert done.returncode == 0, done.stderr
     assert "3 episodes, 12 frames" in done.stdout
     assert [e.length for e in load_episodes(dataset_dir(tmp_path, "ns/c"))] == [3, 4, 5]

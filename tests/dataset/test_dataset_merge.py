@@ -69,7 +69,7 @@ def test_merge_joins_two_datasets_and_keeps_everything(tmp_path: Path) -> None:
     add_qc_column(b)
     before = (tree(a), tree(b))
     into = dataset_dir(base, "m/ab")
-    result = merge_datasets([("m/a", a), ("m/b", b)], "m/ab", into)
+    result = merge_datasets([("m/a", a), ("m/b", b)], "m/ab", into, compact=False)
     assert (result.episodes, result.frames, result.tasks) == (5, 25, 3)
     assert (tree(a), tree(b)) == before  # sources untouched
 
@@ -113,6 +113,20 @@ def test_merge_joins_two_datasets_and_keeps_everything(tmp_path: Path) -> None:
         assert w.repairs == []
         assert record_episode(w, 2, tag=900, task="place").result(30).episode_index == 5
     assert [e.length for e in load_episodes(into)] == [4, 6, 5, 3, 7, 2]
+
+
+def test_merge_packs_the_result_by_default(tmp_path: Path) -> None:
+    base = tmp_path / "datasets"
+    a, b = build(base, "m/a", A_EPS), build(base, "m/b", B_EPS)
+    into = dataset_dir(base, "m/ab")
+    merge_datasets([("m/a", a), ("m/b", b)], "m/ab", into)
+    assert len(list(into.glob("data/*/*.parquet"))) == 1
+    assert len(list(into.glob("videos/*/*/*.mp4"))) == 2
+    episodes = load_episodes(into)
+    assert [e.seed for e in episodes] == [tag for _, tag, _ in A_EPS + B_EPS]
+    for e, (n, tag, _) in zip(episodes, A_EPS + B_EPS, strict=True):
+        sig = load_episode_signals(into, e.index)
+        np.testing.assert_allclose(sig["state"][n - 1], synthetic_state(n - 1) + tag)
 
 
 def test_merge_lists_every_difference(tmp_path: Path) -> None:
