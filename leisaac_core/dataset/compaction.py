@@ -142,10 +142,10 @@ def prepare(
         if len(group) == 1:
             continue
         target = group[0].key
-        packed = pa.concat_tables(
-            [pq.read_table(root / layout.data_path(*f.key)) for f in group],
-            promote_options="none",
-        )
+        parts = [pq.read_table(root / layout.data_path(*f.key)) for f in group]
+        # Files from other tools may type lists differently (list vs fixed-size list): the
+        # packed file takes the first file's schema.
+        packed = pa.concat_tables([t.cast(parts[0].schema) for t in parts])
         tables.write_parquet_per_episode(packed, txn.stage_path(layout.data_path(*target)))
         for f in group:
             if f.key != target:
