@@ -1,9 +1,11 @@
 """Where each file of a LeRobot v3 dataset lives, plus our private bookkeeping directory.
 
-Layout choice: every episode gets its own data parquet and its own mp4 per camera
-(`file_index` = a fresh slot per episode). lerobot allows any split, and immutable
+Layout choice: a commit gives its episode its own data parquet and its own mp4 per camera
+(a fresh file slot after every existing one). lerobot allows any split, and immutable
 per-episode files make an atomic commit a handful of renames and make hard-link snapshots
-consistent.
+consistent. Compaction later joins consecutive files into lerobot-sized ones, each at the
+slot of the first file it replaces, so files always sort in episode order (lerobot reads
+data files in path order). A slot is chunk_index * 1000 + file_index.
 
 Our bookkeeping (locks, commit journal, files being written) lives NEXT TO the dataset, in
 `<parent>/.<name>.leisaac/`, never inside it: lerobot's push_to_hub uploads the whole dataset
