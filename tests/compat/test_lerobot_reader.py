@@ -15,6 +15,7 @@ from lerobot_reader_support import run_lerobot_probe
 from leisaac_core.dataset import (
     DatasetWriter,
     compact_dataset,
+    compaction,
     dataset_dir,
     delete_episodes,
     layout,
@@ -22,6 +23,7 @@ from leisaac_core.dataset import (
 )
 from leisaac_core.dataset import journal as journal_mod
 from leisaac_core.dataset import writer as writer_mod
+from leisaac_core.dataset.state import DatasetState
 from leisaac_core.dataset.synthetic import read_frame_index, synthetic_frame, synthetic_state
 
 pytestmark = pytest.mark.compat
@@ -124,6 +126,17 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
         delete_episodes(compacted, [2])
     assert len(list(compacted.glob("data/*/*.parquet"))) == 3
 
+    # Compacted with small size limits: episodes spread over several packed files (where
+    # lerobot's own merge has had offset bugs after rotation).
+    rotated = dataset_dir(base, "c/rotated")
+    build(rotated, "c/rotated", packed_eps)
+    data_mb = 2.5 * max(p.stat().st_size for p in rotated.glob("data/*/*.parquet")) / 2**20
+    video_mb = 2.5 * max(p.stat().st_size for p in rotated.glob("videos/*/*/*.mp4")) / 2**20
+    prepared = compaction.prepare(rotated, 0, data_limit_mb=data_mb, video_limit_mb=video_mb)
+    assert prepared is not None
+    compaction.install(rotated, DatasetState.load(rotated), prepared, 0)
+    assert 2 <= len(list(rotated.glob("videos/observation.images.front/*/*.mp4"))) < 7
+
     results = run_lerobot_probe(
         lerobot_python,
         [
@@ -134,6 +147,7 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
             (repaired, "c/repaired"),
             (paged, "c/paged"),
             (compacted, "c/compacted"),
+            (rotated, "c/rotated"),
         ],
         tmp_path,
     )
@@ -144,3 +158,4 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
     check_probe(results[4], [(5, 0), (6, 100), (7, 200), (4, 300)])
     check_probe(results[5], [(5, 0), (4, 200), (6, 300), (3, 400), (7, 500)])
     check_probe(results[6], [e for i, e in enumerate(packed_eps) if i != 2] + [(7, 700), (4, 800)])
+    check_probe(results[7], packed_eps)

@@ -233,3 +233,23 @@ def test_compaction_interrupted_after_its_journal_rolls_forward(
         assert any("compact" in r for r in w.repairs)
     check_episodes(root, EPS)
     assert len(list(root.glob("data/*/*.parquet"))) == 1
+
+
+def test_compaction_rotates_files_at_the_size_limits(tmp_path: Path) -> None:
+    """Small limits: several packed files per kind, each episode still found in its own."""
+    from leisaac_core.dataset.state import DatasetState
+
+    root = dataset_dir(tmp_path, "c/rot")
+    with DatasetWriter.open(root, make_spec("c/rot"), video=FAST_VIDEO, compact_every=0) as w:
+        record_all(w, EPS)
+    data = sorted(root.glob("data/*/*.parquet"))
+    video = sorted(root.glob("videos/observation.images.front/*/*.mp4"))
+    data_mb = 2.5 * max(p.stat().st_size for p in data) / 2**20
+    video_mb = 2.5 * max(p.stat().st_size for p in video) / 2**20
+    prepared = compaction_mod.prepare(root, 0, data_limit_mb=data_mb, video_limit_mb=video_mb)
+    assert prepared is not None
+    compaction_mod.install(root, DatasetState.load(root), prepared, 0)
+    n_data = len(list(root.glob("data/*/*.parquet")))
+    n_video = len(list(root.glob("videos/observation.images.front/*/*.mp4")))
+    assert 2 <= n_data < len(EPS) and 2 <= n_video < len(EPS)
+    check_episodes(root, EPS)
