@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import doctor, leader, push, record, serve
+from server.cli import doctor, eval, leader, policy, push, record, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
     serve.register,
@@ -14,4 +14,6 @@ REGISTRARS: list[Callable[[Any], None]] = [
     doctor.register,
     push.register,
     leader.register,
+    policy.register,
+    eval.register,
 ]
