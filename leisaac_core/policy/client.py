@@ -7,6 +7,7 @@ error message. Every failure is a `PolicyServerError` whose message names the se
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,8 @@ class PolicyClient:
         self.url = url
         self.connect_timeout_s = connect_timeout_s
         self._ws: ClientConnection | None = None
+        # The connection lives across calls; the stack closes it as `with connect()` would.
+        self._stack = contextlib.ExitStack()
         self.metadata: Mapping[str, Any] = {}
 
     @property
@@ -34,21 +37,26 @@ class PolicyClient:
     def connect(self) -> Mapping[str, Any]:
         self.close()
         try:
-            ws = connect(
-                self.url,
-                open_timeout=self.connect_timeout_s,
-                compression=None,
-                max_size=None,
+            ws = self._stack.enter_context(
+                connect(
+                    self.url,
+                    open_timeout=self.connect_timeout_s,
+                    compression=None,
+                    max_size=None,
+                )
             )
         except (OSError, TimeoutError, WebSocketException) as exc:
             raise self._error(f"cannot connect ({exc or type(exc).__name__})") from None
         try:
             metadata = unpackb(_binary(ws.recv(timeout=self.connect_timeout_s), self.url))
         except (ProtocolError, TimeoutError, WebSocketException, OSError) as exc:
-            ws.close()
+            self._stack.close()
             raise self._error(f"bad metadata on connect ({exc or type(exc).__name__})") from None
+        except PolicyServerError:
+            self._stack.close()
+            raise
         if not isinstance(metadata, Mapping):
-            ws.close()
+            self._stack.close()
             raise self._error(f"bad metadata: expected a map, got {type(metadata).__name__}")
         self._ws = ws
         self.metadata = metadata
@@ -80,9 +88,8 @@ class PolicyClient:
         return message
 
     def close(self) -> None:
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            ws.close()
+        self._ws = None
+        self._stack.close()
 
     def _error(self, what: str) -> PolicyServerError:
         return PolicyServerError(f"policy server {self.url}: {what}")

@@ -125,8 +125,6 @@ class SessionConfig(BaseModel):
             )
         if self.device == "so101_leader" and not self.device_port:
             raise ValueError("device so101_leader needs device_port, e.g. /dev/ttyACM0")
-        if self.device == "policy" and not self.policy_url:
-            raise ValueError("device policy needs policy_url, e.g. ws://127.0.0.1:8765")
         if self.policy_url is not None and not self.policy_url.startswith(("ws://", "wss://")):
             raise ValueError(f"policy_url {self.policy_url!r} must start with ws:// or wss://")
         return self

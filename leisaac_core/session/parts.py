@@ -40,6 +40,8 @@ def make_device(config: SessionConfig) -> Device:
         if config.device_calibration:
             options["calibration_path"] = config.device_calibration
     if config.device == "policy":
+        if not config.policy_url:
+            raise ValueError("device policy needs policy_url, e.g. ws://127.0.0.1:8765")
         options.update(
             url=config.policy_url,
             prefetch_ticks=config.policy.prefetch_ticks,
