@@ -31,6 +31,9 @@ from leisaac_core.sim.base import Env, Step
 from leisaac_core.teleop.base import Device, DeviceError, DeviceHealth
 
 _RTT_WINDOW = 200
+# A takeover ends when the human's input stops for this long (page closed, control lost):
+# the page sends its input ~30 times a second while it holds control.
+TAKEOVER_STALE_S = 0.5
 
 
 class PolicyDevice:
@@ -56,6 +59,7 @@ class PolicyDevice:
         self._delivered = False  # the policy gave an action in this episode
         self._last_target: np.ndarray | None = None
         self._human_active = False
+        self._human_input_time = 0.0
         self.intervention = False  # whether the last read() came from the human
         self.starved_ticks = 0  # in the current episode
         self.starved_total = 0
@@ -91,6 +95,7 @@ class PolicyDevice:
             self.human.reset(seed)
 
     def handle_input(self, message: Mapping[str, Any]) -> None:
+        self._human_input_time = time.monotonic()
         if "takeover" in message and self.human is not None:
             active = bool(message["takeover"])
             if active and not self._human_active:
@@ -109,6 +114,8 @@ class PolicyDevice:
         if self._env is None:
             raise DeviceError("policy device is not connected to an env; call connect(env)")
         self._reads += 1
+        if self._human_active and time.monotonic() - self._human_input_time > TAKEOVER_STALE_S:
+            self.handle_input({"takeover": False})  # the human's page went quiet
         if self._human_active and self.human is not None:
             self.intervention = True
             action = np.asarray(self.human.read(step), dtype=np.float32)

@@ -61,6 +61,7 @@ export class StartForm {
   }
 
   deviceChanged() {
+    this.form.querySelector("#policy-label").hidden = this.form.elements.device.value !== "policy";
     const leader = this.form.elements.device.value === "so101_leader";
     this.form.querySelector("#port-label").hidden = !leader;
     this.form.querySelector("#calibration-label").hidden = !leader;
@@ -113,6 +114,8 @@ export class StartForm {
     }
     if (f.realtime.value) body.realtime = f.realtime.value === "true";
     if (f.note.value.trim()) body.note = f.note.value.trim();
+    if (body.device === "policy" && f.policy_url.value.trim()) body.policy_url = f.policy_url.value.trim();
+    if (f.mode.value === "evaluate") body.mode = "evaluate";
     if (body.device === "so101_leader" && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
     if (body.device === "so101_leader" && f.device_calibration.value.trim()) {
       body.device_calibration = f.device_calibration.value.trim();
