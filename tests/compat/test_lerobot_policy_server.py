@@ -43,7 +43,8 @@ def _serve(python: Path, model: Path, log: Path) -> tuple[subprocess.Popen, str]
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise AssertionError(f"the lerobot policy server did not start:\n{log.read_text()}")
+                message = f"the lerobot policy server did not start:\n{log.read_text()}"
+                raise AssertionError(message) from None
             time.sleep(0.3)
 
 
