@@ -144,3 +144,10 @@ def test_eval_without_a_policy_url_is_a_clear_error(tmp_path: Path) -> None:
     result = _cli("eval", "--task", "so101_lift_cube", "--repo-id", "ev/x", root=tmp_path)
     assert result.returncode == 1
     assert "policy_url" in result.stderr
+
+
+def test_lerobot_policy_server_without_lerobot_is_a_clear_error(tmp_path: Path) -> None:
+    # The dashboard's own venv has no torch on purpose: the lerobot server runs elsewhere.
+    result = _cli("policy", "serve", "--policy", str(tmp_path / "model"), root=tmp_path)
+    assert result.returncode == 2
+    assert "needs lerobot and torch" in result.stderr
