@@ -281,9 +281,9 @@ class EpisodeRunner:
             seed=self._seed,
         )
 
-    def _end_episode(self, outcome: str, reason: str) -> None:
+    def _episode_meta(self, outcome: str) -> EpisodeMeta:
         timing = self.meter.timing()
-        meta = EpisodeMeta(
+        return EpisodeMeta(
             outcome=outcome,
             fps_achieved=timing.achieved_fps,
             period_p99_ms=timing.period_p99_ms,
@@ -293,6 +293,10 @@ class EpisodeRunner:
             task=self.env.task_text,
             note=self.config.note,
         )
+
+    def _end_episode(self, outcome: str, reason: str) -> None:
+        timing = self.meter.timing()
+        meta = self._episode_meta(outcome)
         number = self._episode_number()
         future = self.recorder.end(outcome, meta)
         qc = {"episode_number": number, "timing": asdict(timing), **self._policy_figures()}
@@ -347,7 +351,7 @@ class EpisodeRunner:
         message = str(exc) or type(exc).__name__
         log.warning("episode failed: %s", message, exc_info=not isinstance(exc, RuntimeError))
         if episode_in_progress and self.phase in EPISODE_PHASES:
-            self.recorder.end("failure", None)
+            self.recorder.end("failure", self._episode_meta("failure"))
             self.episodes_failed += 1
             self.consecutive_failures += 1
             self._note_outcome("failure", message)

@@ -107,3 +107,33 @@ def test_dead_policy_server_fails_the_episode_and_reset_recovers(tmp_path: Path)
         server.stop()
         if policy is not None:
             policy.stop()
+
+
+class NaNPolicy:
+    metadata = {"action_dim": 6, "send_images": False}
+
+    def infer(self, observation):
+        import numpy as np
+
+        return {"actions": np.full((10, 6), np.nan, np.float32)}
+
+
+def test_evaluation_goes_on_after_a_bad_policy_and_reports_why(tmp_path: Path) -> None:
+    policy = PolicyServer(NaNPolicy, port=0).start()
+    server = start_server(make_settings(tmp_path / "datasets", policy_url=policy.url))
+    try:
+        with connect(server.ws_url) as ws, server.client() as http:
+            ws.recv(timeout=10)
+            body = {**POLICY_SESSION, "repo_id": "p/nan", "mode": "evaluate"}
+            assert http.post("/api/session", json=body).status_code == 201
+            events, _, _ = collect_until(ws, {"session_finished", "session_stopped"})
+            [report] = [e for e in events if e["kind"] == "evaluation_report"]
+            assert report["data"]["episodes"] == 2 and report["data"]["successes"] == 0
+            failures = [e for e in events if e["kind"] == "episode_failure"]
+            assert len(failures) == 2
+            assert all(policy.url in f["message"] and "NaN" in f["message"] for f in failures)
+            assert events[-1]["kind"] == "session_finished"
+            assert http.get("/api/session").json()["phase"] == "idle"
+    finally:
+        server.stop()
+        policy.stop()
