@@ -6,6 +6,12 @@ next chunk (appended to the queue when it arrives). When the queue is empty the 
 its last target and the tick is counted as starved. In `lockstep` mode (runs not paced at
 the fps) `read()` instead waits for the chunk, so a run is reproducible.
 
+How a chunk joins the queue depends on what its actions are aligned to (metadata
+`action_alignment`). "observation" (the default; OpenPI and lerobot policies): action j is
+for the j-th tick after the observation it was computed from, so the ticks that passed
+while it travelled are skipped and the rest replaces the queue. "continuation" (our
+scripted expert, a stateful plan): the chunk continues the previous one and is appended.
+
 A human can take over (DAgger): input messages with `takeover: true` hand the arm to the
 takeover device (keyboard or gamepad from the page) until `takeover: false`; those ticks
 are marked `intervention`. Releasing drops queued actions and asks the policy afresh.
@@ -47,7 +53,9 @@ class PolicyDevice:
         self._lock = threading.Condition()
         # Shared with the helper thread (under _lock):
         self._queue: collections.deque[np.ndarray] = collections.deque()
-        self._pending: tuple[int, Step, bool] | None = None  # (episode, step, episode_start)
+        # (episode, step, episode_start, tick of the step) waiting for the helper thread
+        self._pending: tuple[int, Step, bool, int] | None = None
+        self._tick = 0  # reads served: the tick the next read() is for
         self._in_flight = False
         self._error: str | None = None
         self._episode = 0
@@ -131,11 +139,12 @@ class PolicyDevice:
             # observation right before it (reproducible); otherwise it asks ahead of time.
             threshold = 0 if self.config.lockstep else self.config.prefetch_ticks
             if len(self._queue) <= threshold and not self._in_flight:
-                self._pending = (self._episode, step, not self._episode_started)
+                self._pending = (self._episode, step, not self._episode_started, self._tick)
                 self._episode_started = True
                 self._lock.notify_all()
             if self.config.lockstep and not self._queue:
                 self._wait_for_chunk()
+            self._tick += 1
             if self._queue:
                 action = self._queue.popleft()
                 self._last_target = action
@@ -213,7 +222,7 @@ class PolicyDevice:
                 if self._closing:
                     return
                 assert self._pending is not None
-                episode, step, episode_start = self._pending
+                episode, step, episode_start, tick = self._pending
                 self._pending = None
                 self._in_flight = True
             chunk: np.ndarray | None = None
@@ -237,9 +246,19 @@ class PolicyDevice:
                         self._error = error
                         self._client.close()  # reconnect on the next request
                     elif chunk is not None:
-                        self._queue.extend(chunk)
+                        self._merge(chunk, tick)
                         self._rtts.append(rtt_ms)
                 self._lock.notify_all()
+
+    def _merge(self, chunk: np.ndarray, tick: int) -> None:
+        """Add a chunk computed from the observation of `tick` (caller holds the lock)."""
+        if self._client.metadata.get("action_alignment") == "continuation":
+            self._queue.extend(chunk)
+            return
+        fresh = chunk[self._tick - tick :]
+        if len(fresh):  # a chunk that arrived entirely too late leaves the queue as it is
+            self._queue.clear()
+            self._queue.extend(fresh)
 
     def _check_metadata(self, metadata: Mapping[str, Any]) -> None:
         assert self._env is not None
@@ -250,6 +269,13 @@ class PolicyDevice:
             raise PolicyServerError(
                 f"policy server {self.config.url}: its metadata says action_dim {dim!r}, "
                 f"but this env takes {want} joint targets"
+            )
+        alignment = metadata.get("action_alignment", "observation")
+        if alignment not in ("observation", "continuation"):
+            self._client.close()
+            raise PolicyServerError(
+                f"policy server {self.config.url}: metadata action_alignment {alignment!r} "
+                "must be 'observation' or 'continuation'"
             )
         size = metadata.get("image_size")
         if size is not None and not (

@@ -3,7 +3,8 @@
 It needs the sim's scene facts (joint radians, object positions), so its metadata asks for
 them (`privileged`), and no camera images. One demonstrator per connection; it re-plans
 when an observation carries `episode_start`. A chunk is the next `chunk_size` ticks of its
-plan, computed from the one observation the client sent (open loop within the chunk).
+plan, computed from the one observation the client sent (open loop within the chunk); the
+client appends it to what it has queued (`action_alignment: continuation`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class ExpertPolicy:
             "chunk_size": self.chunk_size,
             "send_images": False,
             "privileged": True,
+            # Each chunk continues the plan where the previous one ended.
+            "action_alignment": "continuation",
         }
 
     def infer(self, observation: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -157,9 +157,11 @@ def test_server_down_then_up_reconnects_on_the_next_episode(make_mujoco_env, ser
 def test_slow_server_starves_ticks_and_the_arm_holds_its_last_target(
     make_mujoco_env, serve_policy
 ) -> None:
+    """Row j of a chunk is for the j-th tick after its observation: the rows whose tick
+    passed while the reply travelled are skipped, and a dry queue holds the last target."""
     env = make_mujoco_env("so101_lift_cube", width=16, height=16)
-    chunk = np.tile(np.linspace(1, 2, 6, dtype=np.float32), (2, 1))
-    server = serve_policy(lambda: FixedPolicy(chunk, delay_s=0.15))
+    chunk = np.repeat(np.arange(10, dtype=np.float32)[:, None], 6, axis=1)  # row j = j
+    server = serve_policy(lambda: FixedPolicy(chunk, delay_s=0.1))
     device = _device(server.url, prefetch_ticks=0)
     device.connect(env)
     step = env.reset(seed=0)
@@ -167,18 +169,39 @@ def test_slow_server_starves_ticks_and_the_arm_holds_its_last_target(
     first = device.read(step)  # no chunk yet: hold where the arm is, not counted as starved
     np.testing.assert_allclose(first, step.state)
     assert device.starved_ticks == 0
-    actions = []
-    for _ in range(40):
-        actions.append(np.array(device.read(step)))
+    served = []
+    for _ in range(60):
+        served.append(float(device.read(step)[0]))
         time.sleep(1 / 30)
+    from_policy = served[next(i for i, v in enumerate(served) if v in range(10)) :]
+    # The first row executed is the one for the tick it arrived at, never row 0 (stale).
+    assert from_policy[0] >= 1
+    steps = np.diff(from_policy)
+    # Within a chunk +1 per tick, 0 while starved (held), a jump back at the next chunk.
+    assert all(d in (0.0, 1.0) or d < 0 for d in steps), from_policy
     assert device.starved_ticks > 0
-    assert np.isfinite(actions).all()
-    served = [a for a in actions if np.allclose(a, chunk[0])]
-    assert served and len(served) < len(actions)
-    # Once the policy has spoken, a starved tick repeats its last target.
-    after = actions[next(i for i, a in enumerate(actions) if np.allclose(a, chunk[0])) :]
-    assert all(np.allclose(a, chunk[0]) for a in after)
+    assert (steps == 0).sum() >= device.starved_ticks - 1
     assert device.health().details["starved_ticks"] == device.starved_ticks
+    device.disconnect()
+
+
+def test_continuation_chunks_are_appended_without_skipping(make_mujoco_env, serve_policy) -> None:
+    """A 'continuation' server (like our expert's plan): every row runs, in order."""
+    env = make_mujoco_env("so101_lift_cube", width=16, height=16)
+    chunk = np.repeat(np.arange(10, dtype=np.float32)[:, None], 6, axis=1)
+    metadata = {"action_alignment": "continuation"}
+    server = serve_policy(lambda: FixedPolicy(chunk, metadata=metadata, delay_s=0.05))
+    device = _device(server.url, prefetch_ticks=5)
+    device.connect(env)
+    step = env.reset(seed=0)
+    device.reset(0)
+    served = []
+    for _ in range(60):
+        served.append(float(device.read(step)[0]))
+        time.sleep(1 / 30)
+    from_policy = [v for v in served[next(i for i, v in enumerate(served) if v == 0.0) :]]
+    distinct = [v for i, v in enumerate(from_policy) if i == 0 or v != from_policy[i - 1]]
+    assert distinct[:25] == [float(j % 10) for j in range(25)], distinct
     device.disconnect()
 
 
