@@ -63,6 +63,7 @@ class PolicyDevice:
         self._closing = False
         self._thread: threading.Thread | None = None
         # Worker-thread only:
+        self._seed: int | None = None
         self._episode_started = False
         self._delivered = False  # the policy gave an action in this episode
         self._last_target: np.ndarray | None = None
@@ -93,6 +94,7 @@ class PolicyDevice:
             self._queue.clear()
             self._pending = None
             self._error = None
+        self._seed = seed
         self._episode_started = False
         self._delivered = False
         self._last_target = None
@@ -308,6 +310,7 @@ class PolicyDevice:
             observation["privileged"] = {
                 "task_name": self._env.task_name,
                 "fps": self._env.fps,
+                "seed": self._seed,  # a scripted expert varies its style under the seed
                 "success": bool(step.success),
                 "joint_radians": np.asarray(info.get("joint_radians", ())),
                 "object_positions": dict(info.get("object_positions", {})),

@@ -3,8 +3,11 @@
 It needs the sim's scene facts (joint radians, object positions), so its metadata asks for
 them (`privileged`), and no camera images. One demonstrator per connection; it re-plans
 when an observation carries `episode_start`. A chunk is the next `chunk_size` ticks of its
-plan, computed from the one observation the client sent (open loop within the chunk); the
-client appends it to what it has queued (`action_alignment: continuation`).
+plan, computed from the one observation the client sent; the client appends it to what it
+has queued (`action_alignment: continuation`). The demonstrator is a closed-loop
+controller, so a chunk ends early right after an action that looked at the observation (a
+settle or grasp check, a tracked descent): those parts of the plan run on fresh
+observations, and only open-loop moves go out as full chunks.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ class ExpertPolicy:
         if self._device is None or bool(observation.get("episode_start", False)):
             self._device = ScriptedDevice(self._config)
             self._device.connect(_TaskRef(str(facts["task_name"]), int(facts["fps"])))  # type: ignore[arg-type]
-            self._device.reset(None)
+            seed = facts.get("seed")
+            self._device.reset(None if seed is None else int(seed))
         step = Step(
             state=np.asarray(observation["observation.state"], dtype=np.float32),
             images={},
@@ -72,5 +76,10 @@ class ExpertPolicy:
                 "robot_base": np.asarray(facts.get("robot_base", np.zeros(3)), dtype=np.float64),
             },
         )
-        actions = np.stack([self._device.read(step) for _ in range(self.chunk_size)])
-        return {"actions": actions.astype(np.float32)}
+        actions = [self._device.read(step)]
+        while len(actions) < self.chunk_size:
+            before = self._device.observations_used
+            actions.append(self._device.read(step))
+            if self._device.observations_used != before:
+                break  # the plan needs feedback: the next action waits for a fresh observation
+        return {"actions": np.stack(actions).astype(np.float32)}
