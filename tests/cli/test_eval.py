@@ -99,8 +99,8 @@ def test_expert_server_eval_matches_the_in_process_demonstrator(
     assert [o["outcome"] for o in remote["per_seed"]] == [o["outcome"] for o in local["per_seed"]]
     # Chunks of the closed-loop expert end where it needs feedback, so the remote episodes
     # take about as many ticks as the local ones.
-    for r, l in zip(remote["per_seed"], local["per_seed"], strict=True):
-        assert abs(r["ticks"] - l["ticks"]) <= 0.15 * l["ticks"], (r, l)
+    for far, near in zip(remote["per_seed"], local["per_seed"], strict=True):
+        assert abs(far["ticks"] - near["ticks"]) <= 0.15 * near["ticks"], (far, near)
     assert all(o["starved_ticks"] == 0 for o in remote["per_seed"])  # lockstep never starves
 
     # Every outcome is kept: successes in the dataset, failures labelled next to it.
