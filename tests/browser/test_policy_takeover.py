@@ -4,6 +4,7 @@ against a real server (MuJoCo, writer) and a real loopback policy server."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -79,3 +80,20 @@ def test_takeover_records_intervention_frames(policy_server: LiveServer, page: P
     pan = actions[:, 0]
     assert np.ptp(pan[intervention]) > 3.0, "the human's keys moved the pan joint"
     assert frames.column("next.done").to_numpy(zero_copy_only=False)[-1]
+
+
+def test_evaluate_mode_from_the_form_shows_the_running_success_rate(
+    live_server: LiveServer, page: Page
+) -> None:
+    page.goto(live_server.url + "/")
+    expect(page.locator("#conn")).to_have_text("live")
+    fill_start_form(page, "evalpage/lift", episodes=2)
+    page.select_option("#f-mode", "evaluate")
+    page.select_option("#f-realtime", "false")
+    page.click("#btn-start")
+    expect(page.locator("#eval-rate")).to_be_visible(timeout=120_000)
+    expect(page.locator("#phase")).to_have_attribute("data-phase", "idle", timeout=120_000)
+    reports = list((live_server.settings.dataset_root / "evalpage").glob("lift_eval_*.json"))
+    assert len(reports) == 1
+    assert [o["seed"] for o in json.loads(reports[0].read_text())["per_seed"]] == [3, 4]
+    expect(page.locator("#events")).to_contain_text("evaluation report")
