@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from leisaac_core.teleop.config import DeviceConfig
@@ -20,8 +21,11 @@ class PolicyDeviceConfig(DeviceConfig):
     # Wait for each chunk instead of holding the arm: for runs not paced at the fps (sim time
     # is virtual there), which makes them reproducible.
     lockstep: bool = False
-    # Device a human takes over with while the policy drives (keyboard, gamepad), or None.
+    # Device a human takes over with while the policy drives (keyboard, gamepad,
+    # so101_leader), or None. The leader arm needs its port (and calibration file).
     takeover: str | None = "keyboard"
+    takeover_port: str | None = None
+    takeover_calibration: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("ws://", "wss://")):
@@ -30,5 +34,9 @@ class PolicyDeviceConfig(DeviceConfig):
             raise ValueError(f"prefetch_ticks must be >= 0, got {self.prefetch_ticks}")
         if self.connect_timeout_s <= 0 or self.request_timeout_s <= 0:
             raise ValueError("policy timeouts must be positive")
-        if self.takeover not in (None, "keyboard", "gamepad"):
-            raise ValueError(f"takeover device {self.takeover!r}: use keyboard, gamepad or none")
+        if self.takeover not in (None, "keyboard", "gamepad", "so101_leader"):
+            raise ValueError(
+                f"takeover device {self.takeover!r}: use keyboard, gamepad, so101_leader or none"
+            )
+        if self.takeover == "so101_leader" and not self.takeover_port:
+            raise ValueError("takeover with so101_leader needs its port, e.g. /dev/ttyACM0")

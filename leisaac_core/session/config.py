@@ -21,8 +21,10 @@ class PolicyOptions(BaseModel):
     request_timeout_s: float = Field(
         10.0, gt=0, le=600, description="A reply slower than this fails the episode"
     )
-    takeover: Literal["keyboard", "gamepad", "none"] = Field(
-        "keyboard", description="Device a human takes over with while the policy drives"
+    takeover: Literal["keyboard", "gamepad", "so101_leader", "none"] = Field(
+        "keyboard",
+        description="Device a human takes over with while the policy drives (the leader arm "
+        "uses device_port and device_calibration)",
     )
 
 
@@ -125,6 +127,12 @@ class SessionConfig(BaseModel):
             )
         if self.device == "so101_leader" and not self.device_port:
             raise ValueError("device so101_leader needs device_port, e.g. /dev/ttyACM0")
+        if (
+            self.device == "policy"
+            and self.policy.takeover == "so101_leader"
+            and not self.device_port
+        ):
+            raise ValueError("takeover with so101_leader needs device_port, e.g. /dev/ttyACM0")
         if self.policy_url is not None and not self.policy_url.startswith(("ws://", "wss://")):
             raise ValueError(f"policy_url {self.policy_url!r} must start with ws:// or wss://")
         return self

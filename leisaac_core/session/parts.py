@@ -47,6 +47,8 @@ def make_device(config: SessionConfig) -> Device:
             prefetch_ticks=config.policy.prefetch_ticks,
             request_timeout_s=config.policy.request_timeout_s,
             takeover=None if config.policy.takeover == "none" else config.policy.takeover,
+            takeover_port=config.device_port,
+            takeover_calibration=config.device_calibration,
             # A loop not paced at the fps runs in virtual time: wait for each chunk there.
             lockstep=config.realtime is False,
         )

@@ -51,7 +51,14 @@ def make_device_from_config(config: DeviceConfig) -> Device:
         from leisaac_core.policy.device import PolicyDevice
 
         human = None
-        if config.takeover is not None:
+        if config.takeover == "so101_leader":
+            human = make_device_from_config(
+                SO101LeaderConfig(
+                    port=config.takeover_port or "",
+                    calibration_path=config.takeover_calibration,
+                )
+            )
+        elif config.takeover is not None:
             human = make_device_from_config(make_device_config(config.takeover))
         return PolicyDevice(config, human=human)
     raise ValueError(f"no device for config {type(config).__name__}")

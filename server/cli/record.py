@@ -74,9 +74,10 @@ def add_policy_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--takeover",
-        choices=("keyboard", "gamepad", "none"),
+        choices=("keyboard", "gamepad", "so101_leader", "none"),
         default="keyboard",
-        help="device a human takes over with while the policy drives (from the page)",
+        help="device a human takes over with while the policy drives (button or T on the "
+        "page); so101_leader uses --port and --calibration",
     )
     p.add_argument(
         "--reward-features",

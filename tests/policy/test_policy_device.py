@@ -236,3 +236,54 @@ def test_human_takeover_marks_intervention_and_hands_back(make_mujoco_env, serve
     np.testing.assert_array_equal(device.read(step), np.zeros(6))
     assert device.intervention is False
     device.disconnect()
+
+
+def test_leader_arm_takeover(make_mujoco_env, serve_policy, tmp_path) -> None:
+    """The leader arm (simulated STS3215 bus on a pty) takes over from the policy."""
+    import json
+
+    from leisaac_core.so101 import JOINTS
+    from tests.support.sts3215_bus import SimulatedBus
+
+    calibration = tmp_path / "leader.json"
+    calibration.write_text(
+        json.dumps(
+            {
+                joint: {
+                    "id": i + 1,
+                    "drive_mode": 0,
+                    "homing_offset": 0,
+                    "range_min": 1000,
+                    "range_max": 3000,
+                }
+                for i, joint in enumerate(JOINTS)
+            }
+        )
+    )
+    env = make_mujoco_env("so101_lift_cube", width=16, height=16)
+    server = serve_policy(lambda: FixedPolicy(np.zeros((4, 6), np.float32)))
+    with SimulatedBus("pty") as arm:
+        arm.set_positions([2500] * 6)  # 3/4 of each range: arm joints +50, gripper 75
+        device = _device(
+            server.url,
+            lockstep=True,
+            takeover="so101_leader",
+            takeover_port=arm.url,
+            takeover_calibration=calibration,
+        )
+        device.connect(env)
+        step = env.reset(seed=0)
+        device.reset(0)
+        np.testing.assert_array_equal(device.read(step), np.zeros(6))
+        device.handle_input({"takeover": True})
+        human = device.read(step)
+        assert device.intervention is True
+        np.testing.assert_allclose(human, [50, 50, 50, 50, 50, 75], atol=0.5)
+        device.handle_input({"takeover": False})
+        np.testing.assert_array_equal(device.read(step), np.zeros(6))
+        device.disconnect()
+
+
+def test_leader_takeover_needs_a_port() -> None:
+    with pytest.raises(ValueError, match="needs its port"):
+        PolicyDeviceConfig(url="ws://127.0.0.1:1", takeover="so101_leader")
