@@ -44,6 +44,10 @@ def test_takeover_records_intervention_frames(policy_server: LiveServer, page: P
     fill_start_form(page, "dagger/lift", episodes=1)
     page.select_option("#f-device", "policy")
     expect(page.locator("#policy-label")).to_be_visible()
+    page.select_option("#f-takeover", "so101_leader")  # the leader's port field appears
+    expect(page.locator("#port-label")).to_be_visible()
+    page.select_option("#f-takeover", "keyboard")
+    expect(page.locator("#port-label")).to_be_hidden()
     page.fill("#f-episode-time", "600")
     page.click("#btn-start")
     expect(page.locator("#phase")).to_have_attribute("data-phase", "recording", timeout=120_000)
