@@ -30,6 +30,9 @@ EXTRA_EPISODE_COLUMNS: dict[str, pa.DataType] = {
     "seed": pa.int64(),
     "note": pa.string(),
     "recorded_at": pa.string(),
+    # Policy sessions: ticks the action queue ran dry, ticks a human drove (DAgger).
+    "starved_ticks": pa.int64(),
+    "intervention_ticks": pa.int64(),
 }
 DROPPED_PREFIX = "frames_dropped/"
 

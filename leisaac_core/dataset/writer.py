@@ -60,6 +60,8 @@ class EpisodeMeta:
     seed: int | None = None
     task: str | None = None  # overrides the task given to start_episode
     note: str = ""
+    starved_ticks: int | None = None  # policy device only
+    intervention_ticks: int | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -525,6 +527,8 @@ class DatasetWriter:
             backend=meta.backend,
             seed=meta.seed,
             note=meta.note,
+            starved_ticks=meta.starved_ticks,
+            intervention_ticks=meta.intervention_ticks,
             recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
         new_state = DatasetState(

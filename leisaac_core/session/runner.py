@@ -292,6 +292,8 @@ class EpisodeRunner:
             seed=self._seed,
             task=self.env.task_text,
             note=self.config.note,
+            starved_ticks=getattr(self.device, "starved_ticks", None),
+            intervention_ticks=self._intervention_ticks if self.device.name == "policy" else None,
         )
 
     def _end_episode(self, outcome: str, reason: str) -> None:

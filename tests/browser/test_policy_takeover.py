@@ -84,6 +84,14 @@ def test_takeover_records_intervention_frames(policy_server: LiveServer, page: P
     pan = actions[:, 0]
     assert np.ptp(pan[intervention]) > 3.0, "the human's keys moved the pan joint"
     assert frames.column("next.done").to_numpy(zero_copy_only=False)[-1]
+    # The episode's row says how long the human drove and how often the policy starved.
+    [row] = [
+        r
+        for f in (root / "meta" / "episodes").rglob("*.parquet")
+        for r in pq.read_table(f).to_pylist()
+    ]
+    assert row["intervention_ticks"] == int(intervention.sum())
+    assert row["starved_ticks"] is not None and row["starved_ticks"] >= 0
 
 
 def test_evaluate_mode_from_the_form_shows_the_running_success_rate(
