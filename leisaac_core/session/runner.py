@@ -90,7 +90,7 @@ class EpisodeRunner:
         default_seed = 0 if self.evaluating else secrets.randbelow(2**31)
         self._seed_base = config.seed if config.seed is not None else default_seed
         self.outcomes: list[EpisodeOutcome] = []
-        self.report_file: str | None = None
+        self._evaluation: dict[str, Any] = {}  # summary of `outcomes`, for the snapshot
         self._records_rewards = bool(writer.spec.frame_features)
         self._intervention_ticks = 0
         self._success_tick: int | None = None
@@ -356,11 +356,12 @@ class EpisodeRunner:
             self.recorder.end("failure", self._episode_meta("failure"))
             self.episodes_failed += 1
             self.consecutive_failures += 1
+            number = self._episode_number()
             self._note_outcome("failure", message)
             self.engine.emit(
                 "episode_failure",
-                f"episode {self._episode_number()} failed: {message}",
-                episode_number=self._episode_number(),
+                f"episode {number} failed: {message}",
+                episode_number=number,
                 outcome="failure",
                 **self._policy_figures(),
             )
@@ -402,7 +403,7 @@ class EpisodeRunner:
                 intervention_ticks=self._intervention_ticks,
             )
         )
-        summary = summarize(self.outcomes)
+        summary = self._evaluation = summarize(self.outcomes)
         self.engine.emit(
             "evaluation_progress",
             f"evaluation: {format_summary(summary)}",
@@ -505,7 +506,6 @@ class EpisodeRunner:
         except OSError as exc:
             log.exception("writing the evaluation report failed")
             return f"; the evaluation report could not be written: {exc}"
-        self.report_file = str(path)
         self.engine.emit(
             "evaluation_report",
             f"evaluation report: {path}",
@@ -552,7 +552,7 @@ class EpisodeRunner:
                 cameras=tuple(c.name for c in self.env.cameras),
                 timing=self._timing,
                 device_health=_as_dict(self.device.health()),
-                evaluation=summarize(self.outcomes) if self.evaluating else {},
+                evaluation=self._evaluation,
                 recorder=self._recorder_status,
             )
         )
