@@ -46,19 +46,21 @@ def expert_url(tmp_path: Path):
         cwd=REPO,
         stderr=log,
     )
-    deadline = time.monotonic() + 60
-    while True:  # until it accepts connections
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, (tmp_path / "expert.log").read_text()
-            assert time.monotonic() < deadline, "the expert server did not start in 60 s"
-            time.sleep(0.2)
-    yield f"ws://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it accepts connections
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "expert.log").read_text()
+                assert time.monotonic() < deadline, "the expert server did not start in 60 s"
+                time.sleep(0.2)
+        yield f"ws://127.0.0.1:{port}"
+    finally:  # never leave the server running, whatever failed
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 def _eval(root: Path, repo_id: str, *extra: str) -> tuple[dict, subprocess.CompletedProcess]:
