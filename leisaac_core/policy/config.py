@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,6 +26,10 @@ class PolicyDeviceConfig(DeviceConfig):
     takeover: str | None = "keyboard"
     takeover_port: str | None = None
     takeover_calibration: Path | None = None
+    # Renames of observation keys for servers that expect their own (an OpenPI pi0 config
+    # may want "observation/image" and "prompt"): ours -> theirs. Ours: observation.state,
+    # observation.images.<camera>, task, episode_start.
+    observation_keys: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("ws://", "wss://")):

@@ -316,7 +316,8 @@ class PolicyDevice:
                 "object_positions": dict(info.get("object_positions", {})),
                 "robot_base": np.asarray(info.get("robot_base", np.zeros(3))),
             }
-        return observation
+        renames = self.config.observation_keys
+        return {renames.get(key, key): value for key, value in observation.items()}
 
     def _check_actions(self, reply: Mapping[str, Any]) -> np.ndarray:
         assert self._env is not None

@@ -21,6 +21,11 @@ class PolicyOptions(BaseModel):
     request_timeout_s: float = Field(
         10.0, gt=0, le=600, description="A reply slower than this fails the episode"
     )
+    observation_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Rename observation keys for the server, ours -> theirs, e.g. "
+        '{"observation.images.front": "observation/image", "task": "prompt"}',
+    )
     takeover: Literal["keyboard", "gamepad", "so101_leader", "none"] = Field(
         "keyboard",
         description="Device a human takes over with while the policy drives (the leader arm "

@@ -46,6 +46,7 @@ def make_device(config: SessionConfig) -> Device:
             url=config.policy_url,
             prefetch_ticks=config.policy.prefetch_ticks,
             request_timeout_s=config.policy.request_timeout_s,
+            observation_keys=dict(config.policy.observation_keys),
             takeover=None if config.policy.takeover == "none" else config.policy.takeover,
             takeover_port=config.device_port,
             takeover_calibration=config.device_calibration,

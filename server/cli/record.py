@@ -80,6 +80,14 @@ def add_policy_arguments(p: argparse.ArgumentParser) -> None:
         "page); so101_leader uses --port and --calibration",
     )
     p.add_argument(
+        "--policy-key",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="rename an observation key for the policy server (repeatable), e.g. "
+        "observation.images.front=observation/image or task=prompt",
+    )
+    p.add_argument(
         "--reward-features",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -125,7 +133,12 @@ def session_config(args: argparse.Namespace, **overrides: Any) -> Any:
             "reward_features",
         )
     }
-    fields["policy"] = {"takeover": args.takeover}
+    keys = dict(item.split("=", 1) for item in args.policy_key if "=" in item)
+    bad = [item for item in args.policy_key if "=" not in item]
+    if bad:
+        print(f"error: --policy-key {bad[0]!r} must look like OURS=THEIRS", file=sys.stderr)
+        return None
+    fields["policy"] = {"takeover": args.takeover, "observation_keys": keys}
     fields.update(overrides)
     try:
         return SessionConfig(**fields, camera_width=width, camera_height=height)

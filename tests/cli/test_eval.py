@@ -157,3 +157,20 @@ def test_lerobot_policy_server_without_lerobot_is_a_clear_error(tmp_path: Path) 
     result = _cli("policy", "serve", "--policy", str(tmp_path / "model"), root=tmp_path)
     assert result.returncode == 2
     assert "needs lerobot and torch" in result.stderr
+
+
+def test_policy_key_must_be_a_rename(tmp_path: Path) -> None:
+    result = _cli(
+        "record",
+        "--device",
+        "policy",
+        "--policy-url",
+        "ws://127.0.0.1:9",
+        "--policy-key",
+        "task",
+        "--repo-id",
+        "k/x",
+        root=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "--policy-key 'task' must look like OURS=THEIRS" in result.stderr

@@ -287,3 +287,39 @@ def test_leader_arm_takeover(make_mujoco_env, serve_policy, tmp_path) -> None:
 def test_leader_takeover_needs_a_port() -> None:
     with pytest.raises(ValueError, match="needs its port"):
         PolicyDeviceConfig(url="ws://127.0.0.1:1", takeover="so101_leader")
+
+
+class KeyedPolicy:
+    """An OpenPI-style server with keys of its own: refuses anything else."""
+
+    metadata: Mapping[str, Any] = {"action_dim": 6}
+
+    def infer(self, observation: Mapping[str, Any]) -> Mapping[str, Any]:
+        image, prompt = observation["observation/image"], observation["prompt"]
+        assert image.dtype == np.uint8 and image.ndim == 3 and prompt == "Lift the cube."
+        assert "observation.images.front" not in observation
+        return {"actions": np.tile(observation["observation/state"], (3, 1))}
+
+
+def test_observation_keys_are_renamed_for_servers_with_their_own(
+    make_mujoco_env, serve_policy
+) -> None:
+    env = make_mujoco_env("so101_lift_cube", width=16, height=16)
+    server = serve_policy(KeyedPolicy)
+    renames = {
+        "observation.images.front": "observation/image",
+        "observation.state": "observation/state",
+        "task": "prompt",
+    }
+    device = _device(server.url, lockstep=True, observation_keys=renames)
+    device.connect(env)
+    step = env.reset(seed=0)
+    device.reset(0)
+    np.testing.assert_allclose(device.read(step), step.state)
+    device.disconnect()
+    plain = _device(server.url, lockstep=True)
+    plain.connect(env)
+    plain.reset(0)
+    with pytest.raises(DeviceError, match="KeyError.*observation/image"):
+        plain.read(step)
+    plain.disconnect()
