@@ -30,10 +30,13 @@ EXTRA_EPISODE_COLUMNS: dict[str, pa.DataType] = {
     "seed": pa.int64(),
     "note": pa.string(),
     "recorded_at": pa.string(),
+    # Policy sessions: ticks the action queue ran dry, ticks a human drove (DAgger).
+    "starved_ticks": pa.int64(),
+    "intervention_ticks": pa.int64(),
 }
 DROPPED_PREFIX = "frames_dropped/"
 
-_HF_VALUE = {"float32": "float32", "int64": "int64", "float64": "float64"}
+_HF_VALUE = {"float32": "float32", "int64": "int64", "float64": "float64", "bool": "bool"}
 
 
 # ---- per-frame data ------------------------------------------------------------------------
@@ -68,7 +71,9 @@ def frames_table(
     episode_index: int,
     start_index: int,
     task_index: int,
+    extras: Mapping[str, np.ndarray] | None = None,
 ) -> pa.Table:
+    """`extras`: optional per-frame scalar features (next.reward, ...), one value per frame."""
     n = len(state)
     frame_index = np.arange(n, dtype=np.int64)
     columns: dict[str, pa.Array] = {
@@ -81,6 +86,8 @@ def frames_table(
         "index": pa.array(np.arange(start_index, start_index + n, dtype=np.int64)),
         "task_index": pa.array(np.full(n, task_index, dtype=np.int64)),
     }
+    for key, values in (extras or {}).items():
+        columns[key] = pa.array(np.asarray(values).reshape(n))
     return pa.table([columns[f.name] for f in schema], schema=schema)
 
 

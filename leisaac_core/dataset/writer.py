@@ -29,6 +29,7 @@ from leisaac_core.dataset.journal import Transaction, apply_journal
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.spec import (
     ACTION_KEY,
+    OPTIONAL_FRAME_FEATURES,
     STATE_KEY,
     DatasetExistsError,
     DatasetSpec,
@@ -63,6 +64,8 @@ class EpisodeMeta:
     seed: int | None = None
     task: str | None = None  # overrides the task given to start_episode
     note: str = ""
+    starved_ticks: int | None = None  # policy device only
+    intervention_ticks: int | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -108,6 +111,7 @@ class _Episode:
     encoders: dict[str, CameraEncoder]  # by video key
     states: list[np.ndarray] = field(default_factory=list)
     actions: list[np.ndarray] = field(default_factory=list)
+    extras: dict[str, list[Any]] = field(default_factory=dict)  # spec.frame_features
     length: int = 0
 
 
@@ -241,16 +245,30 @@ class DatasetWriter:
             )
             for key, cam in self._cameras.items()
         }
-        self._episode = _Episode(task=task, encoders=encoders)
+        self._episode = _Episode(
+            task=task, encoders=encoders, extras={k: [] for k in self.spec.frame_features}
+        )
         return self._state.total_episodes + self._in_flight
 
     def add_frame(
-        self, state: np.ndarray, action: np.ndarray, images: Mapping[str, np.ndarray]
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        images: Mapping[str, np.ndarray],
+        extras: Mapping[str, float | bool] | None = None,
     ) -> None:
-        """Hand one frame over: O(1), never blocks. Images are kept by reference."""
+        """Hand one frame over: O(1), never blocks. Images are kept by reference.
+
+        `extras`: a value per feature in `spec.frame_features` (next.reward, ...). The writer
+        sets `next.done` itself: true on the last frame of a saved episode only."""
         ep = self._episode
         if ep is None:
             raise RuntimeError("no episode in progress: call start_episode(task) first")
+        extras = extras or {}
+        if set(extras) - {"next.done"} != set(ep.extras) - {"next.done"}:
+            raise ValueError(
+                f"frame features {sorted(extras)} differ from the dataset's {sorted(ep.extras)}"
+            )
         state = np.array(state, dtype=np.float32)
         action = np.array(action, dtype=np.float32)
         if state.shape != (len(self.spec.state_names),):
@@ -278,6 +296,8 @@ class DatasetWriter:
             enc.offer(ep.length, image)
         ep.states.append(state)
         ep.actions.append(action)
+        for key, values in ep.extras.items():
+            values.append(extras.get(key, False))
         ep.length += 1
 
     def save_episode(
@@ -494,8 +514,9 @@ class DatasetWriter:
 
         schema = tables.frame_schema(self._state.features)
         z = np.zeros((2, len(self.spec.state_names)), np.float32)
+        extras = {k: np.zeros(2, OPTIONAL_FRAME_FEATURES[k]) for k in self.spec.frame_features}
         table = tables.frames_table(
-            schema, z, np.zeros((2, len(self.spec.action_names))), 30, 0, 0, 0
+            schema, z, np.zeros((2, len(self.spec.action_names))), 30, 0, 0, 0, extras
         )
         pq.write_table(table, io.BytesIO())
         row = tables.stats_to_row({"x": numeric_stats(z)})
@@ -528,8 +549,15 @@ class DatasetWriter:
         txn = Transaction(self.root, f"commit episode {index} of {self.spec.repo_id}")
         chunk, file = layout.slot_to_chunk_file(state.next_data_slot)
         schema = tables.frame_schema(state.features)
+        extras = {
+            key: np.asarray(values, dtype=OPTIONAL_FRAME_FEATURES[key])
+            for key, values in ep.extras.items()
+        }
+        if "next.done" in extras:
+            extras["next.done"][:] = False
+            extras["next.done"][-1] = True
         table = tables.frames_table(
-            schema, states, actions, self.spec.fps, index, start, task_index
+            schema, states, actions, self.spec.fps, index, start, task_index, extras
         )
         tables.write_parquet(table, txn.stage_path(layout.data_path(chunk, file)))
 
@@ -546,6 +574,8 @@ class DatasetWriter:
             STATE_KEY: numeric_stats(states),
             ACTION_KEY: numeric_stats(actions),
         }
+        for key, values in extras.items():
+            ep_stats[key] = numeric_stats(values.astype(np.float32))
         for key, enc in ep.encoders.items():
             vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slots.get(key, 0))
             mp4 = enc.path
@@ -573,6 +603,8 @@ class DatasetWriter:
             backend=meta.backend,
             seed=meta.seed,
             note=meta.note,
+            starved_ticks=meta.starved_ticks,
+            intervention_ticks=meta.intervention_ticks,
             recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
         new_state = state.with_episode(row, ep_stats, task)

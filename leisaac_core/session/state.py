@@ -83,6 +83,7 @@ class SessionSnapshot:
     loop_advice: str = ""
     device_health: dict[str, Any] = field(default_factory=dict)
     recorder: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)  # running success rate
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import dataset, doctor, leader, push, record, serve
+from server.cli import dataset, doctor, eval, leader, policy, push, record, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
     serve.register,
@@ -15,4 +15,6 @@ REGISTRARS: list[Callable[[Any], None]] = [
     push.register,
     leader.register,
     dataset.register,
+    policy.register,
+    eval.register,
 ]

@@ -51,7 +51,13 @@ const socket = new LiveSocket({
   frame: (frame) => cameras.frame(frame),
   state: onSocketState,
 });
-const teleop = new Teleop(socket, { button: $("btn-control"), help: $("drive-help"), state: $("control-state") });
+const teleop = new Teleop(socket, {
+  button: $("btn-control"),
+  help: $("drive-help"),
+  state: $("control-state"),
+  takeoverButton: $("btn-takeover"),
+  driver: $("driver"),
+});
 const calibration = new CalibrationPanel();
 
 function onMessage(msg) {
@@ -67,6 +73,7 @@ function onMessage(msg) {
     case "status":
       live.setSnapshot(msg.snapshot, msg.system);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
+      teleop.setDriver((msg.snapshot.device_health || {}).details);
       calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
       break;
     case "event":

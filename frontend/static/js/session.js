@@ -20,6 +20,7 @@ export class StartForm {
     });
     form.querySelector("#f-task").addEventListener("change", () => this.taskChanged());
     form.querySelector("#f-device").addEventListener("change", () => this.deviceChanged());
+    form.querySelector("#f-takeover").addEventListener("change", () => this.deviceChanged());
     form.addEventListener("change", () => this.remember());
     form.addEventListener("input", () => this.cameraChanged());
     this.renderCost = null;
@@ -108,7 +109,12 @@ export class StartForm {
   }
 
   deviceChanged() {
-    const leader = this.form.elements.device.value === "so101_leader";
+    const f = this.form.elements;
+    const policy = f.device.value === "policy";
+    this.form.querySelector("#policy-label").hidden = !policy;
+    this.form.querySelector("#takeover-label").hidden = !policy;
+    // The leader arm's port and calibration serve the leader device and a leader takeover.
+    const leader = f.device.value === "so101_leader" || (policy && f.takeover.value === "so101_leader");
     this.form.querySelector("#port-label").hidden = !leader;
     this.form.querySelector("#calibration-label").hidden = !leader;
   }
@@ -160,8 +166,12 @@ export class StartForm {
     }
     if (f.realtime.value) body.realtime = f.realtime.value === "true";
     if (f.note.value.trim()) body.note = f.note.value.trim();
-    if (body.device === "so101_leader" && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
-    if (body.device === "so101_leader" && f.device_calibration.value.trim()) {
+    if (body.device === "policy" && f.policy_url.value.trim()) body.policy_url = f.policy_url.value.trim();
+    if (body.device === "policy") body.policy = { takeover: f.takeover.value };
+    const leader = body.device === "so101_leader" || body.policy?.takeover === "so101_leader";
+    if (f.mode.value === "evaluate") body.mode = "evaluate";
+    if (leader && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
+    if (leader && f.device_calibration.value.trim()) {
       body.device_calibration = f.device_calibration.value.trim();
     }
     return body;
