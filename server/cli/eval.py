@@ -20,6 +20,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--task", default="so101_pick_orange")
     p.add_argument("--backend", default="mujoco")
+    p.add_argument(
+        "--env-process",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the sim in its own env host process (default: isaaclab only)",
+    )
     p.add_argument("--device", default="policy", help="policy (default) or scripted")
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--repo-id", required=True, help="dataset id namespace/name")
