@@ -52,4 +52,10 @@ class Settings(BaseSettings):
     # Hub endpoint (a mirror or self-hosted Hub); default HF_ENDPOINT or huggingface.co.
     hub_endpoint: str | None = None
 
+    # Policy servers (OpenPI websocket) this server may connect to for device "policy". A
+    # session request may name another URL only on a server with a token (an authenticated
+    # request): an unauthenticated client never makes this server fetch a URL of its choice.
+    policy_url: str | None = None  # used when a policy session names none
+    policy_urls: list[str] = Field(default_factory=list)
+
     log_level: str = "INFO"

@@ -4,12 +4,14 @@ Each check returns a `Check`. Only the checks marked `required` (what the defaul
 backend needs) decide the exit code; the rest (GPU, Isaac Lab, serial ports, ...) report
 what is available. Heavy packages (torch, Isaac Lab) are looked up, never imported: importing
 torch can take seconds and initialise CUDA, and importing Isaac Lab needs a running Isaac app.
+The one thing it writes is the measured render cost, to a cache file the start form reads.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import json
 import os
 import platform
 import shutil
@@ -29,6 +31,7 @@ GL_BACKENDS: tuple[str, ...] = ("egl", "osmesa")
 ENCODERS: tuple[str, ...] = ("libsvtav1", "libx264")
 LOW_DISK_BYTES = 5 * 1024**3
 _GL_PROBE_TIMEOUT_S = 60
+_RENDER_COST_TIMEOUT_S = 180
 _GL_PROBE = """
 import mujoco
 model = mujoco.MjModel.from_xml_string(
@@ -127,6 +130,27 @@ def check_mujoco_rendering(settings: Settings, backends: Sequence[str] | None = 
             required=True,
         )
     return Check("mujoco_rendering", "ok", detail, required=True)
+
+
+def check_render_cost(settings: Settings) -> Check:
+    """What a tick costs per camera size here, measured in a fresh interpreter (GL state and
+    MUJOCO_GL are per process); cached for the start form's camera-size suggestion."""
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "leisaac_core.sim.mujoco.cost", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=_RENDER_COST_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return Check("render_cost", "warn", f"measuring took over {_RENDER_COST_TIMEOUT_S} s")
+    if result.returncode != 0:
+        return Check("render_cost", "warn", f"not measured: {_first_line(result.stderr)}")
+    from leisaac_core.sim.mujoco.cost import summary
+
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    status: Status = "ok" if measured["largest_holding"] else "warn"
+    return Check("render_cost", status, summary(measured))
 
 
 def check_gpu(settings: Settings) -> Check:
@@ -235,6 +259,7 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_package,
     check_mujoco,
     check_mujoco_rendering,
+    check_render_cost,
     check_gpu,
     check_isaaclab,
     check_torch,

@@ -106,11 +106,14 @@ def replay_episode(
 ) -> ReplayResult:
     """Replay one episode; with `video_dir`, write `<camera>.mp4` of the replayed cameras."""
     root = Path(dataset_dir)
-    episodes = load_episodes(root)
-    record = next((e for e in episodes if e.index == episode_index), None)
+    if episode_index < 0:
+        raise ReplayError(f"episode {episode_index} does not exist (indices start at 0)")
+    found = load_episodes(root, episode_index, 1)
+    record = found[0] if found and found[0].index == episode_index else None
     if record is None:
+        total = json.loads((root / "meta" / "info.json").read_text()).get("total_episodes")
         raise ReplayError(
-            f"episode {episode_index} does not exist; the dataset has {len(episodes)} episodes"
+            f"episode {episode_index} does not exist; the dataset has {total} episodes"
         )
     if record.seed is None:
         raise ReplayError(f"episode {episode_index} has no stored seed; it cannot be replayed")

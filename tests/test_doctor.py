@@ -20,6 +20,7 @@ EXPECTED_CHECKS = {
     "package",
     "mujoco",
     "mujoco_rendering",
+    "render_cost",
     "gpu",
     "isaaclab",
     "torch",
@@ -31,15 +32,20 @@ EXPECTED_CHECKS = {
 STATUSES = {"ok", "warn", "missing", "fail"}
 
 
-def _run_cli(*args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run_cli(
+    *args: str, code: str | None = None, cache: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     script = code or "import sys; from server.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)} if cache else None
     return subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300, env=env
     )
 
 
-def test_cli_json_reports_every_check_and_passes_on_this_machine() -> None:
-    result = _run_cli("doctor", "--json")
+def test_cli_json_reports_every_check_and_passes_on_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _run_cli("doctor", "--json", cache=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     by_name = {c["name"]: c for c in report["checks"]}
@@ -49,6 +55,20 @@ def test_cli_json_reports_every_check_and_passes_on_this_machine() -> None:
     assert by_name["mujoco_rendering"]["status"] == "ok"
     assert by_name["mujoco_rendering"]["required"] is True
     assert "egl" in by_name["mujoco_rendering"]["detail"]
+    assert "640x480" in by_name["render_cost"]["detail"]
+    assert "largest camera size holding 30 fps" in by_name["render_cost"]["detail"]
+    # The measurement is cached for the start form, and read back only on this machine.
+    from leisaac_core.sim.mujoco import cost
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cached = cost.load_cached()
+    assert cached is not None and [(s["width"], s["height"]) for s in cached["sizes"]] == list(
+        cost.SIZES
+    )
+    assert all(s["tick_ms"] > 0 for s in cached["sizes"])
+    other_machine = {**cached, "cpu": "some other CPU"}
+    cost.cache_path().write_text(json.dumps(other_machine))
+    assert cost.load_cached() is None
 
 
 def test_cli_table_names_each_check_and_the_verdict() -> None:

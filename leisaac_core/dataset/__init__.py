@@ -1,5 +1,6 @@
 """LeRobot v3 dataset writing, repair, editing and browsing (pyarrow + PyAV, no torch)."""
 
+from leisaac_core.dataset import layout, tables
 from leisaac_core.dataset.catalog import (
     DatasetSummary,
     EpisodeRecord,
@@ -8,7 +9,9 @@ from leisaac_core.dataset.catalog import (
     load_episode_signals,
     load_episodes,
 )
+from leisaac_core.dataset.compaction import CompactionResult, compact_dataset
 from leisaac_core.dataset.editing import delete_episodes
+from leisaac_core.dataset.merge import MergeError, MergeResult, merge_datasets
 from leisaac_core.dataset.recorder import EpisodeRecorder
 from leisaac_core.dataset.repair import DatasetCorruptError
 from leisaac_core.dataset.snapshot import snapshot_committed
@@ -32,6 +35,7 @@ from leisaac_core.dataset.writer import (
 
 __all__ = [
     "CameraStatus",
+    "CompactionResult",
     "DatasetBusyError",
     "DatasetCorruptError",
     "DatasetExistsError",
@@ -42,16 +46,22 @@ __all__ = [
     "EpisodeRecord",
     "EpisodeRecorder",
     "FeatureMismatchError",
+    "MergeError",
+    "MergeResult",
     "SavedEpisode",
     "VideoSettings",
     "VideoSpan",
     "WriterStatus",
+    "compact_dataset",
     "dataset_dir",
     "delete_episodes",
     "failures_repo_id",
+    "layout",
     "list_datasets",
     "load_episode_signals",
     "load_episodes",
+    "merge_datasets",
     "snapshot_committed",
+    "tables",
     "validate_repo_id",
 ]

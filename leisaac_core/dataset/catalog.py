@@ -1,13 +1,21 @@
-"""Read-side views for the dashboard: list datasets, list episodes, read one episode's signals."""
+"""Read-side views for the dashboard: list datasets, list episodes, read one episode's signals.
+
+Bounded for large datasets: a summary reads info, tasks and one column of the episode rows;
+a page of episodes or one episode's signals reads only the meta/episodes files that hold
+them (found from the parquet footers).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -61,9 +69,28 @@ class EpisodeRecord:
     qc_flags: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _read_state(root: Path) -> DatasetState:
-    with locks.commit_lock(root, shared=True):
-        return DatasetState.load(root)
+def _size_bytes(root: Path) -> int:
+    total = 0
+    for top in ("data", "videos", "meta"):
+        for dirpath, _, filenames in os.walk(root / top):
+            for name in filenames:
+                with contextlib.suppress(OSError):
+                    total += os.stat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def _outcomes(root: Path) -> dict[str, int]:
+    outcomes: dict[str, int] = {}
+    for path in layout.episodes_files(root):
+        schema = pq.read_schema(path)
+        if "outcome" in schema.names:
+            values = pq.read_table(path, columns=["outcome"]).column("outcome").to_pylist()
+        else:
+            values = [None] * pq.ParquetFile(path).metadata.num_rows
+        for value in values:
+            key = value or "unknown"
+            outcomes[key] = outcomes.get(key, 0) + 1
+    return outcomes
 
 
 def list_datasets(dataset_root: Path | str) -> list[DatasetSummary]:
@@ -74,33 +101,51 @@ def list_datasets(dataset_root: Path | str) -> list[DatasetSummary]:
         return out
     for info_path in sorted(base.glob(f"*/*/{layout.INFO_PATH}")):
         root = info_path.parent.parent
+        if root.name.startswith(".") or root.parent.name.startswith("."):
+            continue  # push snapshots and other hidden work folders, not datasets
         try:
-            state = _read_state(root)
-        except (ValueError, OSError, json.JSONDecodeError, KeyError):
+            with locks.commit_lock(root, shared=True):
+                state = DatasetState.load(root)
+                outcomes = _outcomes(root)
+        except (ValueError, OSError, json.JSONDecodeError, KeyError, pa.ArrowException):
             continue  # not ours to judge here; `doctor` reports unreadable datasets
-        outcomes: dict[str, int] = {}
-        for row in state.rows:
-            key = row.get("outcome") or "unknown"
-            outcomes[key] = outcomes.get(key, 0) + 1
-        size = sum(
-            (root / rel).stat().st_size for rel in state.referenced_files() if (root / rel).exists()
-        )
         out.append(
             DatasetSummary(
                 repo_id=f"{root.parent.name}/{root.name}",
                 path=root,
-                episodes=len(state.rows),
+                episodes=state.total_episodes,
                 frames=state.total_frames,
                 fps=state.fps,
                 robot_type=state.info.get("robot_type"),
                 cameras=tuple(k.removeprefix("observation.images.") for k in state.video_keys),
                 tasks=tuple(state.tasks),
                 outcomes=outcomes,
-                size_bytes=size,
+                size_bytes=_size_bytes(root),
                 is_failures=root.name.endswith(FAILURES_SUFFIX),
             )
         )
     return out
+
+
+def _episode_rows(root: Path, start: int, stop: int | None) -> list[dict[str, Any]]:
+    """Rows of episodes start..stop-1 (stop None: to the end), reading only the row groups
+    that hold them. The caller holds the shared commit lock."""
+    rows: list[dict[str, Any]] = []
+    first = 0
+    for path in layout.episodes_files(root):
+        pf = pq.ParquetFile(path)
+        for group in range(pf.metadata.num_row_groups):
+            count = pf.metadata.row_group(group).num_rows
+            last = first + count
+            if last > start and (stop is None or first < stop):
+                table = pf.read_row_group(group).replace_schema_metadata(None)
+                lo = max(start - first, 0)
+                hi = count if stop is None else min(stop - first, count)
+                rows.extend(table.slice(lo, hi - lo).to_pylist())
+            first = last
+            if stop is not None and first >= stop:
+                return rows
+    return rows
 
 
 def _qc_flags(row: dict[str, Any], fps: int, dropped: dict[str, int]) -> tuple[str, ...]:
@@ -116,11 +161,19 @@ def _qc_flags(row: dict[str, Any], fps: int, dropped: dict[str, int]) -> tuple[s
     return tuple(flags)
 
 
-def load_episodes(dataset_dir: Path | str) -> list[EpisodeRecord]:
+def load_episodes(
+    dataset_dir: Path | str, offset: int = 0, limit: int | None = None
+) -> list[EpisodeRecord]:
+    """Episodes offset..offset+limit-1 (all from `offset` when limit is None)."""
+    if offset < 0 or (limit is not None and limit < 0):
+        raise ValueError(f"offset {offset} and limit {limit} must not be negative")
     root = Path(dataset_dir)
-    state = _read_state(root)
+    with locks.commit_lock(root, shared=True):
+        state = DatasetState.load(root)
+        stop = None if limit is None else offset + limit
+        rows = _episode_rows(root, offset, stop)
     records = []
-    for row in state.rows:
+    for row in rows:
         dropped = {
             key.removeprefix("observation.images."): int(
                 row.get(f"{tables.DROPPED_PREFIX}{key}") or 0
@@ -129,7 +182,10 @@ def load_episodes(dataset_dir: Path | str) -> list[EpisodeRecord]:
         }
         videos = {
             key.removeprefix("observation.images."): VideoSpan(
-                root / state.video_file(row, key),
+                root
+                / layout.video_path(
+                    key, row[f"videos/{key}/chunk_index"], row[f"videos/{key}/file_index"]
+                ),
                 float(row[f"videos/{key}/from_timestamp"]),
                 float(row[f"videos/{key}/to_timestamp"]),
             )
@@ -161,14 +217,17 @@ def load_episodes(dataset_dir: Path | str) -> list[EpisodeRecord]:
 def load_episode_signals(dataset_dir: Path | str, episode_index: int) -> dict[str, Any]:
     """Timestamps, state and action of one episode (arrays), with the feature names."""
     root = Path(dataset_dir)
-    state = _read_state(root)
-    if not 0 <= episode_index < len(state.rows):
-        raise ValueError(
-            f"episode {episode_index} does not exist; the dataset has {len(state.rows)} episodes"
-        )
-    row = state.rows[episode_index]
+    with locks.commit_lock(root, shared=True):
+        state = DatasetState.load(root)
+        if not 0 <= episode_index < state.total_episodes:
+            raise ValueError(
+                f"episode {episode_index} does not exist; the dataset has "
+                f"{state.total_episodes} episodes"
+            )
+        (row,) = _episode_rows(root, episode_index, episode_index + 1)
+        data_file = layout.data_path(row["data/chunk_index"], row["data/file_index"])
     table = pq.read_table(
-        root / state.data_file(row),
+        root / data_file,
         columns=["timestamp", "frame_index", "episode_index", STATE_KEY, ACTION_KEY],
     )
     table = table.filter(pc.equal(table.column("episode_index"), episode_index))

@@ -19,12 +19,12 @@ import pyarrow.parquet as pq
 from leisaac_core.dataset import layout, locks, tables
 from leisaac_core.dataset.journal import Transaction
 from leisaac_core.dataset.repair import repair
-from leisaac_core.dataset.state import DatasetState
+from leisaac_core.dataset.state import DatasetState, rebuild
 from leisaac_core.dataset.stats import numeric_stats
 
 
-def check_indices(state: DatasetState, indices: Sequence[int]) -> list[int]:
-    n = len(state.rows)
+def check_indices(total_episodes: int, indices: Sequence[int]) -> list[int]:
+    n = total_episodes
     bad = [i for i in indices if not isinstance(i, int | np.integer) or not 0 <= int(i) < n]
     if bad:
         raise ValueError(
@@ -36,20 +36,26 @@ def check_indices(state: DatasetState, indices: Sequence[int]) -> list[int]:
 
 
 def delete_from_state(root: Path, state: DatasetState, indices: Sequence[int]) -> DatasetState:
-    """Delete episodes from the dataset at `root` (writer lock held); returns the new state."""
-    doomed = set(check_indices(state, indices))
+    """Delete episodes from the dataset at `root` (writer lock held); returns the new state.
+    Reads every episode row (a whole-dataset change)."""
+    doomed = set(check_indices(state.total_episodes, indices))
     if not doomed:
         return state
+    full = tables.read_episodes_table(root)
+    assert full is not None
+    rows = full.to_pylist()
+    keys = list(state.features)
+    episode_stats = [tables.stats_from_row(r, keys) for r in rows]
     first = min(doomed)
-    kept = [i for i in range(len(state.rows)) if i not in doomed]
+    kept = [i for i in range(len(rows)) if i not in doomed]
     new_index = {old: new for new, old in enumerate(kept)}
     txn = Transaction(root, f"delete episodes {sorted(doomed)}")
 
     new_rows, new_stats = [], []
     cursor = 0
     for old in kept:
-        row = dict(state.rows[old])
-        ep_stats = dict(state.episode_stats[old])
+        row = dict(rows[old])
+        ep_stats = dict(episode_stats[old])
         length = int(row["length"])
         row["episode_index"] = new_index[old]
         row["dataset_from_index"] = cursor
@@ -62,10 +68,18 @@ def delete_from_state(root: Path, state: DatasetState, indices: Sequence[int]) -
         new_rows.append(row)
         new_stats.append(ep_stats)
 
+    def data_file(row: dict) -> str:
+        return layout.data_path(row["data/chunk_index"], row["data/file_index"])
+
+    def video_file(row: dict, key: str) -> str:
+        return layout.video_path(
+            key, row[f"videos/{key}/chunk_index"], row[f"videos/{key}/file_index"]
+        )
+
     # Rewrite every data file holding an episode at or after the first deleted one.
     files: dict[str, list[int]] = {}
-    for old, row in enumerate(state.rows):
-        files.setdefault(state.data_file(row), []).append(old)
+    for old, row in enumerate(rows):
+        files.setdefault(data_file(row), []).append(old)
     for rel, olds in files.items():
         if max(olds) < first:
             continue
@@ -88,19 +102,16 @@ def delete_from_state(root: Path, state: DatasetState, indices: Sequence[int]) -
         )
         table = table.set_column(table.schema.get_field_index("index"), "index", pa.array(new_abs))
         table = table.replace_schema_metadata(metadata)
-        tables.write_parquet(table, txn.stage_path(rel))
+        tables.write_parquet_per_episode(table, txn.stage_path(rel))
 
-    new_state = DatasetState(
-        info=dict(state.info), tasks=list(state.tasks), rows=new_rows, episode_stats=new_stats
-    )
-    still_used = set(new_state.referenced_files())
+    still_used = {video_file(r, key) for r in new_rows for key in state.video_keys}
     for old in doomed:
         for key in state.video_keys:
-            rel = state.video_file(state.rows[old], key)
+            rel = video_file(rows[old], key)
             if rel not in still_used:
                 txn.remove(rel)
-    existing_meta = sorted((root / layout.EPISODES_DIR).glob("*/*.parquet"))
-    new_state.stage_metadata(txn, existing_meta)
+    table = pa.Table.from_pylist(new_rows, schema=full.schema) if new_rows else None
+    new_state = rebuild(root, txn, state.info, state.tasks, table, new_stats)
     with locks.commit_lock(root):
         txn.commit()
     return new_state
@@ -116,7 +127,7 @@ def delete_episodes(dataset_dir: Path | str, indices: Sequence[int]) -> None:
     writer = open_writer_for(root)
     if writer is not None:
         writer.wait_idle()
-        check_indices(writer._state, indices)
+        check_indices(writer.num_episodes, indices)
         writer.delete_episodes(indices).result()
         return
     fd = locks.acquire_writer_lock(root)

@@ -25,6 +25,42 @@ from leisaac_core.dataset.stats import ImageStatsAccumulator, Stats
 log = logging.getLogger(__name__)
 
 
+class VideoCheckError(RuntimeError):
+    """A closed mp4 does not declare what was encoded into it."""
+
+
+def check_mp4(path: Path, frames: int, fps: int) -> None:
+    """Raise VideoCheckError unless `path` declares `frames` frames lasting frames / fps.
+
+    lerobot places episodes inside a concatenated file by the declared stream duration, so
+    it must equal frames / fps to within half a tick of the stream's time base (a few
+    microseconds), not only to lerobot's 1e-4 s timestamp tolerance: errors add up over the
+    episodes of a merged file. Reads the container header only (no decoding).
+    """
+    with av.open(str(path)) as container:
+        if not container.streams.video:
+            raise VideoCheckError(f"{path.name}: no video stream")
+        stream = container.streams.video[0]
+        time_base = stream.time_base or Fraction(1, av.time_base)
+        if stream.duration is not None:
+            declared = Fraction(stream.duration) * time_base
+        else:
+            declared = Fraction(container.duration or 0, av.time_base)
+            time_base = Fraction(1, av.time_base)
+        declared_frames = stream.frames
+    expected = Fraction(frames, fps)
+    problems = []
+    if declared_frames != frames:
+        problems.append(f"{declared_frames} frames declared, {frames} encoded")
+    if abs(declared - expected) > time_base / 2:
+        problems.append(
+            f"duration {float(declared):.6f} s declared, {float(expected):.6f} s expected "
+            f"({frames} frames at {fps} fps)"
+        )
+    if problems:
+        raise VideoCheckError(f"{path.name}: " + "; ".join(problems))
+
+
 class FrameQueue:
     """Bounded single-producer single-consumer queue whose producer never waits."""
 
@@ -169,6 +205,7 @@ class CameraEncoder:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            check_mp4(self.path, total, self.fps)
         except BaseException as exc:  # reported through finish(); never kills the process
             self.error = exc
             log.exception("video encoder for camera %s failed", self.name)
@@ -185,6 +222,10 @@ class CameraEncoder:
         options = {"crf": str(s.crf), "g": str(s.gop), "preset": s.effective_preset}
         if s.encoder_name == "libx264":
             options["threads"] = str(s.threads)
+            # No B-frames: with them libx264 + the mp4 muxer can declare a stream duration a
+            # fraction of a frame off frames/fps, and lerobot's merge places the next episode
+            # of a concatenated file by that duration (FrameTimestampError on read).
+            options["bf"] = "0"
         elif s.encoder_name == "libsvtav1":
             options["svtav1-params"] = f"lp={s.threads}" if s.threads else ""
             if not options["svtav1-params"]:

@@ -19,7 +19,7 @@ from leisaac_core.dataset.spec import DatasetBusyError
 
 def acquire_writer_lock(root: Path) -> int:
     """Exclusive, non-blocking; returns the fd to keep open. Raises DatasetBusyError."""
-    path = root / layout.WRITER_LOCK_PATH
+    path = layout.private_dir(root) / layout.WRITER_LOCK_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -46,12 +46,12 @@ def release_writer_lock(fd: int) -> None:
 @contextlib.contextmanager
 def commit_lock(root: Path, shared: bool = False) -> Iterator[None]:
     """Blocking lock around applying (exclusive) or reading (shared) committed state."""
-    path = root / layout.COMMIT_LOCK_PATH
+    path = layout.private_dir(root) / layout.COMMIT_LOCK_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:
-        if shared:  # read-only dataset directory: nobody can be committing into it
+        if shared:  # read-only parent directory: nobody can be committing into it
             yield
             return
         raise

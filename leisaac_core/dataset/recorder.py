@@ -54,14 +54,20 @@ class EpisodeRecorder:
         self._active = True
         return index
 
-    def step(self, state: np.ndarray, action: np.ndarray, images: Mapping[str, np.ndarray]) -> bool:
+    def step(
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        images: Mapping[str, np.ndarray],
+        extras: Mapping[str, float | bool] | None = None,
+    ) -> bool:
         """Record one step unless inactive or in warm-up; returns whether it was recorded."""
         if not self._active:
             return False
         self._steps += 1
         if self._steps <= self.warmup_frames:
             return False
-        self.writer.add_frame(state, action, images)
+        self.writer.add_frame(state, action, images, extras)
         return True
 
     def end(

@@ -7,10 +7,12 @@ the episode that was in progress, then remove files no committed episode referen
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from pathlib import Path
 
 from leisaac_core.dataset import layout
-from leisaac_core.dataset.journal import apply_journal
+from leisaac_core.dataset.journal import apply_journal, retire_legacy_private_dir
 from leisaac_core.dataset.state import DatasetState
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,13 @@ def _mib(n: int) -> str:
 def repair(root: Path) -> list[str]:
     """Repair `root` in place (the caller holds the writer lock); returns what was repaired."""
     repairs: list[str] = []
+    if (legacy := retire_legacy_private_dir(root)) is not None:
+        repairs.append(legacy)
     if (desc := apply_journal(root)) is not None:
         repairs.append(f"finished an interrupted change: {desc}")
-    tmp_dir = root / layout.TMP_DIR
+    for leftover in sorted(layout.private_dir(root).glob("sources-*")):
+        shutil.rmtree(leftover, ignore_errors=True)  # source snapshots of a stopped merge
+    tmp_dir = layout.tmp_dir(root)
     if tmp_dir.is_dir():
         partial = [p for p in tmp_dir.iterdir() if p.is_file()]
         if partial:
@@ -48,21 +54,13 @@ def repair(root: Path) -> list[str]:
                 f"cannot read the metadata of {root}: {exc}. If lerobot's own recorder crashed "
                 "before finalize(), its parquet files lack a footer and cannot be repaired here."
             ) from exc
-        referenced = set(state.referenced_files())
-        missing = sorted(f for f in referenced if not (root / f).exists())
-        # stats/episodes files are absent only in a dataset without episodes
-        missing = [f for f in missing if state.rows or f not in (layout.STATS_PATH,)]
+        missing = [rel for rel in _last_episode_files(state) if not (root / rel).exists()]
         if missing:
             raise DatasetCorruptError(
-                f"{root}: committed episodes reference missing files {missing[:5]}"
-                f"{' ...' if len(missing) > 5 else ''}; restore them or delete those episodes"
+                f"{root}: the last committed episode references missing files {missing}; "
+                "restore them or delete that episode"
             )
-        orphans = [
-            p
-            for top in ("data", "videos", layout.EPISODES_DIR)
-            for p in sorted((root / top).rglob("*"))
-            if p.is_file() and p.relative_to(root).as_posix() not in referenced
-        ]
+        orphans = _files_after_last_slot(root, state)
         if orphans:
             size = sum(p.stat().st_size for p in orphans)
             for p in orphans:
@@ -74,3 +72,52 @@ def repair(root: Path) -> list[str]:
     for message in repairs:
         log.warning("dataset %s repaired: %s", root, message)
     return repairs
+
+
+def _last_episode_files(state: DatasetState) -> list[str]:
+    if state.tail is None or state.tail.num_rows == 0:
+        return []
+    last = state.tail.slice(state.tail.num_rows - 1).to_pylist()[0]
+    files = [layout.data_path(last["data/chunk_index"], last["data/file_index"])]
+    for key in state.video_keys:
+        if last.get(f"videos/{key}/chunk_index") is not None:
+            files.append(
+                layout.video_path(
+                    key, last[f"videos/{key}/chunk_index"], last[f"videos/{key}/file_index"]
+                )
+            )
+    return files
+
+
+def _files_after_last_slot(root: Path, state: DatasetState) -> list[Path]:
+    """Files in the data, video and episodes folders past the last slot the metadata uses.
+    Commits only ever add files through the journal, so none should exist; checking the
+    newest chunk folders only keeps a reopen bounded."""
+    folders = [(root / "data", state.next_data_slot)]
+    folders += [
+        (root / "videos" / key, state.next_video_slots.get(key, 0)) for key in state.video_keys
+    ]
+    folders.append((root / layout.EPISODES_DIR, state.tail_slot + 1))
+    out = []
+    for folder, next_slot in folders:
+        if not folder.is_dir():
+            continue
+        chunks = sorted(p for p in folder.iterdir() if p.name.startswith("chunk-"))
+        for chunk in chunks[-2:]:
+            try:
+                chunk_index = int(chunk.name.removeprefix("chunk-"))
+            except ValueError:
+                continue
+            with os.scandir(chunk) as entries:  # names and types only: no stat per file
+                for entry in entries:
+                    name = entry.name
+                    if not name.startswith("file-"):
+                        continue
+                    try:
+                        file_index = int(name[5:].split(".", 1)[0])
+                    except ValueError:
+                        continue
+                    slot = layout.chunk_file_to_slot(chunk_index, file_index)
+                    if slot >= next_slot and entry.is_file():
+                        out.append(Path(entry.path))
+    return sorted(out)

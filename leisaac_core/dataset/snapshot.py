@@ -13,7 +13,7 @@ from pathlib import Path
 
 from leisaac_core.dataset import layout, locks
 from leisaac_core.dataset.journal import apply_journal
-from leisaac_core.dataset.state import DatasetState
+from leisaac_core.dataset.state import referenced_files
 
 
 def snapshot_committed(dataset_dir: Path | str, dest: Path | str) -> list[Path]:
@@ -27,8 +27,7 @@ def snapshot_committed(dataset_dir: Path | str, dest: Path | str) -> list[Path]:
     with locks.commit_lock(root):
         # A journal here belongs to a crashed process (live commits hold this lock).
         apply_journal(root)
-        state = DatasetState.load(root)
-        for rel in state.referenced_files():
+        for rel in referenced_files(root):
             src, dst = root / rel, dest / rel
             if not src.exists():
                 continue

@@ -26,6 +26,16 @@ INDEX_FEATURES: dict[str, str] = {
     "task_index": "int64",
 }
 
+# Optional per-frame features a session may opt into, with lerobot's names and dtypes
+# (`lerobot-eval --eval.recording`: next.*; `lerobot-rollout` DAgger: intervention).
+# Each is a scalar per frame: shape (1,), names None.
+OPTIONAL_FRAME_FEATURES: dict[str, str] = {
+    "next.reward": "float32",
+    "next.done": "bool",
+    "next.success": "bool",
+    "intervention": "bool",
+}
+
 _REPO_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -138,9 +148,16 @@ class DatasetSpec:
     state_names: tuple[str, ...]
     action_names: tuple[str, ...]
     cameras: tuple[CameraSpec, ...] = field(default_factory=tuple)
+    # Names from OPTIONAL_FRAME_FEATURES recorded with every frame, in that table's order.
+    frame_features: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate_repo_id(self.repo_id)
+        unknown = [k for k in self.frame_features if k not in OPTIONAL_FRAME_FEATURES]
+        if unknown:
+            raise ValueError(
+                f"unknown frame features {unknown}; choose from {list(OPTIONAL_FRAME_FEATURES)}"
+            )
         if not isinstance(self.fps, int) or not 1 <= self.fps <= 1000:
             raise ValueError(f"fps {self.fps!r} must be an integer between 1 and 1000")
         if not self.state_names or not self.action_names:
@@ -180,6 +197,9 @@ def build_features(spec: DatasetSpec, video: VideoSettings) -> dict[str, dict[st
             "names": list(spec.action_names),
         },
     }
+    for key, dtype in OPTIONAL_FRAME_FEATURES.items():
+        if key in spec.frame_features:
+            features[key] = {"dtype": dtype, "shape": [1], "names": None}
     for cam in spec.cameras:
         features[video_key(cam.name)] = {
             "dtype": "video",

@@ -1,14 +1,16 @@
 """Feature statistics in lerobot's layout: min, max, mean, std, count and q01..q99.
 
 Per-episode stats are exact. Dataset stats aggregate them the way lerobot does (weighted
-means, pooled variance, weighted mean of quantiles), so they update in O(episodes) at each
-commit without rereading any data. Image stats are per channel, scaled to [0, 1], with
+means, pooled variance, weighted mean of quantiles). `RunningStats` keeps that aggregate as
+count-weighted sums, so a commit adds one episode in O(features) and a reopen seeds it from
+meta/stats.json alone, without rereading any episode. Image stats are per channel, scaled to [0, 1], with
 shape (3, 1, 1), computed by the encoder thread from a subsample of pixels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -116,6 +118,75 @@ def aggregate(per_episode: Iterable[Stats]) -> Stats | None:
         if key in keys:
             out[key] = weighted(key)
     return {k: out[k] for k in STAT_KEYS if k in out}
+
+
+@dataclass(frozen=True)
+class RunningStats:
+    """The aggregate of many episodes' stats of one feature, as sums that one more episode
+    updates: count, sum of count*mean, sum of count*(std^2 + mean^2), sum of count*quantile,
+    min and max. Immutable: `add` returns a new value (a failed commit keeps the old one)."""
+
+    count: float
+    sum_mean: np.ndarray
+    sum_second: np.ndarray
+    minimum: np.ndarray | None
+    maximum: np.ndarray | None
+    sum_quantiles: Mapping[str, np.ndarray]
+
+    @classmethod
+    def of(cls, stats: Stats) -> RunningStats | None:
+        """From one episode's stats or an aggregate (e.g. meta/stats.json); None when the
+        stats lack count, mean or std."""
+        if not all(k in stats for k in ("count", "mean", "std")):
+            return None
+        count = float(np.asarray(stats["count"]).reshape(-1)[0])
+        mean = np.asarray(stats["mean"], dtype=np.float64)
+        std = np.asarray(stats["std"], dtype=np.float64)
+        return cls(
+            count=count,
+            sum_mean=count * mean,
+            sum_second=count * (std**2 + mean**2),
+            minimum=np.asarray(stats["min"]) if "min" in stats else None,
+            maximum=np.asarray(stats["max"]) if "max" in stats else None,
+            sum_quantiles={
+                q: count * np.asarray(stats[q], dtype=np.float64) for q in QUANTILES if q in stats
+            },
+        )
+
+    def add(self, stats: Stats) -> RunningStats:
+        other = RunningStats.of(stats)
+        if other is None:
+            return self
+        return RunningStats(
+            count=self.count + other.count,
+            sum_mean=self.sum_mean + other.sum_mean,
+            sum_second=self.sum_second + other.sum_second,
+            minimum=_combine(np.minimum, self.minimum, other.minimum),
+            maximum=_combine(np.maximum, self.maximum, other.maximum),
+            sum_quantiles={
+                q: v + other.sum_quantiles[q]
+                for q, v in self.sum_quantiles.items()
+                if q in other.sum_quantiles
+            },
+        )
+
+    def result(self) -> Stats:
+        total = self.count if self.count > 0 else 1.0
+        mean = self.sum_mean / total
+        out: Stats = {"mean": mean}
+        out["std"] = np.sqrt(np.maximum(self.sum_second / total - mean**2, 0.0))
+        if self.minimum is not None:
+            out["min"] = self.minimum
+        if self.maximum is not None:
+            out["max"] = self.maximum
+        out["count"] = np.array([int(round(self.count))], dtype=np.int64)
+        for q, v in self.sum_quantiles.items():
+            out[q] = v / total
+        return {k: out[k] for k in STAT_KEYS if k in out}
+
+
+def _combine(op: Any, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None or b is None else op(a, b)
 
 
 def to_jsonable(stats: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, Any]:

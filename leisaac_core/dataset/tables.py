@@ -30,10 +30,13 @@ EXTRA_EPISODE_COLUMNS: dict[str, pa.DataType] = {
     "seed": pa.int64(),
     "note": pa.string(),
     "recorded_at": pa.string(),
+    # Policy sessions: ticks the action queue ran dry, ticks a human drove (DAgger).
+    "starved_ticks": pa.int64(),
+    "intervention_ticks": pa.int64(),
 }
 DROPPED_PREFIX = "frames_dropped/"
 
-_HF_VALUE = {"float32": "float32", "int64": "int64", "float64": "float64"}
+_HF_VALUE = {"float32": "float32", "int64": "int64", "float64": "float64", "bool": "bool"}
 
 
 # ---- per-frame data ------------------------------------------------------------------------
@@ -68,7 +71,9 @@ def frames_table(
     episode_index: int,
     start_index: int,
     task_index: int,
+    extras: Mapping[str, np.ndarray] | None = None,
 ) -> pa.Table:
+    """`extras`: optional per-frame scalar features (next.reward, ...), one value per frame."""
     n = len(state)
     frame_index = np.arange(n, dtype=np.int64)
     columns: dict[str, pa.Array] = {
@@ -81,6 +86,8 @@ def frames_table(
         "index": pa.array(np.arange(start_index, start_index + n, dtype=np.int64)),
         "task_index": pa.array(np.full(n, task_index, dtype=np.int64)),
     }
+    for key, values in (extras or {}).items():
+        columns[key] = pa.array(np.asarray(values).reshape(n))
     return pa.table([columns[f.name] for f in schema], schema=schema)
 
 
@@ -89,10 +96,24 @@ def _fixed_list(values: np.ndarray) -> pa.Array:
     return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), d)
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+def write_parquet(table: pa.Table, path: Path, row_group_size: int | None = None) -> None:
     """Write and fsync (the caller renames it into place)."""
     with open(path, "wb") as f:
-        pq.write_table(table, f, compression="snappy")
+        pq.write_table(table, f, compression="snappy", row_group_size=row_group_size)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_parquet_per_episode(table: pa.Table, path: Path) -> None:
+    """Write and fsync with one row group per episode (rows of an episode are contiguous),
+    as lerobot 0.6 requires of data files holding several episodes."""
+    episodes = table.column("episode_index").to_numpy()
+    cuts = [0, *(np.flatnonzero(np.diff(episodes)) + 1).tolist(), len(episodes)]
+    with open(path, "wb") as f:
+        with pq.ParquetWriter(f, table.schema, compression="snappy") as writer:
+            for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+                if hi > lo:
+                    writer.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
         f.flush()
         os.fsync(f.fileno())
 
@@ -196,23 +217,56 @@ def episodes_schema(features: Mapping[str, Mapping[str, Any]]) -> pa.Schema:
 
 
 def episodes_table(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows as a table of `schema` (missing columns null; each row must carry its own
+    meta/episodes/chunk_index and file_index)."""
     clean = []
     for row in rows:
         out = {}
         for name in schema.names:
             value = row.get(name)
             out[name] = value.tolist() if isinstance(value, np.ndarray) else value
-        out["meta/episodes/chunk_index"] = 0
-        out["meta/episodes/file_index"] = 0
         clean.append(out)
     return pa.Table.from_pylist(clean, schema=schema)
 
 
+def read_parquet_plain(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """A parquet file's table without schema metadata (so tables from files compare and
+    concatenate on columns alone)."""
+    table = pq.read_table(path, columns=list(columns) if columns else None)
+    return table.replace_schema_metadata(None)
+
+
+def covers(schema: pa.Schema, ours: pa.Schema) -> bool:
+    """`schema` has every column of `ours` with the same type (extra columns allowed)."""
+    for f in ours:
+        i = schema.get_field_index(f.name)
+        if i < 0 or schema.field(i).type != f.type:
+            return False
+    return True
+
+
+def extend_schema(ours: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """Our columns, then the columns only `other` has (extra per-episode columns such as
+    QC results, which lerobot's reader ignores and every change must keep)."""
+    extra = [f for f in other if ours.get_field_index(f.name) < 0]
+    return pa.schema(list(ours) + extra)
+
+
+def read_episodes_table(root: Path, columns: Sequence[str] | None = None) -> pa.Table | None:
+    """Every episode row (all meta/episodes files, in episode order), or None if none.
+    Reads every row: for whole-dataset operations (delete, merge, compaction, push)."""
+    parts = []
+    for path in layout.episodes_files(root):
+        parts.append(read_parquet_plain(path, columns))
+    if not parts:
+        return None
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
 def read_episode_rows(root: Path) -> list[dict[str, Any]]:
     """All episode rows (every meta/episodes file), ordered by episode_index."""
-    rows: list[dict[str, Any]] = []
-    for path in sorted((root / layout.EPISODES_DIR).glob("*/*.parquet")):
-        rows.extend(pq.read_table(path).to_pylist())
+    table = read_episodes_table(root)
+    rows = table.to_pylist() if table is not None else []
     rows.sort(key=lambda r: r["episode_index"])
     return rows
 

@@ -22,12 +22,14 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from leisaac_core.dataset import layout, locks, tables
+from leisaac_core.dataset import compaction, layout, locks, tables
+from leisaac_core.dataset.compaction import CompactionResult
 from leisaac_core.dataset.encoder import CameraEncoder
 from leisaac_core.dataset.journal import Transaction, apply_journal
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.spec import (
     ACTION_KEY,
+    OPTIONAL_FRAME_FEATURES,
     STATE_KEY,
     DatasetExistsError,
     DatasetSpec,
@@ -37,10 +39,13 @@ from leisaac_core.dataset.spec import (
     describe_feature_differences,
     video_key,
 )
-from leisaac_core.dataset.state import DatasetState
+from leisaac_core.dataset.state import DatasetState, rebuild
 from leisaac_core.dataset.stats import numeric_stats
 
 log = logging.getLogger(__name__)
+
+# Commits between background compactions (each packs everything committed so far).
+DEFAULT_COMPACT_EVERY = 200
 
 Outcome = Literal["success", "failure", "timeout", "discarded"]
 OUTCOMES: tuple[str, ...] = ("success", "failure", "timeout", "discarded")
@@ -59,6 +64,8 @@ class EpisodeMeta:
     seed: int | None = None
     task: str | None = None  # overrides the task given to start_episode
     note: str = ""
+    starved_ticks: int | None = None  # policy device only
+    intervention_ticks: int | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -104,6 +111,7 @@ class _Episode:
     encoders: dict[str, CameraEncoder]  # by video key
     states: list[np.ndarray] = field(default_factory=list)
     actions: list[np.ndarray] = field(default_factory=list)
+    extras: dict[str, list[Any]] = field(default_factory=dict)  # spec.frame_features
     length: int = 0
 
 
@@ -145,6 +153,13 @@ class DatasetWriter:
         self._in_flight = 0
         self._last_error: str | None = None
         self._closed = False
+        # Compaction: a delete bumps the generation so a compaction prepared before it aborts.
+        self.compact_every = 0
+        self._generation = 0
+        self._commits_since_compaction = 0
+        self._compaction: concurrent.futures.Future[CompactionResult] | None = None
+        self._compaction_thread: threading.Thread | None = None
+        self._closing = False
 
     # ---- opening ---------------------------------------------------------------------------
     @classmethod
@@ -154,12 +169,14 @@ class DatasetWriter:
         spec: DatasetSpec,
         resume: bool = False,
         video: VideoSettings | None = None,
+        compact_every: int = DEFAULT_COMPACT_EVERY,
     ) -> DatasetWriter:
         """Open `root` (= dataset_dir(dataset_root, spec.repo_id)) for recording.
 
         A new dataset is created; an existing one needs `resume=True` (else
         DatasetExistsError, and nothing is touched). An interrupted dataset is repaired first;
-        `writer.repairs` says what was done.
+        `writer.repairs` says what was done. Every `compact_every` commits (0: never) a
+        background compaction packs episodes into lerobot-sized files (see compact()).
         """
         root = Path(root)
         video = video or VideoSettings()
@@ -189,12 +206,19 @@ class DatasetWriter:
                         "this session's:\n  - " + "\n  - ".join(diffs) + "\nRecord into a new "
                         "dataset, or change the session to match."
                     )
+                if not state.tail_matches_schema():
+                    state = _rewrite_episodes_metadata(root, state)
+                    repairs.append(
+                        "rewrote meta/episodes in this writer's columns (it was written by "
+                        "another tool or version)"
+                    )
             else:
                 state = DatasetState.new(spec.robot_type, spec.fps, wanted)
         except BaseException:
             locks.release_writer_lock(lock_fd)
             raise
         writer = cls(root, spec, video, state, lock_fd, repairs)
+        writer.compact_every = max(0, int(compact_every))
         writer._executor.submit(writer._warm_up)  # not a commit: not counted in flight
         with _OPEN_WRITERS_LOCK:
             _OPEN_WRITERS[root.resolve()] = writer
@@ -209,7 +233,7 @@ class DatasetWriter:
         if not task or not task.strip():
             raise ValueError("task text is empty: every LeRobot episode needs a task string")
         token = uuid.uuid4().hex[:12]
-        tmp = self.root / layout.TMP_DIR
+        tmp = layout.tmp_dir(self.root)
         encoders = {
             key: CameraEncoder(
                 tmp / f"episode-{token}-{cam.name}.mp4",
@@ -221,16 +245,30 @@ class DatasetWriter:
             )
             for key, cam in self._cameras.items()
         }
-        self._episode = _Episode(task=task, encoders=encoders)
-        return len(self._state.rows) + self._in_flight
+        self._episode = _Episode(
+            task=task, encoders=encoders, extras={k: [] for k in self.spec.frame_features}
+        )
+        return self._state.total_episodes + self._in_flight
 
     def add_frame(
-        self, state: np.ndarray, action: np.ndarray, images: Mapping[str, np.ndarray]
+        self,
+        state: np.ndarray,
+        action: np.ndarray,
+        images: Mapping[str, np.ndarray],
+        extras: Mapping[str, float | bool] | None = None,
     ) -> None:
-        """Hand one frame over: O(1), never blocks. Images are kept by reference."""
+        """Hand one frame over: O(1), never blocks. Images are kept by reference.
+
+        `extras`: a value per feature in `spec.frame_features` (next.reward, ...). The writer
+        sets `next.done` itself: true on the last frame of a saved episode only."""
         ep = self._episode
         if ep is None:
             raise RuntimeError("no episode in progress: call start_episode(task) first")
+        extras = extras or {}
+        if set(extras) - {"next.done"} != set(ep.extras) - {"next.done"}:
+            raise ValueError(
+                f"frame features {sorted(extras)} differ from the dataset's {sorted(ep.extras)}"
+            )
         state = np.array(state, dtype=np.float32)
         action = np.array(action, dtype=np.float32)
         if state.shape != (len(self.spec.state_names),):
@@ -258,6 +296,8 @@ class DatasetWriter:
             enc.offer(ep.length, image)
         ep.states.append(state)
         ep.actions.append(action)
+        for key, values in ep.extras.items():
+            values.append(extras.get(key, False))
         ep.length += 1
 
     def save_episode(
@@ -305,13 +345,13 @@ class DatasetWriter:
             repo_id=self.spec.repo_id,
             root=self.root,
             recording=ep is not None,
-            episode_index=(len(state.rows) + self._in_flight) if ep is not None else None,
+            episode_index=(state.total_episodes + self._in_flight) if ep is not None else None,
             frames_in_episode=ep.length if ep is not None else 0,
             cameras={
                 k: CameraStatus(backlog=e.backlog, dropped=e.dropped)
                 for k, e in (ep.encoders.items() if ep is not None else ())
             },
-            episodes_committed=len(state.rows),
+            episodes_committed=state.total_episodes,
             frames_committed=state.total_frames,
             commits_in_flight=self._in_flight,
             last_error=self._last_error,
@@ -319,7 +359,7 @@ class DatasetWriter:
 
     @property
     def num_episodes(self) -> int:
-        return len(self._state.rows)
+        return self._state.total_episodes
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait for commits in flight; True when none is left."""
@@ -329,10 +369,16 @@ class DatasetWriter:
         return not not_done
 
     def close(self) -> None:
-        """Discard an unsaved episode, finish commits in flight, release the dataset."""
+        """Discard an unsaved episode, finish commits (and a compaction) in flight, release
+        the dataset."""
         if self._closed:
             return
         self.discard_episode()
+        self._closing = True  # no new compaction from here on
+        self.wait_idle()
+        thread = self._compaction_thread
+        if thread is not None:
+            thread.join()  # its install step runs on the commit thread, still open
         self.wait_idle()
         self._executor.shutdown(wait=True)
         self._closed = True
@@ -352,10 +398,59 @@ class DatasetWriter:
         from leisaac_core.dataset.editing import delete_from_state
 
         def run() -> list[str]:
+            self._generation += 1
             self._state = delete_from_state(self.root, self._state, indices)
             return []
 
-        return self._submit(run)
+        return self._submit(run, episode=False)
+
+    def compact(self) -> concurrent.futures.Future[CompactionResult]:
+        """Pack committed episodes into lerobot-sized files in the background; recording
+        goes on (only the short install step runs on the commit thread, in order with
+        commits). Returns the running compaction's future if one is already running."""
+        self._check_open()
+        with self._futures_lock:
+            if self._compaction is not None and not self._compaction.done():
+                return self._compaction
+            if self._closing:
+                return _done(CompactionResult(0, 0, 0))
+            future: concurrent.futures.Future[CompactionResult] = concurrent.futures.Future()
+            self._compaction = future
+            self._commits_since_compaction = 0
+            thread = threading.Thread(
+                target=self._run_compaction,
+                args=(future,),
+                name=f"compact-{self.spec.repo_id}",
+                daemon=True,
+            )
+            self._compaction_thread = thread
+        thread.start()
+        return future
+
+    def _run_compaction(self, future: concurrent.futures.Future[CompactionResult]) -> None:
+        try:
+            prepared = compaction.prepare(self.root, self._generation)
+            if prepared is None:
+                future.set_result(CompactionResult(0, 0, 0))
+                return
+
+            def install() -> CompactionResult:
+                try:
+                    self._state = compaction.install(
+                        self.root, self._state, prepared, self._generation
+                    )
+                except compaction.CompactionConflict as exc:  # a delete came first
+                    log.info("dataset %s: %s", self.spec.repo_id, exc)
+                    return CompactionResult(0, 0, 0)
+                return CompactionResult(
+                    prepared.episodes, prepared.files_before, prepared.files_after
+                )
+
+            # Not an episode: must not shift the index start_episode() predicts.
+            future.set_result(self._submit(install, episode=False).result())
+        except BaseException as exc:
+            log.warning("dataset %s: compaction did not run: %s", self.spec.repo_id, exc)
+            future.set_exception(exc)
 
     # ---- internals -------------------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -366,11 +461,14 @@ class DatasetWriter:
         log.info("episode not saved in %s: %s", self.spec.repo_id, reason)
         return SavedEpisode(False, None, length, dropped, 0.0, self.spec.repo_id, reason)
 
-    def _submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
+    def _submit(self, fn: Callable[[], T], episode: bool = True) -> concurrent.futures.Future[T]:
+        """Run `fn` on the commit thread; `episode`: it commits one episode (counted in
+        flight until done, so start_episode() can predict the next index)."""
         self._check_open()
         with self._futures_lock:
-            self._in_flight += 1
-            future = self._executor.submit(self._guard, fn)
+            if episode:
+                self._in_flight += 1
+            future = self._executor.submit(self._guard, fn, episode)
             self._futures.add(future)
         future.add_done_callback(self._forget)
         return future
@@ -379,7 +477,7 @@ class DatasetWriter:
         with self._futures_lock:
             self._futures.discard(future)
 
-    def _guard(self, fn: Callable[[], T]) -> T:
+    def _guard(self, fn: Callable[[], T], episode: bool) -> T:
         try:
             return fn()
         except BaseException as exc:
@@ -388,8 +486,9 @@ class DatasetWriter:
             self._reload_after_failure()
             raise
         finally:
-            with self._futures_lock:
-                self._in_flight -= 1
+            if episode:
+                with self._futures_lock:
+                    self._in_flight -= 1
 
     def _reload_after_failure(self) -> None:
         """After a failed change, make memory match disk again (roll forward if journaled)."""
@@ -415,8 +514,9 @@ class DatasetWriter:
 
         schema = tables.frame_schema(self._state.features)
         z = np.zeros((2, len(self.spec.state_names)), np.float32)
+        extras = {k: np.zeros(2, OPTIONAL_FRAME_FEATURES[k]) for k in self.spec.frame_features}
         table = tables.frames_table(
-            schema, z, np.zeros((2, len(self.spec.action_names))), 30, 0, 0, 0
+            schema, z, np.zeros((2, len(self.spec.action_names))), 30, 0, 0, 0, extras
         )
         pq.write_table(table, io.BytesIO())
         row = tables.stats_to_row({"x": numeric_stats(z)})
@@ -438,22 +538,26 @@ class DatasetWriter:
                 enc.path.unlink(missing_ok=True)
             raise
         state = self._state
-        index = len(state.rows)
+        index = state.total_episodes
         task = meta.task or ep.task
-        tasks = list(state.tasks)
-        if task not in tasks:
-            tasks.append(task)
-        task_index = tasks.index(task)
+        task_index = state.task_index(task)
         n = ep.length
         start = state.total_frames
         states = np.stack(ep.states)
         actions = np.stack(ep.actions)
 
         txn = Transaction(self.root, f"commit episode {index} of {self.spec.repo_id}")
-        chunk, file = layout.slot_to_chunk_file(state.next_data_slot())
+        chunk, file = layout.slot_to_chunk_file(state.next_data_slot)
         schema = tables.frame_schema(state.features)
+        extras = {
+            key: np.asarray(values, dtype=OPTIONAL_FRAME_FEATURES[key])
+            for key, values in ep.extras.items()
+        }
+        if "next.done" in extras:
+            extras["next.done"][:] = False
+            extras["next.done"][-1] = True
         table = tables.frames_table(
-            schema, states, actions, self.spec.fps, index, start, task_index
+            schema, states, actions, self.spec.fps, index, start, task_index, extras
         )
         tables.write_parquet(table, txn.stage_path(layout.data_path(chunk, file)))
 
@@ -470,11 +574,13 @@ class DatasetWriter:
             STATE_KEY: numeric_stats(states),
             ACTION_KEY: numeric_stats(actions),
         }
+        for key, values in extras.items():
+            ep_stats[key] = numeric_stats(values.astype(np.float32))
         for key, enc in ep.encoders.items():
-            vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slot(key))
+            vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slots.get(key, 0))
             mp4 = enc.path
-            if mp4.parent != self.root / layout.TMP_DIR:  # handed over from another writer
-                moved = self.root / layout.TMP_DIR / mp4.name
+            if mp4.parent != layout.tmp_dir(self.root):  # handed over from another writer
+                moved = layout.tmp_dir(self.root) / mp4.name
                 moved.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(mp4, moved)
                 mp4 = moved
@@ -497,19 +603,18 @@ class DatasetWriter:
             backend=meta.backend,
             seed=meta.seed,
             note=meta.note,
+            starved_ticks=meta.starved_ticks,
+            intervention_ticks=meta.intervention_ticks,
             recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
-        new_state = DatasetState(
-            info=dict(state.info),
-            tasks=tasks,
-            rows=[*state.rows, row],
-            episode_stats=[*state.episode_stats, ep_stats],
-        )
-        existing_meta = sorted((self.root / layout.EPISODES_DIR).glob("*/*.parquet"))
-        new_state.stage_metadata(txn, existing_meta)
+        new_state = state.with_episode(row, ep_stats, task)
+        new_state.stage_commit(txn, tasks_changed=task_index == len(state.tasks))
         with locks.commit_lock(self.root):
             txn.commit()
         self._state = new_state
+        self._commits_since_compaction += 1
+        if self.compact_every and self._commits_since_compaction >= self.compact_every:
+            self.compact()
         dropped = {k: e.dropped for k, e in ep.encoders.items()}
         elapsed = time.perf_counter() - t_start
         if any(dropped.values()):
@@ -521,6 +626,17 @@ class DatasetWriter:
             )
         log.info("episode %d of %s committed (%d frames)", index, self.spec.repo_id, n)
         return SavedEpisode(True, index, n, dropped, elapsed, self.spec.repo_id)
+
+
+def _rewrite_episodes_metadata(root: Path, state: DatasetState) -> DatasetState:
+    """Once, when resuming a dataset whose episode rows have other columns than ours (every
+    meta/episodes file must share one schema for lerobot's reader)."""
+    full = tables.read_episodes_table(root)
+    txn = Transaction(root, "rewrite meta/episodes in the writer's columns")
+    new_state = rebuild(root, txn, state.info, state.tasks, full)
+    with locks.commit_lock(root):
+        txn.commit()
+    return new_state
 
 
 def _done(value: T) -> concurrent.futures.Future[T]:

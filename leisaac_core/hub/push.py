@@ -3,8 +3,12 @@
 Steps: create the dataset repo -> compare the committed local files with the remote tree ->
 upload only what is missing or changed (LFS / Xet files one by one so progress can be reported;
 the server deduplicates content it already holds, which makes a re-run after a cut-off cheap)
--> one commit with those files, the dataset card and the removal of stale data files -> tag
-`v3.0` (the dataset's codebase_version) on that commit, moved if it pointed elsewhere.
+-> commit those files, the dataset card and the removal of stale data files, in as few
+commits as MAX_FILES_PER_COMMIT allows (data and videos first, metadata and the card last)
+-> tag `v3.0` (the dataset's codebase_version) on the last commit, moved if it pointed
+elsewhere. lerobot reads the tag, so the intermediate commits of a large push are never
+what a reader sees; a push cut between them resumes from the last one (those files are
+then unchanged on the Hub and not sent again).
 
 Runs in whatever thread calls it; a web route runs it in a worker thread and forwards
 `progress` callbacks to the page.
@@ -41,6 +45,10 @@ CARD_PATH = "README.md"
 # One upload call carries at most this many files / bytes (see upload_groups).
 UPLOAD_GROUP_FILES = 32
 UPLOAD_GROUP_BYTES = 16 * 1024 * 1024
+# Files added or deleted per Hub commit. A commit of tens of thousands of files is slow and
+# fragile on the Hub; a compacted dataset of any size has a few dozen files and needs one.
+# Conservative choice (no documented hard limit is relied on).
+MAX_FILES_PER_COMMIT = 1000
 
 _REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 _REPO_ID = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
@@ -165,6 +173,16 @@ def upload_groups(
     if current:
         groups.append(current)
     return groups
+
+
+def commit_batches(additions: list[Any], deletions: list[str], delete_op: Any) -> list[list[Any]]:
+    """Operations split into commits of at most MAX_FILES_PER_COMMIT: data and videos
+    first, then everything else (metadata, the card) and the deletions in the last ones."""
+    first = [op for op in additions if not op.path_in_repo.startswith(("meta/", CARD_PATH))]
+    last = [op for op in additions if op.path_in_repo.startswith(("meta/", CARD_PATH))]
+    ops = first + last + [delete_op(path) for path in deletions]
+    size = max(1, MAX_FILES_PER_COMMIT)
+    return [ops[i : i + size] for i in range(0, len(ops), size)]
 
 
 @contextmanager
@@ -294,19 +312,20 @@ def push_dataset(
                 raise
 
         commit = head
-        if additions or plan.delete:
+        batches = commit_batches(additions, plan.delete, CommitOperationDelete)
+        for number, batch in enumerate(batches, start=1):
             counters.emit("committing")
-            operations: list[Any] = [*additions]
-            operations += [CommitOperationDelete(path) for path in plan.delete]
             episodes = info.get("total_episodes")
+            part = f" (part {number} of {len(batches)})" if len(batches) > 1 else ""
             with step("committing the upload"):
                 commit_info = api.create_commit(
                     repo_id,
-                    operations,
-                    commit_message=f"Upload dataset ({episodes} episodes) with leisaac-dashboard",
+                    batch,
+                    commit_message=f"Upload dataset ({episodes} episodes) with "
+                    f"leisaac-dashboard{part}",
                     repo_type="dataset",
                     revision=revision,
-                    parent_commit=head,
+                    parent_commit=commit,
                 )
             commit = commit_info.oid
 

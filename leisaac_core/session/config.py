@@ -11,6 +11,29 @@ from leisaac_core.dataset.spec import validate_repo_id
 from leisaac_core.session.gestures import HandsFreeConfig
 
 
+class PolicyOptions(BaseModel):
+    """How the `policy` device talks to its server and who may take over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefetch_ticks: int = Field(
+        5, ge=0, le=1000, description="Ask for the next chunk when this many actions are left"
+    )
+    request_timeout_s: float = Field(
+        10.0, gt=0, le=600, description="A reply slower than this fails the episode"
+    )
+    observation_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Rename observation keys for the server, ours -> theirs, e.g. "
+        '{"observation.images.front": "observation/image", "task": "prompt"}',
+    )
+    takeover: Literal["keyboard", "gamepad", "so101_leader", "none"] = Field(
+        "keyboard",
+        description="Device a human takes over with while the policy drives (the leader arm "
+        "uses device_port and device_calibration)",
+    )
+
+
 class SessionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,6 +87,20 @@ class SessionConfig(BaseModel):
     )
     push_private: bool = Field(False, description="Create the Hub repo private (auto-push)")
     note: str = Field("", max_length=2000, description="Operator note stored with each episode")
+    policy_url: str | None = Field(
+        None, description="Policy server (OpenPI websocket) for device 'policy', ws://HOST:PORT"
+    )
+    policy: PolicyOptions = Field(default_factory=PolicyOptions)
+    reward_features: bool | None = Field(
+        None,
+        description="Record next.reward, next.done, next.success and intervention per frame; "
+        "default: on for policy sessions, off otherwise (LeIsaac's layout)",
+    )
+    mode: Literal["record", "evaluate"] = Field(
+        "record",
+        description="evaluate: run exactly `episodes` episodes on seeds seed, seed+1, ..., keep "
+        "every outcome labelled and write a report next to the dataset",
+    )
     review: bool = Field(
         False,
         description="Review each saved episode on the page (keep or discard). Episodes are "
@@ -109,6 +146,14 @@ class SessionConfig(BaseModel):
             )
         if self.device == "so101_leader" and not self.device_port:
             raise ValueError("device so101_leader needs device_port, e.g. /dev/ttyACM0")
+        if (
+            self.device == "policy"
+            and self.policy.takeover == "so101_leader"
+            and not self.device_port
+        ):
+            raise ValueError("takeover with so101_leader needs device_port, e.g. /dev/ttyACM0")
+        if self.policy_url is not None and not self.policy_url.startswith(("ws://", "wss://")):
+            raise ValueError(f"policy_url {self.policy_url!r} must start with ws:// or wss://")
         return self
 
     @model_validator(mode="after")
@@ -121,6 +166,12 @@ class SessionConfig(BaseModel):
                 "leave env_process unset or true"
             )
         return self
+
+    @property
+    def records_rewards(self) -> bool:
+        if self.reward_features is not None:
+            return self.reward_features
+        return self.device == "policy"
 
     @property
     def time_limit_s(self) -> float:

@@ -18,6 +18,7 @@ from leisaac_core.dataset import (
     dataset_dir,
     failures_repo_id,
 )
+from leisaac_core.dataset.spec import OPTIONAL_FRAME_FEATURES
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.sim import Env, make_env_config, make_env_from_config
 from leisaac_core.teleop import Device, make_device_config, make_device_from_config
@@ -38,6 +39,20 @@ def make_device(config: SessionConfig) -> Device:
             options["port"] = config.device_port
         if config.device_calibration:
             options["calibration_path"] = config.device_calibration
+    if config.device == "policy":
+        if not config.policy_url:
+            raise ValueError("device policy needs policy_url, e.g. ws://127.0.0.1:8765")
+        options.update(
+            url=config.policy_url,
+            prefetch_ticks=config.policy.prefetch_ticks,
+            request_timeout_s=config.policy.request_timeout_s,
+            observation_keys=dict(config.policy.observation_keys),
+            takeover=None if config.policy.takeover == "none" else config.policy.takeover,
+            takeover_port=config.device_port,
+            takeover_calibration=config.device_calibration,
+            # A loop not paced at the fps runs in virtual time: wait for each chunk there.
+            lockstep=config.realtime is False,
+        )
     return make_device_from_config(make_device_config(config.device, **options))
 
 
@@ -64,10 +79,11 @@ def open_session_parts(config: SessionConfig, dataset_root: Path) -> SessionPart
             state_names=env.joint_names,
             action_names=env.joint_names,
             cameras=env.cameras,
+            frame_features=tuple(OPTIONAL_FRAME_FEATURES) if config.records_rewards else (),
         )
         video = VideoSettings(codec=config.video_codec)
         writer = DatasetWriter.open(root, spec, resume=config.resume, video=video)
-        if config.keep_failures:
+        if config.keep_failures or config.mode == "evaluate":
             failures_spec = replace(spec, repo_id=failures_repo_id(config.repo_id))
             failures_root = root.parent / failures_spec.repo_id.split("/")[1]
             failures = DatasetWriter.open(failures_root, failures_spec, resume=True, video=video)

@@ -27,14 +27,21 @@ from leisaac_core.dataset import (
     EpisodeRecorder,
 )
 from leisaac_core.hub import AutoPush, AutoPushConfig, PushResult, push_dataset
+from leisaac_core.policy.evaluation import (
+    EpisodeOutcome,
+    format_summary,
+    report_path,
+    summarize,
+    write_report,
+)
 from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.gestures import GESTURE_DEVICES, GestureDetector
 from leisaac_core.session.parts import open_session_parts
 from leisaac_core.session.state import EPISODE_PHASES, FrameSet, Phase, SessionSnapshot
-from leisaac_core.session.timing import PeriodMeter
+from leisaac_core.session.timing import LoadMeter, PeriodMeter, loop_advice
 from leisaac_core.sim import Env, Step, info
-from leisaac_core.teleop import Device
+from leisaac_core.teleop import Device, DeviceError
 
 if TYPE_CHECKING:
     from leisaac_core.session.engine import SessionEngine
@@ -71,6 +78,8 @@ class EpisodeRunner:
         # episode does not look like a stalled loop.
         self.meter = PeriodMeter(config.fps)
         self.live_meter = PeriodMeter(config.fps, max_samples=300)
+        self.load_meter = LoadMeter(self.period)
+        self._loop_advice = ""
         self.phase = Phase.WARMUP
         self.message = ""
         self.finished = False
@@ -80,7 +89,15 @@ class EpisodeRunner:
         self.saved_this_session = 0
         self.episodes_failed = 0
         self.consecutive_failures = 0
-        self._seed_base = config.seed if config.seed is not None else secrets.randbelow(2**31)
+        self.evaluating = config.mode == "evaluate"
+        # Evaluations run on fixed seeds (0, 1, ... unless given); recordings vary by default.
+        default_seed = 0 if self.evaluating else secrets.randbelow(2**31)
+        self._seed_base = config.seed if config.seed is not None else default_seed
+        self.outcomes: list[EpisodeOutcome] = []
+        self._evaluation: dict[str, Any] = {}  # summary of `outcomes`, for the snapshot
+        self._records_rewards = bool(writer.spec.frame_features)
+        self._intervention_ticks = 0
+        self._success_tick: int | None = None
         self._attempt = 0
         self._seed: int | None = None
         self._last: Step | None = None
@@ -166,6 +183,10 @@ class EpisodeRunner:
         now = time.perf_counter()
         self.meter.tick(now)
         self.live_meter.tick(now)
+        self._tick_work()
+        self.load_meter.add(time.perf_counter() - now)
+
+    def _tick_work(self) -> None:
         self.tick_count += 1
         self._check_commits()
         if self.phase is Phase.RESETTING:
@@ -200,7 +221,17 @@ class EpisodeRunner:
         if not record:
             return
         self._episode_ticks += 1
-        self.recorder.step(observation.state, action, observation.images)
+        intervention = bool(getattr(self.device, "intervention", False))  # policy device only
+        self._intervention_ticks += intervention
+        extras = None
+        if self._records_rewards:
+            success = bool(step.success)
+            extras = {
+                "next.reward": 1.0 if success or self.phase is Phase.SUCCESS_TAIL else 0.0,
+                "next.success": success,
+                "intervention": intervention,
+            }
+        self.recorder.step(observation.state, action, observation.images, extras)
         if self.phase is Phase.SUCCESS_TAIL:
             self._tail_left -= 1
             if self._tail_left <= 0:
@@ -226,6 +257,8 @@ class EpisodeRunner:
             self._success_streak = 0
             return
         self._success_streak += 1
+        if self._success_tick is None:
+            self._success_tick = max(0, self._episode_ticks - self.config.warmup_frames)
         if self._success_streak == 1:
             self.engine.emit("success_detected", "the task's success rule holds")
         if self._success_streak >= self.config.success_hold_ticks:
@@ -246,6 +279,8 @@ class EpisodeRunner:
     # ---- episode transitions ------------------------------------------------------------
     def _begin_episode(self) -> None:
         self._seed = self._seed_base + self._attempt
+        if self.evaluating:  # a re-recorded evaluation episode runs its seed again
+            self._seed = self._seed_base + len(self.outcomes)
         self._attempt += 1
         try:
             self._last = self.env.reset(seed=self._seed)
@@ -260,6 +295,8 @@ class EpisodeRunner:
             self.gestures.reset()
         self._episode_ticks = 0
         self._success_streak = 0
+        self._success_tick = None
+        self._intervention_ticks = 0
         self.phase = Phase.WARMUP if self.recorder.in_warmup else Phase.RECORDING
         self.message = ""
         self.engine.emit(
@@ -269,9 +306,9 @@ class EpisodeRunner:
             seed=self._seed,
         )
 
-    def _end_episode(self, outcome: str, reason: str) -> None:
+    def _episode_meta(self, outcome: str) -> EpisodeMeta:
         timing = self.meter.timing()
-        meta = EpisodeMeta(
+        return EpisodeMeta(
             outcome=outcome,
             fps_achieved=timing.achieved_fps,
             period_p99_ms=timing.period_p99_ms,
@@ -280,10 +317,18 @@ class EpisodeRunner:
             seed=self._seed,
             task=self.env.task_text,
             note=self.config.note,
+            starved_ticks=getattr(self.device, "starved_ticks", None),
+            intervention_ticks=self._intervention_ticks if self.device.name == "policy" else None,
         )
+
+    def _end_episode(self, outcome: str, reason: str) -> None:
+        timing = self.meter.timing()
+        meta = self._episode_meta(outcome)
         number = self._episode_number()
         future = self.recorder.end(outcome, meta)
-        qc = {"episode_number": number, "timing": asdict(timing)}
+        qc = {"episode_number": number, "timing": asdict(timing), **self._policy_figures()}
+        if outcome != "discarded":
+            self._note_outcome(outcome, reason)
         if outcome == "success":
             self.episodes_saved += 1
             self.saved_this_session += 1
@@ -301,10 +346,13 @@ class EpisodeRunner:
             self.engine.emit(
                 f"episode_{outcome}", f"episode {number} {outcome}: {reason}", outcome=outcome, **qc
             )
-        if self.saved_this_session >= self.config.episodes:
+        if self._episodes_done():
             self.finished = True
             return
-        if self.consecutive_failures >= self.config.max_consecutive_failures:
+        if (
+            not self.evaluating
+            and self.consecutive_failures >= self.config.max_consecutive_failures
+        ):
             self.finished = True
             self.final_message = (
                 f"stopped after {self.consecutive_failures} failed "
@@ -330,16 +378,62 @@ class EpisodeRunner:
         message = str(exc) or type(exc).__name__
         log.warning("episode failed: %s", message, exc_info=not isinstance(exc, RuntimeError))
         if episode_in_progress and self.phase in EPISODE_PHASES:
-            self.recorder.end("failure", None)
+            self.recorder.end("failure", self._episode_meta("failure"))
             self.episodes_failed += 1
             self.consecutive_failures += 1
+            number = self._episode_number()
+            self._note_outcome("failure", message)
             self.engine.emit(
                 "episode_failure",
-                f"episode {self._episode_number()} failed: {message}",
-                episode_number=self._episode_number(),
+                f"episode {number} failed: {message}",
+                episode_number=number,
                 outcome="failure",
+                **self._policy_figures(),
             )
+            # An evaluation goes on with the next seed (a device fault is an outcome too).
+            if self.evaluating and isinstance(exc, DeviceError):
+                if self._episodes_done():
+                    self.finished = True
+                else:
+                    self._start_reset_period()
+                return
         self.enter_error(message)
+
+    def _episodes_done(self) -> bool:
+        if self.evaluating:
+            return len(self.outcomes) >= self.config.episodes
+        return self.saved_this_session >= self.config.episodes
+
+    def _policy_figures(self) -> dict[str, Any]:
+        starved = getattr(self.device, "starved_ticks", None)  # policy device only
+        figures: dict[str, Any] = {"intervention_ticks": self._intervention_ticks}
+        if starved is not None:
+            figures["starved_ticks"] = starved
+        return figures
+
+    def _note_outcome(self, outcome: str, reason: str) -> None:
+        if not self.evaluating:
+            return
+        success_s = None
+        if outcome == "success" and self._success_tick is not None:
+            success_s = self._success_tick / self.config.fps
+        self.outcomes.append(
+            EpisodeOutcome(
+                seed=self._seed,
+                outcome=outcome,
+                reason=reason,
+                ticks=max(0, self._episode_ticks - self.config.warmup_frames),
+                time_to_success_s=success_s,
+                starved_ticks=getattr(self.device, "starved_ticks", None),
+                intervention_ticks=self._intervention_ticks,
+            )
+        )
+        summary = self._evaluation = summarize(self.outcomes)
+        self.engine.emit(
+            "evaluation_progress",
+            f"evaluation: {format_summary(summary)}",
+            **summary,
+        )
 
     def enter_error(self, message: str) -> None:
         self.phase = Phase.ERROR
@@ -444,13 +538,49 @@ class EpisodeRunner:
 
     def _episode_number(self) -> int:
         """1-based number of the episode under way within this session ("episode N of M")."""
+        if self.evaluating:
+            return len(self.outcomes) + 1
         return self.saved_this_session + 1
+
+    def _write_evaluation_report(self) -> str:
+        path = report_path(self.writer.root)
+        context = {
+            "repo_id": self.config.repo_id,
+            "dataset": str(self.writer.root),
+            "failures_dataset": str(self.failures.root) if self.failures else None,
+            "task": self.config.task,
+            "backend": self.env.backend,
+            "device": self.device.name,
+            "policy_url": self.config.policy_url,
+            "fps": self.config.fps,
+            "realtime": self.realtime,
+            "seeds": [o.seed for o in self.outcomes],
+        }
+        try:
+            report = write_report(path, self.outcomes, context)
+        except OSError as exc:
+            log.exception("writing the evaluation report failed")
+            return f"; the evaluation report could not be written: {exc}"
+        self.engine.emit(
+            "evaluation_report",
+            f"evaluation report: {path}",
+            path=str(path),
+            **report["summary"],
+        )
+        return f"; {format_summary(report['summary'])}; report {path}"
 
     # ---- observation ----------------------------------------------------------------------
     def publish_snapshot(self) -> None:
         if self.tick_count % _SLOW_FIGURES_EVERY == 0:
             self._timing = self.live_meter.timing()
             self._recorder_status = _as_dict(self.writer.status())
+            # Unpaced runs (realtime off) need not keep up with the clock.
+            self._loop_advice = loop_advice(
+                self.load_meter.busy_p90_ms() if self.realtime else None,
+                self.config.fps,
+                self.config.camera_width,
+                self.config.camera_height,
+            )
         last = self._last
         reset_left = (
             max(0.0, self._reset_deadline - time.monotonic())
@@ -485,7 +615,9 @@ class EpisodeRunner:
                 objects=_objects(last),
                 pending_review=tuple(self.pending_review),
                 timing=self._timing,
+                loop_advice=self._loop_advice,
                 device_health=_as_dict(self.device.health()),
+                evaluation=self._evaluation,
                 recorder=self._recorder_status,
             )
         )
@@ -513,6 +645,8 @@ class EpisodeRunner:
                 log.exception("closing the %s failed", name)
         errors = self._drain_commit_errors() + errors  # commits finish inside writer.close()
         summary = f"{self.saved_this_session} episode(s) saved"
+        if self.evaluating and self.outcomes:
+            summary += self._write_evaluation_report()
         self.final_message = f"{self.final_message or reason or 'done'}: {summary}"
         if errors:
             self.final_message += "; " + "; ".join(errors)

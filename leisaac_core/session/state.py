@@ -84,8 +84,11 @@ class SessionSnapshot:
     # Dataset indices of this session's saved episodes awaiting keep/discard (review mode).
     pending_review: tuple[int, ...] = ()
     timing: LoopTiming | None = None
+    # Non-empty when the ticks' own work nearly fills the period: what to lower, in words.
+    loop_advice: str = ""
     device_health: dict[str, Any] = field(default_factory=dict)
     recorder: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)  # running success rate
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

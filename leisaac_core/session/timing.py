@@ -50,3 +50,35 @@ class PeriodMeter:
             jitter_ms=float(arr.std() * 1e3),
             overruns=self.overruns,
         )
+
+
+class LoadMeter:
+    """How much of each period the tick's own work takes (device, env, recorder), over the
+    last few seconds: it shows a machine that cannot hold the fps before the overruns do."""
+
+    def __init__(self, period_s: float, max_samples: int = 90) -> None:
+        self.period_s = period_s
+        self._busy: deque[float] = deque(maxlen=max_samples)
+
+    def add(self, busy_s: float) -> None:
+        self._busy.append(busy_s)
+
+    def busy_p90_ms(self) -> float | None:
+        """None until the window is full (the first ticks after a reset are unrepresentative)."""
+        if len(self._busy) < (self._busy.maxlen or 0):
+            return None
+        return float(np.percentile(np.asarray(self._busy), 90) * 1e3)
+
+
+def loop_advice(busy_p90_ms: float | None, fps: int, width: int, height: int) -> str:
+    """A plain warning with what to lower when ticks need more than 90 % of the period."""
+    period_ms = 1e3 / fps
+    if busy_p90_ms is None or busy_p90_ms <= 0.9 * period_ms:
+        return ""
+    holdable_fps = max(1, int(0.9 * 1e3 / busy_p90_ms))
+    return (
+        f"This machine cannot hold {fps} fps with {width}x{height} cameras: a tick takes "
+        f"{busy_p90_ms:.0f} ms of the {period_ms:.0f} ms period, so episodes will record "
+        f"jittery, dropped timing. Stop and lower the camera size (try {width // 2}x{height // 2}) "
+        f"or the fps (about {holdable_fps} holds), or close other programs."
+    )

@@ -6,6 +6,7 @@ the serial stack.
 
 from __future__ import annotations
 
+from leisaac_core.policy.config import PolicyDeviceConfig
 from leisaac_core.teleop.base import Device, DeviceError, DeviceHealth
 from leisaac_core.teleop.browser.config import GamepadDeviceConfig, KeyboardDeviceConfig
 from leisaac_core.teleop.config import DeviceConfig
@@ -19,6 +20,7 @@ DEVICE_CONFIGS: dict[str, type[DeviceConfig]] = {
         SO101LeaderConfig,
         KeyboardDeviceConfig,
         GamepadDeviceConfig,
+        PolicyDeviceConfig,
     )
 }
 
@@ -45,6 +47,20 @@ def make_device_from_config(config: DeviceConfig) -> Device:
         from leisaac_core.teleop.browser.browser import BrowserDevice
 
         return BrowserDevice(config)
+    if isinstance(config, PolicyDeviceConfig):
+        from leisaac_core.policy.device import PolicyDevice
+
+        human = None
+        if config.takeover == "so101_leader":
+            human = make_device_from_config(
+                SO101LeaderConfig(
+                    port=config.takeover_port or "",
+                    calibration_path=config.takeover_calibration,
+                )
+            )
+        elif config.takeover is not None:
+            human = make_device_from_config(make_device_config(config.takeover))
+        return PolicyDevice(config, human=human)
     raise ValueError(f"no device for config {type(config).__name__}")
 
 

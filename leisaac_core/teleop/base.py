@@ -8,7 +8,7 @@ which the worker thread calls after taking the message off its command queue.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -27,6 +27,8 @@ class DeviceHealth:
     message: str = ""
     reads: int = 0
     errors: int = 0
+    # Device-specific live figures for the health panel (e.g. policy round-trip time).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

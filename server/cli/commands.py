@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import doctor, leader, push, record, replay, serve
+from server.cli import dataset, doctor, eval, leader, policy, push, record, replay, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
     serve.register,
@@ -14,5 +14,8 @@ REGISTRARS: list[Callable[[Any], None]] = [
     doctor.register,
     push.register,
     leader.register,
+    dataset.register,
+    policy.register,
+    eval.register,
     replay.register,
 ]

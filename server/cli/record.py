@@ -70,14 +70,49 @@ def register(subparsers: Any) -> None:
         "--keep-failures", action="store_true", help="keep failed episodes in <name>_failures"
     )
     p.add_argument("--codec", dest="video_codec", choices=("h264", "av1"), default="h264")
+    add_policy_arguments(p)
     p.set_defaults(func=run)
 
 
+def add_policy_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--policy-url", default=None, help="policy server for --device policy, ws://HOST:PORT"
+    )
+    p.add_argument(
+        "--takeover",
+        choices=("keyboard", "gamepad", "so101_leader", "none"),
+        default="keyboard",
+        help="device a human takes over with while the policy drives (button or T on the "
+        "page); so101_leader uses --port and --calibration",
+    )
+    p.add_argument(
+        "--policy-key",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="rename an observation key for the policy server (repeatable), e.g. "
+        "observation.images.front=observation/image or task=prompt",
+    )
+    p.add_argument(
+        "--reward-features",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="record next.reward/next.done/next.success/intervention (default: on with a policy)",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    config = session_config(args)
+    if config is None:
+        return 2
+    return run_session(config)
+
+
+def session_config(args: argparse.Namespace, **overrides: Any) -> Any:
+    """The SessionConfig from the flags, or None after printing what is wrong."""
     from pydantic import ValidationError
 
-    from leisaac_core.config import Settings
-    from leisaac_core.session import SessionConfig, SessionEngine
+    from leisaac_core.session import SessionConfig
 
     width, height = args.camera_size
     fields = {
@@ -101,15 +136,29 @@ def run(args: argparse.Namespace) -> int:
             "max_consecutive_failures",
             "keep_failures",
             "video_codec",
+            "policy_url",
+            "reward_features",
         )
     }
+    keys = dict(item.split("=", 1) for item in args.policy_key if "=" in item)
+    bad = [item for item in args.policy_key if "=" not in item]
+    if bad:
+        print(f"error: --policy-key {bad[0]!r} must look like OURS=THEIRS", file=sys.stderr)
+        return None
+    fields["policy"] = {"takeover": args.takeover, "observation_keys": keys}
+    fields.update(overrides)
     try:
-        config = SessionConfig(**fields, camera_width=width, camera_height=height)
+        return SessionConfig(**fields, camera_width=width, camera_height=height)
     except ValidationError as exc:
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "arguments"
             print(f"error: {where}: {err['msg']}", file=sys.stderr)
-        return 2
+        return None
+
+
+def run_session(config: Any) -> int:
+    from leisaac_core.config import Settings
+    from leisaac_core.session import SessionEngine
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     engine = SessionEngine(Settings().dataset_root)
@@ -124,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         engine.shutdown()
         return 1
     try:
-        return _follow(engine, events, progress, config.episodes)
+        return _follow(engine, events, progress, config)
     except KeyboardInterrupt:
         progress.line("interrupted: the episode under way is discarded, saved episodes are kept")
         engine.submit("stop").result(timeout=60)
@@ -133,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
         engine.shutdown()
 
 
-def _follow(engine: Any, events: queue.Queue[Any], progress: _Progress, target: int) -> int:
+def _follow(engine: Any, events: queue.Queue[Any], progress: _Progress, config: Any) -> int:
     saved = 0
+    report: str | None = None
     while True:
         try:
             event = events.get(timeout=0.5)
@@ -150,14 +200,22 @@ def _follow(engine: Any, events: queue.Queue[Any], progress: _Progress, target: 
             "session_error",
             "episode_save_failed",
             "session_started",
+            "evaluation_progress",
         ):
             progress.line(event.message)
         if event.kind == "session_error" and engine.snapshot.phase == "error":
             engine.submit("stop").result(timeout=60)
             return 1
+        if event.kind == "evaluation_report":
+            report = event.data["path"]
         if event.kind in ("session_finished", "session_stopped"):
             progress.line(event.message)
-            return 0 if event.data.get("episodes_saved", 0) >= target else 1
+            if config.mode == "evaluate":
+                if event.kind == "session_stopped" or report is None:
+                    return 1
+                print(report, flush=True)  # scripts read the report path from the last line
+                return 0
+            return 0 if event.data.get("episodes_saved", 0) >= config.episodes else 1
 
 
 class _Progress:

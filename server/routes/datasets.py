@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 
 from leisaac_core.dataset import (
+    DatasetBusyError,
+    DatasetExistsError,
+    MergeError,
     dataset_dir,
     delete_episodes,
     list_datasets,
     load_episode_signals,
     load_episodes,
+    merge_datasets,
 )
 from server.deps import EngineDep, SettingsDep
 
@@ -59,10 +65,16 @@ async def get_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
 
 @router.get("/{namespace}/{name}/episodes", summary="Episodes with outcome, length and QC figures")
 async def get_episodes(
-    namespace: Namespace, name: Name, settings: SettingsDep
+    namespace: Namespace,
+    name: Name,
+    settings: SettingsDep,
+    offset: Annotated[int, Query(ge=0, description="first episode index to return")] = 0,
+    limit: Annotated[
+        int | None, Query(ge=1, description="at most this many episodes (default: all)")
+    ] = None,
 ) -> list[dict[str, Any]]:
     path = _dir(settings, namespace, name)
-    records = await run_in_threadpool(load_episodes, path)
+    records = await run_in_threadpool(load_episodes, path, offset, limit)
     base = f"/api/datasets/{namespace}/{name}/files/"
     out = []
     for record in records:
@@ -103,11 +115,12 @@ async def delete_episode(
             status.HTTP_409_CONFLICT,
             detail=f"a session is recording into {namespace}/{name}; stop it before deleting episodes",
         )
-    episodes = await run_in_threadpool(load_episodes, path)
-    if not any(e.index == index for e in episodes):
+    found = await run_in_threadpool(load_episodes, path, max(index, 0), 1)
+    if index < 0 or not found:
         raise HTTPException(404, detail=f"dataset {namespace}/{name} has no episode {index}")
     await run_in_threadpool(delete_episodes, path, [index])
-    return {"deleted": index, "episodes": len(episodes) - 1}
+    info = json.loads((path / "meta" / "info.json").read_text())
+    return {"deleted": index, "episodes": int(info["total_episodes"])}
 
 
 @router.get(
@@ -123,3 +136,47 @@ async def get_file(
     if not target.is_relative_to(videos) or not target.is_file() or target.suffix != ".mp4":
         raise HTTPException(404, detail=f"no video {file_path!r} in {namespace}/{name}")
     return FileResponse(target, media_type="video/mp4")
+
+
+class MergeRequest(BaseModel):
+    sources: list[str] = Field(
+        min_length=2, description="repo ids (NS/NAME) of the datasets to merge, in order"
+    )
+    into: str = Field(description="repo id of the new dataset")
+
+
+class MergeResponse(BaseModel):
+    repo_id: str
+    sources: list[str]
+    episodes: int
+    frames: int
+    tasks: int
+
+
+@router.post(
+    "/merge",
+    status_code=status.HTTP_201_CREATED,
+    summary="Merge datasets (same fps, robot type and features) into a new dataset",
+)
+async def merge(body: MergeRequest, settings: SettingsDep) -> MergeResponse:
+    root = settings.dataset_root
+    try:
+        sources = [(repo_id, dataset_dir(root, repo_id)) for repo_id in body.sources]
+        into = dataset_dir(root, body.into)
+    except ValueError as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    try:
+        result = await run_in_threadpool(merge_datasets, sources, body.into, into)
+    except FileNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    except (DatasetExistsError, DatasetBusyError) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    except (MergeError, ValueError) as exc:
+        raise HTTPException(422, detail=str(exc)) from None
+    return MergeResponse(
+        repo_id=result.repo_id,
+        sources=list(result.sources),
+        episodes=result.episodes,
+        frames=result.frames,
+        tasks=result.tasks,
+    )

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from leisaac_core.sim import ENV_CONFIGS
+from leisaac_core.sim.mujoco.cost import load_cached as load_cached_render_cost
 from leisaac_core.tasks import TASKS
 from leisaac_core.teleop import DEVICE_CONFIGS
 from server.deps import SettingsDep
@@ -37,4 +38,6 @@ async def get_options(settings: SettingsDep) -> dict[str, Any]:
             "camera_width": settings.camera_width,
             "camera_height": settings.camera_height,
         },
+        # Per-size tick cost measured by `leisaac-dashboard doctor` on this machine, or None.
+        "render_cost": load_cached_render_cost(),
     }

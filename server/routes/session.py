@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from leisaac_core.config import Settings
 from leisaac_core.session import CommandRejected, SessionConfig
 from server.deps import EngineDep, SettingsDep
 
@@ -56,8 +57,32 @@ async def start_session(
             detail="'root' cannot be set over the API: datasets live under the server's dataset "
             f"root ({settings.dataset_root}); choose the dataset with 'repo_id'",
         )
+    if config.device == "policy" or config.policy_url:
+        config = _with_allowed_policy_url(config, settings)
     await _run_command(engine, "start", config, timeout=START_TIMEOUT_S)
     return engine.snapshot.to_dict()
+
+
+def _with_allowed_policy_url(config: SessionConfig, settings: Settings) -> SessionConfig:
+    """The policy server comes from the server's own settings, or from an authenticated
+    request (a server with a token checks it on this route before the body is read)."""
+    url = config.policy_url or settings.policy_url
+    if url is None:
+        raise HTTPException(
+            422,
+            detail="device 'policy' needs 'policy_url' (ws://HOST:PORT of an OpenPI policy "
+            "server), or a server started with LEISAAC_POLICY_URL",
+        )
+    configured = {u for u in (settings.policy_url, *settings.policy_urls) if u}
+    if url not in configured and settings.token is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"policy_url {url!r} is not in this server's configuration and the request "
+            "is not authenticated (the server has no token): start the server with "
+            "LEISAAC_POLICY_URLS='[\"" + url + "\"]' (or LEISAAC_POLICY_URL), or run it with a "
+            "token",
+        )
+    return config.model_copy(update={"policy_url": url})
 
 
 def _command_route(name: str, summary: str) -> None:

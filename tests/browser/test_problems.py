@@ -46,6 +46,7 @@ PROBLEM_SNAPSHOT = {
     "repo_id": "tester/problems",
     "episode_number": 1,
     "episodes_target": 2,
+    "loop_advice": "This machine cannot hold 30 fps with 640x480 cameras: try 320x240",
     "timing": {
         "target_fps": 30,
         "achieved_fps": 29.9,
@@ -79,6 +80,7 @@ def test_problem_banners_follow_the_state(live_server: LiveServer, page: Page) -
     expect(banners.locator('[data-banner="device"]')).to_contain_text("vanished")
     expect(banners.locator('[data-banner="encoder"]')).to_contain_text("12 dropped")
     expect(banners.locator('[data-banner="disk"]')).to_contain_text("300 MB")
+    expect(banners.locator('[data-banner="loop-load"]')).to_contain_text("try 320x240")
     expect(page.locator('#health tr[data-key="encoder"] .chip')).to_have_text("Stalled")
     expect(page.locator('#health tr[data-key="device"] .chip')).to_have_text("Stalled")
 
@@ -88,6 +90,7 @@ def test_problem_banners_follow_the_state(live_server: LiveServer, page: Page) -
         "message": "servo 3 stopped answering",
         "device_health": {"connected": True},
         "recorder": {},
+        "loop_advice": "",
     }
     page.evaluate(
         "([s, sys]) => window.leisaac.live.setSnapshot(s, sys)",
@@ -98,3 +101,4 @@ def test_problem_banners_follow_the_state(live_server: LiveServer, page: Page) -
     expect(banners.locator('[data-banner="device"]')).to_have_count(0)
     expect(banners.locator('[data-banner="encoder"]')).to_have_count(0)
     expect(banners.locator('[data-banner="disk"]')).to_have_count(0)
+    expect(banners.locator('[data-banner="loop-load"]')).to_have_count(0)

@@ -34,3 +34,45 @@ def test_advanced_options_reach_the_session(live_server: LiveServer, page: Page)
     )
     info = json.loads(info_path.read_text())
     assert info["features"]["observation.images.front"]["info"]["video.codec"] == "av1"
+
+
+def test_camera_size_hint_from_the_measured_render_cost(
+    live_server: LiveServer, page: Page, tmp_path, monkeypatch
+) -> None:
+    """The figures are a written cache file (the doctor's measurement itself is tested in
+    tests/test_doctor.py); the page's logic and the one-click switch are what is tested."""
+    from leisaac_core.sim.mujoco import cost
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    measured = {
+        "cpu": cost.cpu_model(),
+        "versions": cost._versions(),
+        "fps": 30,
+        "headroom": 0.5,
+        "sizes": [
+            {"width": 640, "height": 480, "tick_ms": 21.0},
+            {"width": 480, "height": 360, "tick_ms": 14.0},
+            {"width": 320, "height": 240, "tick_ms": 7.0},
+        ],
+        "largest_holding": "480x360",
+    }
+    cost.cache_path().parent.mkdir(parents=True)
+    cost.cache_path().write_text(json.dumps(measured))
+    page.goto(live_server.url + "/")
+    expect(page.locator("#conn")).to_have_text("live")
+    page.click(".advanced summary")
+    page.fill("#f-fps", "30")
+    page.fill("#f-cam-w", "640")
+    page.fill("#f-cam-h", "480")
+    hint = page.locator("#camera-hint")
+    expect(hint).to_contain_text("640x480 (21.0 ms a tick) will not hold 30 fps")
+    expect(hint).to_contain_text("480x360 is the largest that does")
+    page.locator("#start-panel").screenshot(path=str(tmp_path / "camera-hint.png"))
+    page.click("#use-suggested-size")
+    expect(page.locator("#f-cam-w")).to_have_value("480")
+    expect(page.locator("#f-cam-h")).to_have_value("360")
+    expect(hint).to_have_text("Cameras 480x360 hold 30 fps on this machine (14.0 ms a tick).")
+    page.fill("#f-fps", "15")  # a longer period: 640x480's 21 ms fits half of 66 ms
+    page.fill("#f-cam-w", "640")
+    page.fill("#f-cam-h", "480")
+    expect(hint).to_contain_text("hold 15 fps")

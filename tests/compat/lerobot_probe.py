@@ -26,8 +26,14 @@ def probe(root: str, repo_id: str, out: str, stride: int = 1) -> None:
         for k in ["state", "action", "episode_index", "frame_index", "index", "timestamp", "task"]
     }
     imgs: dict[str, list] = {k: [] for k in keys}
+    # Optional per-frame features (next.reward, next.done, next.success, intervention).
+    optional = [k for k in ("next.reward", "next.done", "next.success", "intervention")]
+    optional = [k for k in optional if k in ds.features]
+    cols.update({f"feature/{k}": [] for k in optional})
     for i in items:
         item = ds[i]
+        for k in optional:
+            cols[f"feature/{k}"].append(item[k].numpy())
         cols["state"].append(item["observation.state"].numpy())
         cols["action"].append(item["action"].numpy())
         for k in ("episode_index", "frame_index", "index", "timestamp"):

@@ -12,11 +12,26 @@ PYTHON="${LEROBOT_READER_PYTHON:-python3.11}"
 RECIPE_VERSION="lerobot0.4.4-torch2.13.0-tv0.28.0-tc0.12.0-r1"
 STAMP="$VENV/.leisaac-reader-ready"
 
+log() { echo "[setup_lerobot_reader] $*" >&2; }
+
+# The lerobot policy server test also runs `leisaac_core.policy.lerobot_server` here: it
+# needs the OpenPI wire format (msgpack, websockets) and what lerobot's policy factory imports
+# beyond the reader (imageio, diffusers, pyserial, deepdiff, gymnasium), torch held at 2.13.0.
+# Checked on every run (cheap), so a venv built by an earlier recipe gets them without a
+# rebuild.
+policy_server_extras() {
+    "$VENV/bin/python" -c "import msgpack, websockets, imageio, diffusers, serial, deepdiff, gymnasium" \
+        2>/dev/null && return 0
+    log "installing the policy server's extras"
+    "$VENV/bin/python" -m pip install --quiet -c "$VENV/constraints.txt" "msgpack>=1.0.5,<2" \
+        "websockets>=13,<18" "imageio>=2.34,<3" "diffusers>=0.27.2,<0.36" "pyserial>=3.5,<4" \
+        "deepdiff>=7.0.1,<9" "gymnasium>=1.1.1,<2"
+}
+
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$RECIPE_VERSION" ]]; then
+    policy_server_extras
     exit 0
 fi
-
-log() { echo "[setup_lerobot_reader] $*" >&2; }
 
 # torchcodec 0.12 links against FFmpeg 5.1 (Debian bookworm's libavcodec59 family).
 FFMPEG_PKGS=(libavcodec59 libavformat59 libavutil57 libswscale6 libswresample4 libavdevice59 libavfilter8)
@@ -80,5 +95,6 @@ log "installing lerobot 0.4.4 (no deps) and the reader's dependencies"
 log "checking the reader imports"
 "$VENV/bin/python" -c "from lerobot.datasets.lerobot_dataset import LeRobotDataset; import torchcodec.decoders"
 
+policy_server_extras
 echo "$RECIPE_VERSION" >"$STAMP"
 log "ready: $VENV"

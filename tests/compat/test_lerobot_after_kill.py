@@ -1,4 +1,5 @@
-"""After kill -9 mid-recording and the automatic repair, lerobot's own reader loads the dataset."""
+"""After kill -9 mid-recording (and mid-compaction: the recorder compacts every 2 commits) and
+the automatic repair, lerobot's own reader loads the dataset."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_killed_and_repaired_dataset_loads_in_lerobot(lerobot_python, tmp_path: 
     for _ in range(3):
         before = committed_count(log)
         child = subprocess.Popen(
-            [sys.executable, str(RECORDER), str(root), str(log)],
+            [sys.executable, str(RECORDER), str(root), str(log), "2"],  # compacting too
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -12,9 +12,18 @@ import pytest
 from dataset_helpers import FAST_VIDEO, H, W, make_spec, record_episode
 from lerobot_reader_support import run_lerobot_probe
 
-from leisaac_core.dataset import DatasetWriter, dataset_dir, delete_episodes, locks
+from leisaac_core.dataset import (
+    DatasetWriter,
+    compact_dataset,
+    compaction,
+    dataset_dir,
+    delete_episodes,
+    layout,
+    locks,
+)
 from leisaac_core.dataset import journal as journal_mod
 from leisaac_core.dataset import writer as writer_mod
+from leisaac_core.dataset.state import DatasetState
 from leisaac_core.dataset.synthetic import read_frame_index, synthetic_frame, synthetic_state
 
 pytestmark = pytest.mark.compat
@@ -56,10 +65,10 @@ def make_crashed_then_repaired(root: Path, repo_id: str, monkeypatch) -> None:
     record_episode(w, 6, tag=100, offset=100).result(60)
 
     def partial_apply(r: Path):
-        j = json.loads((r / ".leisaac/journal.json").read_text())
+        j = json.loads(layout.journal_path(r).read_text())
         tmp_rel, final_rel = j["renames"][0]
         (r / final_rel).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(r / tmp_rel, r / final_rel)
+        os.replace(layout.private_dir(r) / tmp_rel, r / final_rel)
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
@@ -95,6 +104,39 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
     repaired = dataset_dir(base, "c/repaired")
     make_crashed_then_repaired(repaired, "c/repaired", monkeypatch)
 
+    # Episode rows spread over several meta/episodes files, one of them rebuilt by a delete.
+    paged = dataset_dir(base, "c/paged")
+    paged_eps = [(5, 0), (9, 100), (4, 200), (6, 300), (3, 400)]
+    with monkeypatch.context() as m:
+        m.setattr(layout, "EPISODES_PER_META_FILE", 2)
+        build(paged, "c/paged", paged_eps)
+        delete_episodes(paged, [1])
+        build(paged, "c/paged", [(7, 500)], resume=True)
+    assert len(layout.episodes_files(paged)) == 3
+
+    # Compacted: packed data / video / meta files, then loose episodes after them, then a
+    # delete inside the packed files.
+    compacted = dataset_dir(base, "c/compacted")
+    packed_eps = [(5, 0), (9, 100), (4, 200), (6, 300), (3, 400), (8, 500), (5, 600)]
+    with monkeypatch.context() as m:
+        m.setattr(layout, "EPISODES_PER_META_FILE", 2)
+        build(compacted, "c/compacted", packed_eps)
+        assert compact_dataset(compacted).episodes_moved == 7
+        build(compacted, "c/compacted", [(7, 700), (4, 800)], resume=True)
+        delete_episodes(compacted, [2])
+    assert len(list(compacted.glob("data/*/*.parquet"))) == 3
+
+    # Compacted with small size limits: episodes spread over several packed files (where
+    # lerobot's own merge has had offset bugs after rotation).
+    rotated = dataset_dir(base, "c/rotated")
+    build(rotated, "c/rotated", packed_eps)
+    data_mb = 2.5 * max(p.stat().st_size for p in rotated.glob("data/*/*.parquet")) / 2**20
+    video_mb = 2.5 * max(p.stat().st_size for p in rotated.glob("videos/*/*/*.mp4")) / 2**20
+    prepared = compaction.prepare(rotated, 0, data_limit_mb=data_mb, video_limit_mb=video_mb)
+    assert prepared is not None
+    compaction.install(rotated, DatasetState.load(rotated), prepared, 0)
+    assert 2 <= len(list(rotated.glob("videos/observation.images.front/*/*.mp4"))) < 7
+
     results = run_lerobot_probe(
         lerobot_python,
         [
@@ -103,6 +145,9 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
             (resumed, "c/resumed"),
             (deleted, "c/deleted"),
             (repaired, "c/repaired"),
+            (paged, "c/paged"),
+            (compacted, "c/compacted"),
+            (rotated, "c/rotated"),
         ],
         tmp_path,
     )
@@ -111,3 +156,6 @@ def test_lerobot_loads_every_shape_we_write(lerobot_python, tmp_path: Path, monk
     check_probe(results[2], [(5, 0), (6, 100), (7, 200)])
     check_probe(results[3], [(9, 100), (6, 300)])
     check_probe(results[4], [(5, 0), (6, 100), (7, 200), (4, 300)])
+    check_probe(results[5], [(5, 0), (4, 200), (6, 300), (3, 400), (7, 500)])
+    check_probe(results[6], [e for i, e in enumerate(packed_eps) if i != 2] + [(7, 700), (4, 800)])
+    check_probe(results[7], packed_eps)

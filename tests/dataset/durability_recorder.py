@@ -1,6 +1,8 @@
 """Child process for the kill -9 test: records episodes forever into a dataset.
 
-usage: python durability_recorder.py <dataset_dir> <log_file>
+usage: python durability_recorder.py <dataset_dir> <log_file> [compact_every]
+(compact_every > 0: background compactions run between the commits, so kills land in
+them too).
 Every committed episode is appended to the log as "<index> <length> <tag>" AFTER its
 future resolved, so the log lists only episodes the writer promised are durable.
 Episode k has length 3 + (k * 7) % 11 and tag 1000 * k (state offset and image numbering).
@@ -21,8 +23,11 @@ from leisaac_core.dataset import DatasetWriter, VideoSettings  # noqa: E402
 
 def main() -> None:
     root, log_path = Path(sys.argv[1]), Path(sys.argv[2])
+    compact_every = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     video = VideoSettings(queue_frames=1000)
-    with DatasetWriter.open(root, make_spec("d/kill"), resume=True, video=video) as w:
+    with DatasetWriter.open(
+        root, make_spec("d/kill"), resume=True, video=video, compact_every=compact_every
+    ) as w:
         k = w.num_episodes
         while True:
             length = 3 + (k * 7) % 11

@@ -16,7 +16,13 @@ import numpy as np
 import pytest
 from dataset_helpers import make_spec, wait_until
 
-from leisaac_core.dataset import DatasetWriter, dataset_dir, load_episode_signals, load_episodes
+from leisaac_core.dataset import (
+    DatasetWriter,
+    dataset_dir,
+    layout,
+    load_episode_signals,
+    load_episodes,
+)
 from leisaac_core.dataset.synthetic import synthetic_state
 
 HERE = Path(__file__).parent
@@ -39,7 +45,14 @@ def test_kill_9_at_random_points_never_loses_a_committed_episode(tmp_path: Path)
     for kill in range(KILLS):
         before = len(committed_log(log))
         child = subprocess.Popen(
-            [sys.executable, str(HERE / "durability_recorder.py"), str(root), str(log)],
+            # Every other run compacts in the background every 3 commits.
+            [
+                sys.executable,
+                str(HERE / "durability_recorder.py"),
+                str(root),
+                str(log),
+                "3" if kill % 2 else "0",
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -69,6 +82,7 @@ def test_kill_9_at_random_points_never_loses_a_committed_episode(tmp_path: Path)
             np.testing.assert_allclose(sig["state"][-1], synthetic_state(length - 1) + tag)
             assert all(v.path.exists() for v in episodes[index].videos.values())
         assert [e.index for e in episodes] == list(range(len(episodes)))
-        assert not (root / ".leisaac/journal.json").exists()
+        assert not layout.journal_path(root).exists()
+        assert not (root / ".leisaac").exists()
     assert len(committed_log(log)) >= KILLS
     assert repairs_seen > 0, "no kill landed mid-episode; the test did not exercise repair"

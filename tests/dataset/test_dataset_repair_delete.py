@@ -15,6 +15,7 @@ from leisaac_core.dataset import (
     DatasetWriter,
     dataset_dir,
     delete_episodes,
+    layout,
     load_episode_signals,
     load_episodes,
     locks,
@@ -37,10 +38,10 @@ def crash_after_journal(monkeypatch, renames_done: int) -> None:
     """Make the next commit 'die' after its journal is durable and `renames_done` renames."""
 
     def partial_apply(root: Path) -> str | None:
-        j = json.loads((root / ".leisaac/journal.json").read_text())
+        j = json.loads(layout.journal_path(root).read_text())
         for tmp_rel, final_rel in j["renames"][:renames_done]:
             (root / final_rel).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(root / tmp_rel, root / final_rel)
+            os.replace(layout.private_dir(root) / tmp_rel, root / final_rel)
         raise Crash()
 
     monkeypatch.setattr(journal_mod, "apply_journal", partial_apply)
@@ -70,7 +71,7 @@ def test_interrupted_commit_is_rolled_forward(root: Path, monkeypatch, renames_d
         assert w2.num_episodes == 2
         record_episode(w2, 3, tag=2).result(30)
     assert [e.length for e in load_episodes(root)] == [4, 5, 3]
-    assert not (root / ".leisaac/journal.json").exists()
+    assert not layout.journal_path(root).exists()
 
 
 def test_partial_episode_files_are_removed_and_reported(root: Path) -> None:

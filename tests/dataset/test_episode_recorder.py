@@ -15,6 +15,7 @@ from leisaac_core.dataset import (
     EpisodeRecorder,
     dataset_dir,
     failures_repo_id,
+    layout,
     load_episodes,
 )
 from leisaac_core.dataset.synthetic import synthetic_state
@@ -103,7 +104,7 @@ def test_failures_are_kept_labelled_in_a_separate_dataset(tmp_path: Path) -> Non
         ("timeout", 2, ""),
     ]
     assert all(v.path.exists() for e in fails for v in e.videos.values())
-    assert not list((main_root / ".leisaac/tmp").glob("*"))
+    assert not list(layout.tmp_dir(main_root).glob("*"))
 
 
 def test_begin_again_rerecords_the_same_index(tmp_path: Path) -> None:

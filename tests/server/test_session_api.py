@@ -141,3 +141,44 @@ def test_success_hold_and_tail_are_recorded(live_server: LiveServer) -> None:
     assert tail["length"] == plain["length"] + 2 + 10
     # LeIsaac's recorder: the first 5 ticks after a reset are not recorded.
     assert no_warmup["length"] == plain["length"] + 5
+
+
+def test_a_loop_the_machine_cannot_hold_is_said_early_with_what_to_lower(
+    live_server: LiveServer,
+) -> None:
+    """240 fps with two 1280x960 cameras: no CPU renderer holds a 4 ms period, so within a
+    few seconds (the load window) the status says so and names the camera size to try.
+    Assumes a machine without a GPU renderer, as the CI and development machines are."""
+    heavy = {
+        **QUICK_SESSION,
+        "repo_id": "tester/heavy",
+        "episodes": 1,
+        "fps": 240,
+        "camera_width": 1280,
+        "camera_height": 960,
+        "realtime": True,
+        "episode_time_s": 60,
+    }
+    with live_server.client() as http:
+        assert http.post("/api/session", json=heavy).status_code == 201
+        advice = ""
+        deadline = time.monotonic() + 60
+        while not advice and time.monotonic() < deadline:
+            time.sleep(0.5)
+            advice = http.get("/api/session").json()["loop_advice"]
+        http.post("/api/session/stop")
+    assert "cannot hold 240 fps with 1280x960 cameras" in advice
+    assert "try 640x480" in advice
+
+
+def test_a_loop_with_headroom_gets_no_advice(live_server: LiveServer) -> None:
+    # The keyboard device with nobody at the page: the arm holds still and no success ends it.
+    light = {**QUICK_SESSION, "repo_id": "tester/light", "device": "keyboard", "fps": 10}
+    light.update(realtime=True, camera_width=32, camera_height=24, episodes=1, episode_time_s=30)
+    with live_server.client() as http:
+        assert http.post("/api/session", json=light).status_code == 201
+        time.sleep(12)  # past the 90-tick window at 10 fps
+        snapshot = http.get("/api/session").json()
+        http.post("/api/session/stop")
+    assert snapshot["phase"] == "recording" and snapshot["tick"] > 90
+    assert snapshot["loop_advice"] == ""

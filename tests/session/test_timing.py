@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leisaac_core.session.timing import PeriodMeter
+from leisaac_core.session.timing import LoadMeter, PeriodMeter, loop_advice
 
 
 def test_periods_percentiles_and_overruns() -> None:
@@ -32,3 +32,21 @@ def test_restart_forgets_the_last_episode_and_the_window_is_bounded() -> None:
     meter.tick(100.0)
     meter.tick(100.0 + 1 / 30)
     assert meter.timing().achieved_fps == pytest.approx(30.0)
+
+
+def test_load_meter_speaks_only_with_a_full_window() -> None:
+    meter = LoadMeter(period_s=1 / 30, max_samples=10)
+    for _ in range(9):
+        meter.add(0.050)
+    assert meter.busy_p90_ms() is None
+    meter.add(0.050)
+    assert meter.busy_p90_ms() == pytest.approx(50.0)
+
+
+def test_loop_advice_names_what_to_lower() -> None:
+    assert loop_advice(None, 30, 640, 480) == ""
+    assert loop_advice(29.0, 30, 640, 480) == ""  # 87 % of the 33 ms period: holds
+    advice = loop_advice(45.0, 30, 640, 480)
+    assert "cannot hold 30 fps with 640x480 cameras" in advice
+    assert "45 ms of the 33 ms period" in advice
+    assert "try 320x240" in advice and "about 20 holds" in advice

@@ -83,6 +83,14 @@ export function classifyDevice(health, phase) {
   return { level: (health.errors || 0) > 0 ? "slow" : "ok", text: health.message || "connected" };
 }
 
+// The policy device's figures (device_health.details): round trip and starved ticks.
+export function classifyPolicy(health, phase) {
+  const d = (health && health.details) || {};
+  if (!ACTIVE_PHASES.has(phase) || d.rtt_ms_p50 == null) return { level: "idle", text: "–" };
+  const text = `${d.rtt_ms_p50.toFixed(1)} / ${d.rtt_ms_p99.toFixed(1)} ms · ${d.starved_ticks}`;
+  return { level: d.starved_ticks > 0 ? "slow" : "ok", text };
+}
+
 export function classifyCpu(system) {
   if (!system || system.cpu_percent == null) return { level: "idle", text: "–" };
   const text = `${system.cpu_percent.toFixed(0)} % / ${(system.memory_percent ?? 0).toFixed(0)} %`;

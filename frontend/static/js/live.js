@@ -12,6 +12,7 @@ import {
   classifyJitter,
   classifyLoop,
   classifyOverruns,
+  classifyPolicy,
   classifyPreview,
   diskLow,
   recorderFigures,
@@ -130,6 +131,14 @@ export class LiveView {
     $("count-saved").textContent = s.episodes_saved ?? 0;
     $("count-failed").textContent = s.episodes_failed ?? 0;
     $("count-frames").textContent = s.frames_recorded ?? 0;
+    // Evaluation mode: the running success rate over the episodes run so far.
+    const evaluation = s.evaluation || {};
+    $("eval-rate").hidden = !evaluation.episodes;
+    if (evaluation.episodes) {
+      const [low, high] = evaluation.success_rate_wilson_95;
+      $("eval-rate-value").textContent =
+        `${evaluation.successes}/${evaluation.episodes} (95% ${Math.round(low * 100)}–${Math.round(high * 100)} %)`;
+    }
     const message = $("session-message");
     message.textContent = s.message || "";
     message.classList.toggle("bad", phase === "error");
@@ -157,6 +166,7 @@ export class LiveView {
       dropped: classifyDropped(rec, phase),
       preview: classifyPreview(view, phase, this.connected),
       device: classifyDevice(s.device_health, phase),
+      policy: classifyPolicy(s.device_health, phase),
       cpu: classifyCpu(this.system),
       disk: {
         level: this.system.disk_free_bytes == null ? "idle" : diskLow(this.system) ? "stalled" : "ok",
@@ -204,6 +214,9 @@ export class LiveView {
       `Video encoder is behind: ${rec.backlog} frame(s) queued, ${rec.dropped} dropped this session. ` +
         "Lower the camera size or fps, or close other programs.",
     );
+    // Said as soon as the ticks' own work nearly fills the period (the server measures it),
+    // before the recorded timing shows it.
+    b.toggle("loop-load", phase !== "idle" && Boolean(s.loop_advice), "warn", s.loop_advice || "");
     b.toggle(
       "loop",
       ACTIVE_PHASES.has(phase) && this.connected && cells.loop.level === "stalled",

@@ -59,6 +59,8 @@ const teleop = new Teleop(socket, {
   speed: $("speed"),
   speedValue: $("speed-value"),
   speedBox: $("drive-speed"),
+  takeoverButton: $("btn-takeover"),
+  driver: $("driver"),
 });
 const calibration = new CalibrationPanel();
 const review = new ReviewPanel();
@@ -78,6 +80,7 @@ function onMessage(msg) {
       live.setSnapshot(msg.snapshot, msg.system);
       review.setSnapshot(msg.snapshot);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
+      teleop.setDriver((msg.snapshot.device_health || {}).details);
       calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
       break;
     case "event":

@@ -73,7 +73,9 @@ export class EpisodePlayer {
         const want = clip.from + t;
         if (Math.abs(clip.video.currentTime - want) > DRIFT_LIMIT_S) clip.video.currentTime = want;
       }
-      if (t >= this.length) {
+      // The file may end a frame before to_timestamp (its duration counts the last frame's
+      // start): a clock video that stopped has reached the episode's end too.
+      if (t >= this.length || this.clips[0].video.ended) {
         this.pause();
         this.ended = true;
         this.seek(this.length);

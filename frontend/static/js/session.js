@@ -20,7 +20,10 @@ export class StartForm {
     });
     form.querySelector("#f-task").addEventListener("change", () => this.taskChanged());
     form.querySelector("#f-device").addEventListener("change", () => this.deviceChanged());
+    form.querySelector("#f-takeover").addEventListener("change", () => this.deviceChanged());
     form.addEventListener("change", () => this.remember());
+    form.addEventListener("input", () => this.cameraChanged());
+    this.renderCost = null;
   }
 
   async load() {
@@ -41,8 +44,53 @@ export class StartForm {
     this.setValue("camera_width", d.camera_width);
     this.setValue("camera_height", d.camera_height);
     this.restore();
+    this.renderCost = options.render_cost || null;
     this.taskChanged();
     this.deviceChanged();
+    this.cameraChanged();
+  }
+
+  // What `leisaac-dashboard doctor` measured here: the largest camera size whose tick takes at
+  // most half the period at the form's fps, and a one-click switch when the form asks for more.
+  cameraChanged() {
+    const hint = this.form.querySelector("#camera-hint");
+    const f = this.form.elements;
+    const width = parseInt(f.camera_width.value, 10);
+    const height = parseInt(f.camera_height.value, 10);
+    const fps = parseInt(f.fps.value, 10) || 30;
+    const cost = this.renderCost;
+    if (!cost || f.backend.value !== "mujoco" || !(width > 0 && height > 0)) {
+      hint.hidden = true;
+      return;
+    }
+    const budget = (cost.headroom * 1000) / fps;
+    const holding = cost.sizes.filter((s) => s.tick_ms <= budget);
+    const best = holding.reduce((a, s) => (!a || s.width * s.height > a.width * a.height ? s : a), null);
+    const same = cost.sizes.find((s) => s.width === width && s.height === height);
+    const fits = best && width * height <= best.width * best.height;
+    const figure = same ? ` (${same.tick_ms.toFixed(1)} ms a tick)` : "";
+    if (fits) {
+      hint.replaceChildren(`Cameras ${width}x${height} hold ${fps} fps on this machine${figure}.`);
+    } else {
+      const text = best
+        ? `Cameras ${width}x${height}${figure} will not hold ${fps} fps on this machine; ${best.width}x${best.height} is the largest that does. `
+        : `No measured camera size holds ${fps} fps on this machine; lower the fps. `;
+      const children = [text];
+      if (best) {
+        const use = el("button", { type: "button", class: "btn btn-ghost btn-inline", id: "use-suggested-size" });
+        use.textContent = `Use ${best.width}x${best.height}`;
+        use.addEventListener("click", () => {
+          this.setValue("camera_width", best.width);
+          this.setValue("camera_height", best.height);
+          this.remember();
+          this.cameraChanged();
+        });
+        children.push(use);
+      }
+      hint.replaceChildren(...children);
+    }
+    hint.classList.toggle("warn", !fits);
+    hint.hidden = false;
   }
 
   setValue(name, value) {
@@ -61,7 +109,12 @@ export class StartForm {
   }
 
   deviceChanged() {
-    const leader = this.form.elements.device.value === "so101_leader";
+    const f = this.form.elements;
+    const policy = f.device.value === "policy";
+    this.form.querySelector("#policy-label").hidden = !policy;
+    this.form.querySelector("#takeover-label").hidden = !policy;
+    // The leader arm's port and calibration serve the leader device and a leader takeover.
+    const leader = f.device.value === "so101_leader" || (policy && f.takeover.value === "so101_leader");
     this.form.querySelector("#port-label").hidden = !leader;
     this.form.querySelector("#calibration-label").hidden = !leader;
   }
@@ -114,8 +167,12 @@ export class StartForm {
     }
     if (f.realtime.value) body.realtime = f.realtime.value === "true";
     if (f.note.value.trim()) body.note = f.note.value.trim();
-    if (body.device === "so101_leader" && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
-    if (body.device === "so101_leader" && f.device_calibration.value.trim()) {
+    if (body.device === "policy" && f.policy_url.value.trim()) body.policy_url = f.policy_url.value.trim();
+    if (body.device === "policy") body.policy = { takeover: f.takeover.value };
+    const leader = body.device === "so101_leader" || body.policy?.takeover === "so101_leader";
+    if (f.mode.value === "evaluate") body.mode = "evaluate";
+    if (leader && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
+    if (leader && f.device_calibration.value.trim()) {
       body.device_calibration = f.device_calibration.value.trim();
     }
     return body;

@@ -3,6 +3,8 @@
 // page may take control from another (the transfer). The held keys and the gamepad state
 // are sent at a steady rate while in control, so a lost key-up can never leave the arm
 // moving for long; leaving the tab (blur, hidden) releases every key.
+// With the "policy" device the page in control may take over from the policy (button or T):
+// its input then carries `takeover: true` and the keys drive; the server says who drives.
 
 import { isTyping } from "./hotkeys.js";
 
@@ -31,7 +33,7 @@ function readGamepad() {
 }
 
 export class Teleop {
-  constructor(socket, { button, help, state, speed, speedValue, speedBox }) {
+  constructor(socket, { button, help, state, takeoverButton, driver, speed, speedValue, speedBox }) {
     this.socket = socket;
     this.speed = speed;
     this.speedValue = speedValue;
@@ -48,6 +50,11 @@ export class Teleop {
     this.button = button;
     this.help = help;
     this.state = state;
+    this.takeoverButton = takeoverButton;
+    this.driverText = driver;
+    this.device = null;
+    this.takeover = false; // this page asks to drive instead of the policy
+    this.driver = null; // who drives, as the server reports it: "policy" or "human"
     help.textContent = `Keyboard: ${DRIVE_KEYS}. Gamepad: sticks move, bumpers pitch, triggers gripper.`;
     this.clientId = null;
     this.owner = null;
@@ -61,8 +68,14 @@ export class Teleop {
     button.addEventListener("click", () => {
       this.socket.send({ type: this.haveControl ? "release_control" : "take_control" });
     });
+    takeoverButton.addEventListener("click", () => this.toggleTakeover());
     document.addEventListener("keydown", (e) => {
       if (!this.haveControl || e.ctrlKey || e.altKey || e.metaKey || isTyping(e.target)) return;
+      if (e.code === "KeyT" && this.device === "policy" && !e.repeat) {
+        e.preventDefault();
+        this.toggleTakeover();
+        return;
+      }
       if (e.key === "Shift") return this.setPrecision(true);
       if (e.code === "Minus" || e.code === "Equal") {
         e.preventDefault();
@@ -120,10 +133,27 @@ export class Teleop {
     this.clientId = message.client_id ?? null;
   }
 
+  toggleTakeover() {
+    if (!this.haveControl || this.device !== "policy") return;
+    this.takeover = !this.takeover;
+    this.send(); // now, not at the next tick
+    this.render();
+  }
+
+  // device_health.details of a policy session: who drives right now.
+  setDriver(details) {
+    const driver = (details && details.driver) || null;
+    if (driver === this.driver) return;
+    this.driver = driver;
+    this.render();
+  }
+
   setDevice(device, phase) {
-    const active = (device === "keyboard" || device === "gamepad") && phase !== "idle";
+    const active = ["keyboard", "gamepad", "policy"].includes(device) && phase !== "idle";
+    this.device = device;
     if (active === this.active) return;
     this.active = active;
+    if (!active) this.takeover = false;
     if (!active && this.haveControl) this.socket.send({ type: "release_control" });
     this.render();
   }
@@ -141,6 +171,7 @@ export class Teleop {
     } else {
       this.held.clear();
       this.pad = null;
+      this.takeover = false; // the server hands the arm back when our input stops
     }
     this.render();
   }
@@ -165,6 +196,15 @@ export class Teleop {
     this.button.classList.toggle("btn-ghost", state === "mine");
     const pad = readGamepad();
     const padText = pad ? ` Gamepad: ${pad.id}.` : "";
+    const policy = this.active && this.device === "policy";
+    this.takeoverButton.hidden = !(policy && this.haveControl);
+    this.takeoverButton.textContent = this.takeover ? "Hand back to the policy (T)" : "Take over from the policy (T)";
+    this.takeoverButton.classList.toggle("btn-primary", !this.takeover);
+    this.takeoverButton.classList.toggle("btn-ghost", this.takeover);
+    this.driverText.hidden = !policy;
+    this.driverText.dataset.driver = this.driver || "policy";
+    this.driverText.textContent =
+      this.driver === "human" ? "A human drives (takeover): frames are marked as intervention." : "The policy drives.";
     this.state.textContent =
       state === "mine"
         ? `You have control: the keys${pad ? " and the gamepad" : ""} drive the arm.${padText}`
@@ -176,13 +216,15 @@ export class Teleop {
   send() {
     const pad = this.pad;
     this.sent += 1;
-    this.socket.send({
+    const message = {
       type: "input",
       keys: [...this.held],
       axes: pad ? pad.axes : [],
       buttons: pad ? pad.buttons : [],
       speed: this.speedFraction(),
-    });
+    };
+    if (this.device === "policy") message.takeover = this.takeover;
+    this.socket.send(message);
   }
 }
 

@@ -15,3 +15,6 @@ class ScriptedDeviceConfig(DeviceConfig):
     speed: float = 0.3
     # Height of the tool point above the table when travelling between grasp and place (m).
     travel_height: float = 0.08
+    # Vary the demonstration under the episode's seed (speed, travel height, grasp yaw by
+    # wrist roll, approach direction), as a human does; False: one fixed style for every seed.
+    vary: bool = True

@@ -4,14 +4,18 @@ The plan comes from the rule's leaves, not from the task's name: `ObjectsNear` -
 object and put it on the target, `ObjectAbove` -> pick the object and lift it, `ArmAtRest` ->
 return to the rest pose. Motions are straight tool-point lines solved per tick with
 damped-least-squares IK (`leisaac_core.kinematics`), from the same joint state and object
-positions the env reports in `Step.info`. Deterministic: no randomness at all, so a seed fixes
-the whole episode through the env's scene randomization.
+positions the env reports in `Step.info`.
+
+Deterministic for a seed: the episode's seed fixes the scene (the env) and the style of the
+demonstration (`Style`: speed, travel height, grasp yaw by wrist roll, approach direction),
+so episodes differ the way a human's do while a seed always replays the same.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,6 +49,29 @@ LIFT_MARGIN = 0.05
 ATTEMPTS = 3
 
 
+@dataclass(frozen=True)
+class Style:
+    """How one episode's demonstration moves. Ranges kept where 20 of 20 seeds still succeed
+    on every task (checked in tests/teleop/test_scripted.py)."""
+
+    speed_scale: float = 1.0
+    travel_height: float | None = None  # None: the config's
+    grasp_roll_rad: float = 0.0  # wrist roll while grasping (the grasp's yaw)
+    approach_offset: tuple[float, float] = (0.0, 0.0)  # pre-grasp point beside the object (m)
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Style:
+        rng = np.random.default_rng([seed, 0x5C817])  # not the env's stream for the same seed
+        angle = rng.uniform(0, 2 * math.pi)
+        reach = rng.uniform(0.0, 0.02)
+        return cls(
+            speed_scale=float(rng.uniform(0.9, 1.15)),
+            travel_height=float(rng.uniform(0.065, 0.082)),
+            grasp_roll_rad=float(rng.uniform(-0.2, 0.2)),
+            approach_offset=(reach * math.cos(angle), reach * math.sin(angle)),
+        )
+
+
 def _half_width(task: TaskSpec, name: str) -> float:
     obj = task.object(name)
     return float(obj.size[0])
@@ -61,6 +88,10 @@ class ScriptedDevice:
         self._script: Iterator[np.ndarray] | None = None
         self._step: Step | None = None
         self._reads = 0
+        self._style = Style()
+        # Times the plan looked at the observation (a check or a tracked move): lets the
+        # policy-protocol expert end a chunk where the plan needs a fresh observation.
+        self.observations_used = 0
 
     # --- Device protocol -----------------------------------------------------------------
     @property
@@ -79,6 +110,8 @@ class ScriptedDevice:
         # The plan is rebuilt from the first observation after the reset.
         self._script = None
         self._step = None
+        vary = self._config.vary and seed is not None
+        self._style = Style.from_seed(seed) if vary else Style()
 
     def read(self, step: Step) -> np.ndarray:
         if self._task is None:
@@ -91,6 +124,7 @@ class ScriptedDevice:
                 )
         self._step = step
         if self._script is None:
+            self.observations_used += 1
             self._script = self._plan(np.asarray(step.info[info.JOINT_RADIANS], dtype=np.float64))
         self._reads += 1
         return so101.radians_to_normalized(next(self._script))
@@ -108,6 +142,7 @@ class ScriptedDevice:
     # --- planning --------------------------------------------------------------------------
     def _positions(self) -> Mapping[str, np.ndarray]:
         assert self._step is not None
+        self.observations_used += 1
         return info.positions_in_base_frame(self._step.info)
 
     def _scene(self) -> SceneState:
@@ -115,6 +150,7 @@ class ScriptedDevice:
 
     def _measured(self) -> np.ndarray:
         assert self._step is not None
+        self.observations_used += 1
         return np.asarray(self._step.info[info.JOINT_RADIANS], dtype=np.float64)
 
     def _plan(self, start: np.ndarray) -> Iterator[np.ndarray]:
@@ -146,6 +182,21 @@ class ScriptedDevice:
     def _tool_point(self, name: str) -> np.ndarray:
         assert self._task is not None
         return FIXED_JAW_FACE + (_half_width(self._task, name) + SIDE_CLEARANCE) * CLOSING_AXIS
+
+    @property
+    def _speed(self) -> float:
+        return self._config.speed * self._style.speed_scale
+
+    @property
+    def _travel(self) -> float:
+        return self._style.travel_height or self._config.travel_height
+
+    def _roll(self, radians: float, seconds: float) -> Iterator[np.ndarray]:
+        start = self._cmd[4]
+        ticks = max(1, round(seconds / self._dt))
+        for i in range(1, ticks + 1):
+            self._cmd[4] = start + (radians - start) * i / ticks
+            yield self._cmd.copy()
 
     def _gripper(self, degrees: float, seconds: float) -> Iterator[np.ndarray]:
         start = self._cmd[5]
@@ -189,12 +240,19 @@ class ScriptedDevice:
     def _pick(self, name: str) -> Generator[np.ndarray, None, bool]:
         """Grasp `name` from above and lift it; returns whether the gripper holds it."""
         tool = self._tool_point(name)
-        travel = self._config.travel_height
-        speed = self._config.speed
+        travel = self._travel
+        speed = self._speed
         obj = self._positions()[name]
         yield from self._gripper(GRIPPER_OPEN_DEG, 0.3)
-        above = np.array([obj[0], obj[1], max(travel, obj[2] + 0.04)])
-        yield from self._line(above, tool, speed, track=name)
+        yield from self._roll(self._style.grasp_roll_rad, 0.3)
+        # The pre-grasp point sits a little beside the object: the descent comes in at an
+        # angle, then goes straight down the last few centimetres (the jaw clears the top).
+        dx, dy = self._style.approach_offset
+        above = np.array([obj[0] + dx, obj[1] + dy, max(travel, obj[2] + 0.04)])
+        yield from self._line(above, tool, speed)
+        if dx or dy:
+            pre = np.array([obj[0], obj[1], obj[2] + 0.03])
+            yield from self._line(pre, tool, speed / 2, track=name)
         obj = self._positions()[name]
         yield from self._line(obj.copy(), tool, speed / 2, track=name)
         yield from self._gripper(GRIPPER_CLOSED_DEG, 0.5)
@@ -209,22 +267,22 @@ class ScriptedDevice:
 
     def _place(self, name: str, target: str, offset: np.ndarray) -> Iterator[np.ndarray]:
         tool = self._tool_point(name)
-        travel = self._config.travel_height
+        travel = self._travel
         goal = self._positions()[target] + offset
         radius = _half_width(self._task, name) if self._task else 0.02
-        yield from self._line(np.array([goal[0], goal[1], travel]), tool, self._config.speed)
+        yield from self._line(np.array([goal[0], goal[1], travel]), tool, self._speed)
         drop = np.array([goal[0], goal[1], goal[2] + radius + 0.012])
-        yield from self._line(drop, tool, self._config.speed / 2)
+        yield from self._line(drop, tool, self._speed / 2)
         yield from self._gripper(GRIPPER_RELEASE_DEG, 0.3)
         up = drop.copy()
         up[2] = travel
-        yield from self._line(up, tool, self._config.speed / 2)
+        yield from self._line(up, tool, self._speed / 2)
 
     def _lift(self, name: str, height: float) -> Iterator[np.ndarray]:
         tool = self._tool_point(name)
         here = self._kin.fk(self._cmd, tool).position
         goal = np.array([min(here[0], 0.15), here[1] * 0.5, height])
-        yield from self._line(goal, tool, self._config.speed / 2, approach=None)
+        yield from self._line(goal, tool, self._speed / 2, approach=None)
         yield from self._settle(max_seconds=1.0)
 
     def _go_rest(self, seconds: float = 1.5) -> Iterator[np.ndarray]:

@@ -1,0 +1,96 @@
+"""Evaluation reports: N episodes on fixed seeds, every outcome kept, success rate with a
+Wilson score interval (sound at small N and at 0 % or 100 %, unlike the normal one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    seed: int | None
+    outcome: str  # success, failure, timeout
+    reason: str
+    ticks: int  # recorded ticks (warm-up excluded)
+    time_to_success_s: float | None
+    starved_ticks: int | None
+    intervention_ticks: int
+
+
+def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    if n <= 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # At 0 % and 100 % the bound is exactly 0 or 1 (rounding would leave 0.99999...).
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return (low, high)
+
+
+def summarize(outcomes: Sequence[EpisodeOutcome]) -> dict[str, Any]:
+    n = len(outcomes)
+    k = sum(o.outcome == "success" for o in outcomes)
+    times = sorted(o.time_to_success_s for o in outcomes if o.time_to_success_s is not None)
+    low, high = wilson_interval(k, n)
+    return {
+        "episodes": n,
+        "successes": k,
+        "success_rate": k / n if n else None,
+        "success_rate_wilson_95": [low, high],
+        "time_to_success_s": {
+            "mean": sum(times) / len(times),
+            "median": times[len(times) // 2],
+            "min": times[0],
+            "max": times[-1],
+        }
+        if times
+        else None,
+        "starved_ticks": sum(o.starved_ticks or 0 for o in outcomes),
+        "intervention_ticks": sum(o.intervention_ticks for o in outcomes),
+    }
+
+
+def report_path(dataset_root: Path, now: dt.datetime | None = None) -> Path:
+    """`<parent>/<name>_eval_<UTC time>.json`, next to the dataset directory."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    root = Path(dataset_root)
+    return root.parent / f"{root.name}_eval_{stamp}.json"
+
+
+def write_report(
+    path: Path, outcomes: Sequence[EpisodeOutcome], context: Mapping[str, Any]
+) -> dict[str, Any]:
+    report = {
+        **context,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "summary": summarize(outcomes),
+        "per_seed": [asdict(o) for o in outcomes],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    os.replace(tmp, path)
+    return report
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    low, high = summary["success_rate_wilson_95"]
+    rate = summary["success_rate"]
+    text = f"success {summary['successes']}/{summary['episodes']}" + (
+        f" = {rate:.0%} (95% Wilson {low:.0%}..{high:.0%})" if rate is not None else ""
+    )
+    if summary["time_to_success_s"]:
+        text += f", time to success median {summary['time_to_success_s']['median']:.1f} s"
+    return text + f", starved ticks {summary['starved_ticks']}"

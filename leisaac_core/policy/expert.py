@@ -1,0 +1,85 @@
+"""The scripted demonstrator behind the policy protocol (`policy serve --expert scripted`).
+
+It needs the sim's scene facts (joint radians, object positions), so its metadata asks for
+them (`privileged`), and no camera images. One demonstrator per connection; it re-plans
+when an observation carries `episode_start`. A chunk is the next `chunk_size` ticks of its
+plan, computed from the one observation the client sent; the client appends it to what it
+has queued (`action_alignment: continuation`). The demonstrator is a closed-loop
+controller, so a chunk ends early right after an action that looked at the observation (a
+settle or grasp check, a tracked descent): those parts of the plan run on fresh
+observations, and only open-loop moves go out as full chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from leisaac_core.sim.base import Step
+from leisaac_core.teleop.scripted.config import ScriptedDeviceConfig
+from leisaac_core.teleop.scripted.scripted import ScriptedDevice
+
+
+@dataclass(frozen=True)
+class _TaskRef:
+    """What the demonstrator's connect() reads from an env."""
+
+    task_name: str
+    fps: int
+
+
+class ExpertPolicy:
+    def __init__(self, chunk_size: int = 10, config: ScriptedDeviceConfig | None = None) -> None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk size must be >= 1, got {chunk_size}")
+        self.chunk_size = chunk_size
+        self._config = config or ScriptedDeviceConfig()
+        self._device: ScriptedDevice | None = None
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        return {
+            "name": "leisaac-expert-scripted",
+            "action_dim": 6,
+            "chunk_size": self.chunk_size,
+            "send_images": False,
+            "privileged": True,
+            # Each chunk continues the plan where the previous one ended.
+            "action_alignment": "continuation",
+        }
+
+    def infer(self, observation: Mapping[str, Any]) -> Mapping[str, Any]:
+        facts = observation.get("privileged")
+        if not isinstance(facts, Mapping):
+            raise ValueError(
+                "the scripted expert needs the sim's scene facts ('privileged' in the "
+                "observation); only the dashboard's policy device sends them"
+            )
+        if self._device is None or bool(observation.get("episode_start", False)):
+            self._device = ScriptedDevice(self._config)
+            self._device.connect(_TaskRef(str(facts["task_name"]), int(facts["fps"])))  # type: ignore[arg-type]
+            seed = facts.get("seed")
+            self._device.reset(None if seed is None else int(seed))
+        step = Step(
+            state=np.asarray(observation["observation.state"], dtype=np.float32),
+            images={},
+            success=bool(facts.get("success", False)),
+            info={
+                "joint_radians": np.asarray(facts["joint_radians"], dtype=np.float64),
+                "object_positions": {
+                    str(k): np.asarray(v, dtype=np.float64)
+                    for k, v in dict(facts["object_positions"]).items()
+                },
+                "robot_base": np.asarray(facts.get("robot_base", np.zeros(3)), dtype=np.float64),
+            },
+        )
+        actions = [self._device.read(step)]
+        while len(actions) < self.chunk_size:
+            before = self._device.observations_used
+            actions.append(self._device.read(step))
+            if self._device.observations_used != before:
+                break  # the plan needs feedback: the next action waits for a fresh observation
+        return {"actions": np.stack(actions).astype(np.float32)}

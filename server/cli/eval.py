@@ -1,0 +1,59 @@
+"""`leisaac-dashboard eval`: run a policy (or any device) on N fixed seeds and report."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from server.cli.record import _camera_size, add_policy_arguments, run_session, session_config
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "eval",
+        help="evaluate a policy server on fixed seeds",
+        description="Run N episodes on seeds S, S+1, ...; every outcome is kept (successes in "
+        "the dataset, failures labelled in <name>_failures) and a JSON report (success rate "
+        "with its 95%% Wilson interval, time to success, per-seed outcomes, starved ticks) is "
+        "written next to the dataset. Exit 0 when the run completes; the report path is printed "
+        "last.",
+    )
+    p.add_argument("--task", default="so101_pick_orange")
+    p.add_argument("--backend", default="mujoco")
+    p.add_argument(
+        "--env-process",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the sim in its own env host process (default: isaaclab only)",
+    )
+    p.add_argument("--device", default="policy", help="policy (default) or scripted")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--repo-id", required=True, help="dataset id namespace/name")
+    p.add_argument("--root", default=None, help="dataset directory")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first episode")
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--camera-size", type=_camera_size, default=(640, 480), metavar="WxH")
+    p.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="pace at --fps and let the policy race the clock (default: off, each chunk is "
+        "awaited, so the result measures the policy, not the network)",
+    )
+    p.add_argument("--episode-time", dest="episode_time_s", type=float, default=None, metavar="S")
+    p.add_argument("--resume", action="store_true", help="append to an existing dataset")
+    p.add_argument("--codec", dest="video_codec", choices=("h264", "av1"), default="h264")
+    add_policy_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    args.device_port = None
+    args.device_calibration = None
+    args.reset_time_s = 0.0
+    args.max_consecutive_failures = 5
+    args.keep_failures = True
+    config = session_config(args, mode="evaluate")
+    if config is None:
+        return 2
+    return run_session(config)

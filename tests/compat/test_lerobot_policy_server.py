@@ -1,0 +1,111 @@
+"""`leisaac_core.policy.lerobot_server` serves a lerobot policy (a small randomly initialised
+ACT saved with its processors, built in the lerobot venv: no download, no pretrained
+backbone), and an evaluation session of the dashboard runs it through the policy device."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from leisaac_core.policy.client import PolicyClient
+from leisaac_core.session import SessionConfig, SessionEngine
+from tests.support.live_server import free_port
+
+HERE = Path(__file__).parent
+REPO = HERE.parents[1]
+
+
+def _serve(python: Path, model: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [str(python), "-m", "leisaac_core.policy.lerobot_server", "--policy", str(model)]
+        + ["--port", str(port), "--chunk-size", "8"],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"ws://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                message = f"the lerobot policy server did not start:\n{log.read_text()}"
+                raise AssertionError(message) from None
+            time.sleep(0.3)
+
+
+def test_random_act_served_by_lerobot_drives_an_evaluation(
+    lerobot_python: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "tiny_act"
+    made = subprocess.run(
+        [str(lerobot_python), str(HERE / "make_tiny_act.py"), str(model), "48", "64"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stderr[-4000:]
+    proc, url = _serve(lerobot_python, model, tmp_path / "server.log")
+    try:
+        client = PolicyClient(url)
+        metadata = client.connect()
+        client.close()
+        assert metadata["action_dim"] == 6 and metadata["image_size"] == [48, 64]
+        assert metadata["name"].startswith("lerobot:act:")
+
+        engine = SessionEngine(tmp_path / "datasets")
+        events: queue.Queue = queue.Queue()
+        engine.add_listener(events.put)
+        engine.start()
+        config = SessionConfig(
+            task="so101_lift_cube",
+            device="policy",
+            policy_url=url,
+            repo_id="act/eval",
+            episodes=2,
+            camera_width=96,  # the client resizes to the policy's 64x48
+            camera_height=64,
+            episode_time_s=1.0,
+            realtime=False,
+            mode="evaluate",
+        )
+        engine.submit("start", config).result(timeout=120)
+        while (event := events.get(timeout=300)).kind not in (
+            "session_finished",
+            "session_stopped",
+            "evaluation_report",
+        ):
+            pass
+        engine.shutdown()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert event.kind == "evaluation_report", event.message
+    report = json.loads(Path(event.data["path"]).read_text())
+    assert [o["seed"] for o in report["per_seed"]] == [0, 1]
+    # A random policy does not lift the cube: both are kept, labelled, with their frames.
+    assert [o["outcome"] for o in report["per_seed"]] == ["timeout", "timeout"]
+    assert report["summary"]["starved_ticks"] == 0
+    failures = tmp_path / "datasets" / "act" / "eval_failures"
+    files = sorted((failures / "data").rglob("*.parquet"))
+    actions = np.stack(
+        pa.concat_tables([pq.read_table(f) for f in files])
+        .column("action")
+        .to_numpy(zero_copy_only=False)
+    )
+    assert len(actions) == 2 * (30 - 5) and np.isfinite(actions).all()  # 1 s, 5 warm-up
+    assert np.ptp(actions, axis=0).max() > 0, "the policy's actions, not a held pose"

@@ -1,0 +1,35 @@
+"""Wilson score interval and the evaluation summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from leisaac_core.policy.evaluation import EpisodeOutcome, summarize, wilson_interval
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        (10, 10, 0.7225, 1.0),  # reference values of the Wilson score interval, z = 1.96
+        (0, 10, 0.0, 0.2775),
+        (5, 10, 0.2366, 0.7634),
+        (8, 10, 0.4902, 0.9433),
+    ],
+)
+def test_wilson_interval(k: int, n: int, low: float, high: float) -> None:
+    lo, hi = wilson_interval(k, n)
+    assert lo == pytest.approx(low, abs=1e-4) and hi == pytest.approx(high, abs=1e-4)
+
+
+def test_summary_counts_outcomes_and_times() -> None:
+    outcomes = [
+        EpisodeOutcome(0, "success", "success detected", 100, 3.0, 0, 0),
+        EpisodeOutcome(1, "timeout", "time limit", 600, None, 2, 0),
+        EpisodeOutcome(2, "success", "success detected", 130, 4.0, 1, 12),
+    ]
+    s = summarize(outcomes)
+    assert (s["episodes"], s["successes"]) == (3, 2)
+    assert s["success_rate"] == pytest.approx(2 / 3)
+    assert s["time_to_success_s"]["min"] == 3.0 and s["time_to_success_s"]["max"] == 4.0
+    assert s["starved_ticks"] == 3 and s["intervention_ticks"] == 12
+    assert summarize([])["success_rate"] is None

@@ -1,0 +1,139 @@
+"""Policy sessions over REST against a live server and a loopback expert policy server: who
+may name the policy server, evaluation mode, and a dead server failing only the episode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from websockets.sync.client import connect
+
+from leisaac_core.policy.expert import ExpertPolicy
+from leisaac_core.policy.server import PolicyServer
+from tests.support.live_server import (
+    QUICK_SESSION,
+    collect_until,
+    free_port,
+    make_settings,
+    start_server,
+)
+
+POLICY_SESSION = {**QUICK_SESSION, "device": "policy", "camera_width": 32, "camera_height": 24}
+
+
+@pytest.fixture
+def expert():
+    server = PolicyServer(lambda: ExpertPolicy(chunk_size=10), port=0).start()
+    yield server
+    server.stop()
+
+
+def test_unauthenticated_request_cannot_name_a_policy_server(tmp_path: Path, expert) -> None:
+    server = start_server(make_settings(tmp_path / "datasets"))
+    try:
+        with server.client() as http:
+            body = {**POLICY_SESSION, "repo_id": "p/x", "policy_url": expert.url}
+            refused = http.post("/api/session", json=body)
+            assert refused.status_code == 403, refused.text
+            assert "LEISAAC_POLICY_URLS" in refused.json()["detail"]
+            missing = http.post("/api/session", json={**POLICY_SESSION, "repo_id": "p/x"})
+            assert missing.status_code == 422 and "policy_url" in missing.text
+            assert http.get("/api/session").json()["phase"] == "idle"
+    finally:
+        server.stop()
+
+
+def test_authenticated_request_may_name_a_policy_server(tmp_path: Path, expert) -> None:
+    settings = make_settings(tmp_path / "datasets", token=SecretStr("tok"))
+    server = start_server(settings)
+    try:
+        with server.client("tok") as http:
+            body = {**POLICY_SESSION, "repo_id": "p/auth", "policy_url": expert.url}
+            started = http.post("/api/session", json=body)
+            assert started.status_code == 201, started.text
+            http.post("/api/session/stop")
+    finally:
+        server.stop()
+
+
+def test_evaluation_mode_over_rest_reports_the_success_rate(tmp_path: Path, expert) -> None:
+    # The server's own configuration names the policy server; the request names none.
+    server = start_server(make_settings(tmp_path / "datasets", policy_url=expert.url))
+    try:
+        with connect(server.ws_url) as ws, server.client() as http:
+            ws.recv(timeout=10)
+            body = {**POLICY_SESSION, "repo_id": "p/eval", "mode": "evaluate", "seed": 0}
+            started = http.post("/api/session", json=body)
+            assert started.status_code == 201, started.text
+            events, statuses, _ = collect_until(ws, {"session_finished", "session_stopped"})
+            kinds = [e["kind"] for e in events]
+            assert kinds[-1] == "session_finished"
+            [report] = [e for e in events if e["kind"] == "evaluation_report"]
+            assert report["data"]["episodes"] == 2 and report["data"]["successes"] == 2
+            assert Path(report["data"]["path"]).is_file()
+            progress = [e for e in events if e["kind"] == "evaluation_progress"]
+            assert [p["data"]["episodes"] for p in progress] == [1, 2]
+            live = [s["snapshot"] for s in statuses if s["snapshot"].get("evaluation")]
+            assert live and live[-1]["device"] == "policy"
+            details = [s["snapshot"]["device_health"].get("details") or {} for s in statuses]
+            assert any(d.get("rtt_ms_p50") for d in details), "RTT in the health panel"
+    finally:
+        server.stop()
+
+
+def test_dead_policy_server_fails_the_episode_and_reset_recovers(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"ws://127.0.0.1:{port}"
+    server = start_server(make_settings(tmp_path / "datasets", policy_urls=[url]))
+    policy = None
+    try:
+        with connect(server.ws_url) as ws, server.client() as http:
+            ws.recv(timeout=10)
+            body = {**POLICY_SESSION, "repo_id": "p/dead", "policy_url": url, "episodes": 1}
+            assert http.post("/api/session", json=body).status_code == 201
+            events, _, _ = collect_until(ws, {"session_error"}, timeout=60)
+            [failure] = [e for e in events if e["kind"] == "episode_failure"]
+            assert url in failure["message"] and "cannot connect" in failure["message"]
+            assert http.get("/api/session").json()["phase"] == "error"
+
+            policy = PolicyServer(lambda: ExpertPolicy(chunk_size=10), port=port).start()
+            assert http.post("/api/session/reset").status_code == 200
+            events, _, _ = collect_until(ws, {"session_finished", "session_stopped"})
+            assert "recovered" in [e["kind"] for e in events]
+            assert events[-1]["kind"] == "session_finished"
+            assert events[-1]["data"]["episodes_saved"] == 1
+    finally:
+        server.stop()
+        if policy is not None:
+            policy.stop()
+
+
+class NaNPolicy:
+    metadata = {"action_dim": 6, "send_images": False}
+
+    def infer(self, observation):
+        import numpy as np
+
+        return {"actions": np.full((10, 6), np.nan, np.float32)}
+
+
+def test_evaluation_goes_on_after_a_bad_policy_and_reports_why(tmp_path: Path) -> None:
+    policy = PolicyServer(NaNPolicy, port=0).start()
+    server = start_server(make_settings(tmp_path / "datasets", policy_url=policy.url))
+    try:
+        with connect(server.ws_url) as ws, server.client() as http:
+            ws.recv(timeout=10)
+            body = {**POLICY_SESSION, "repo_id": "p/nan", "mode": "evaluate"}
+            assert http.post("/api/session", json=body).status_code == 201
+            events, _, _ = collect_until(ws, {"session_finished", "session_stopped"})
+            [report] = [e for e in events if e["kind"] == "evaluation_report"]
+            assert report["data"]["episodes"] == 2 and report["data"]["successes"] == 0
+            failures = [e for e in events if e["kind"] == "episode_failure"]
+            assert len(failures) == 2
+            assert all(policy.url in f["message"] and "NaN" in f["message"] for f in failures)
+            assert events[-1]["kind"] == "session_finished"
+            assert http.get("/api/session").json()["phase"] == "idle"
+    finally:
+        server.stop()
+        policy.stop()
