@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import logging
-
 import uuid
 from pathlib import Path
 from typing import Any
@@ -85,7 +84,9 @@ class FleetWriter:
         frames = pq.read_table(io.BytesIO(bundle.frames))
         n = frames.num_rows
         if n != bundle.length:
-            raise ValueError(f"episode of seed {bundle.seed}: {n} frames but length {bundle.length}")
+            raise ValueError(
+                f"episode of seed {bundle.seed}: {n} frames but length {bundle.length}"
+            )
         frames = _set_int_column(frames, "episode_index", np.full(n, index))
         frames = _set_int_column(frames, "index", np.arange(start, start + n))
         frames = _set_int_column(frames, "task_index", np.full(n, task_index))
@@ -154,6 +155,3 @@ class FleetWriter:
 def _set_int_column(table: pa.Table, name: str, values: Any) -> pa.Table:
     i = table.schema.get_field_index(name)
     return table.set_column(i, table.schema.field(i), pa.array(np.asarray(values), pa.int64()))
-
-
-

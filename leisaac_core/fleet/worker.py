@@ -50,8 +50,16 @@ class FleetWorker:
         self.engine.start()
 
     def where(self) -> dict[str, object]:
-        """Which process and machine this worker runs in (for the status and kill tests)."""
-        return {"pid": os.getpid(), "node": socket.gethostname()}
+        """Which process and node this worker runs in (for the status and kill tests)."""
+        node = socket.gethostname()
+        try:  # under Ray: the node's id tells two nodes on one machine apart
+            import ray
+
+            if ray.is_initialized():
+                node = f"{node}/{ray.get_runtime_context().get_node_id()[:8]}"
+        except ImportError:
+            pass
+        return {"pid": os.getpid(), "node": node}
 
     def record(self, seed: int) -> EpisodeResult:
         t0 = time.monotonic()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import dataset, doctor, leader, push, record, serve
+from server.cli import dataset, doctor, fleet, leader, push, record, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
     serve.register,
@@ -15,4 +15,5 @@ REGISTRARS: list[Callable[[Any], None]] = [
     push.register,
     leader.register,
     dataset.register,
+    fleet.register,
 ]
