@@ -21,7 +21,18 @@ from leisaac_core.config import Settings
 from leisaac_core.session import SessionEngine
 from server.auth import require_token
 from server.preview import PreviewEncoder
-from server.routes import auth, datasets, health, leader, options, pages, push, session, ws
+from server.routes import (
+    auth,
+    datasets,
+    fleet,
+    health,
+    leader,
+    options,
+    pages,
+    push,
+    session,
+    ws,
+)
 from server.stream import StreamHub, system_figures
 
 log = logging.getLogger("leisaac.server")
@@ -72,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.leader_calibration = leader.CalibrationSlot()
     app.state.push = push.PushSlot()
+    app.state.fleet = fleet.FleetSlot()
     app.state.templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
     if settings.cors_origins:
@@ -93,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router, dependencies=protected)
     app.include_router(leader.router, dependencies=protected)
     app.include_router(push.router, dependencies=protected)
+    app.include_router(fleet.router, dependencies=protected)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     return app
 

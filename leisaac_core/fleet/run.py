@@ -31,10 +31,24 @@ log = logging.getLogger("leisaac.fleet")
 CODE_ROOT = str(Path(__file__).resolve().parents[2])
 # A local instance (no --address): small object store, no dashboard, loopback only.
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024 * 1024
+# Ray resolves 127.0.0.1 to the machine's outward address (and binds there) unless it is
+# told this machine is no cluster member; read when Ray is first imported.
+LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+
+
+# A worker that Ray is restarting is asked where it runs; it fails for good after this many
+# refusals (0.25 s apart).
+_PROBES_WHILE_RESTARTING = 240
 
 
 class FleetError(RuntimeError):
     """The fleet cannot run (Ray missing, no resources): the message says what to do."""
+
+
+def ray_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
 
 
 def import_ray() -> Any:
@@ -57,6 +71,9 @@ def worker_runtime_env() -> dict[str, Any]:
 
 def connect(address: str | None, num_cpus: float) -> bool:
     """Connect to `address` or start a local instance; True when this call started Ray."""
+    if not address or address.split(":")[0] in ("127.0.0.1", "localhost"):
+        for key, value in LOOPBACK_ENV.items():
+            os.environ.setdefault(key, value)
     ray = import_ray()
     if ray.is_initialized():
         return False
@@ -92,6 +109,7 @@ class _Worker:
     saved: int = 0
     failed: int = 0
     restarts: int = 0
+    probe_failures: int = 0
     error: str = ""
     started: float = field(default_factory=time.monotonic)
 
@@ -227,6 +245,7 @@ class FleetRun:
                         value = EpisodeResult(seed or -1, w.name, "failed", _first_line(exc))
                     if seed is None:
                         w.state, w.node, w.pid = "idle", str(value["node"]), int(value["pid"])
+                        w.probe_failures = 0
                         continue
                     w.seed = None
                     w.state = "idle"
@@ -286,11 +305,18 @@ class FleetRun:
         exc: Exception,
         pending: dict[Any, tuple[_Worker, int | None]],
     ) -> None:
+        reason = _first_line(exc)
+        if seed is None and w.state == "restarting" and w.probe_failures < _PROBES_WHILE_RESTARTING:
+            # Asked too early: the process is still being replaced. Ask again shortly.
+            w.probe_failures += 1
+            time.sleep(0.25)
+            pending[w.handle.where.remote()] = (w, None)
+            return
         if seed is not None:
             ledger.give_back(seed)
         w.seed = None
         w.restarts += 1
-        reason = _first_line(exc)
+        w.probe_failures = 0
         if w.restarts > self.config.max_restarts or "__init__" in reason:
             w.state = "failed"
             w.error = f"died and is not restarted: {reason}"
