@@ -158,7 +158,10 @@ class FleetRun:
     def run(self) -> FleetStatus:
         cfg = self.config
         self._publish(state="starting", message="opening the dataset")
-        writer = FleetWriter(self.root, cfg.session.repo_id, resume=cfg.session.resume)
+        try:
+            writer = FleetWriter(self.root, cfg.session.repo_id, resume=cfg.session.resume)
+        except Exception as exc:  # exists without --resume, busy (another writer), corrupt
+            return self._publish(state="error", message=str(exc))
         try:
             for line in writer.repairs:
                 self._event(f"dataset repaired: {line}")
