@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             preview.stop()
             # Stopping discards the episode under way and waits for commits in flight.
             await run_in_threadpool(engine.shutdown)
+            await run_in_threadpool(app.state.fleet.shutdown)
 
     app = FastAPI(
         title="LeIsaac recording dashboard",

@@ -33,6 +33,12 @@ class FleetSlot:
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
+    def shutdown(self, timeout: float = 120.0) -> None:
+        """Stop a run under way (server shutdown): its workers end, committed episodes stay."""
+        if self.running:
+            self.run.stop()
+            self.thread.join(timeout)
+
     def view(self) -> dict[str, Any]:
         if self.run is None:
             return {"running": False, "state": "idle", "workers": [], "events": []}
