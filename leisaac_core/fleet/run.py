@@ -254,7 +254,7 @@ class FleetRun:
                     w.state = "idle"
                     failures_in_row = self._handle_result(w, value, writer, ledger, failures_in_row)
                     saved = len(ledger.saved)
-                self._publish_run(workers, writer, ledger, t0, state="running")
+                self._publish_run(workers, writer, ledger, t0, state="running", message="")
         finally:
             for w in workers:
                 ray.kill(w.handle, no_restart=True)
@@ -367,7 +367,10 @@ class FleetRun:
         **changes: Any,
     ) -> FleetStatus:
         elapsed = time.monotonic() - t0
+        commits = sorted(writer.commit_seconds)
         return self._publish(
+            commit_ms_p50=1000 * commits[len(commits) // 2] if commits else 0.0,
+            commit_ms_max=1000 * commits[-1] if commits else 0.0,
             episodes_in_dataset=writer.episodes,
             episodes_saved=len(ledger.saved),
             seeds_failed=dict(ledger.failed),

@@ -31,6 +31,8 @@ class FleetStatus:
     seeds_failed: dict[int, str] = field(default_factory=dict)
     episodes_per_hour: float = 0.0
     elapsed_s: float = 0.0
+    commit_ms_p50: float = 0.0  # the head's commit of one received episode
+    commit_ms_max: float = 0.0
     workers: tuple[WorkerStatus, ...] = ()
     message: str = ""
     errors: tuple[str, ...] = ()

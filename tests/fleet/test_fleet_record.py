@@ -3,6 +3,9 @@ dataset written by the head, loaded by lerobot's own reader."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +76,36 @@ def test_bad_arguments_are_cli_errors(capsys: pytest.CaptureFixture[str]) -> Non
     rc = main(["fleet", "record", "--task", "nope", "--repo-id", "a/b"])
     assert rc == 2
     assert "unknown task" in capsys.readouterr().err
+
+
+def test_head_killed_then_resume_continues_without_duplicates(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    """The head (the `fleet record` process, Ray's driver) dies by SIGKILL after its first
+    commits; `--resume` finishes the dataset with every seed exactly once."""
+    root = tmp_path / "head" / "killed"
+    cmd = [
+        sys.executable, "-m", "server.cli", "fleet", "record", "--address", ray_cluster.address,
+        *ARGS, "--episodes", "6", "--repo-id", "head/killed", "--root", str(root),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    head = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert head.stderr is not None
+        for line in head.stderr:
+            if "saved as episode 1 " in line:
+                head.kill()  # SIGKILL
+                break
+        head.wait(timeout=60)
+    finally:
+        if head.poll() is None:
+            head.kill()
+    kept = load_episodes(root)
+    assert 2 <= len(kept) < 6, "the head was killed mid-run"
+    resumed = subprocess.run(
+        [*cmd, "--resume"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    episodes = load_episodes(root)
+    assert [e.index for e in episodes] == list(range(6))
+    assert sorted(e.seed for e in episodes) == list(range(6)), "no seed twice, none skipped"
