@@ -150,9 +150,24 @@ class FleetRun:
         )
         self._stop = threading.Event()
         self._errors: list[str] = []
+        self._workers: list[_Worker] = []
 
     def stop(self) -> None:
         self._stop.set()
+
+    def thumbnail(self, worker: str, camera: str | None = None) -> bytes | None:
+        """A small JPEG of the newest frame of `worker` (any thread); None when it has none
+        (not started, restarting, failed). KeyError for a name that is not in the run."""
+        w = next((w for w in self._workers if w.name == worker), None)
+        if w is None:
+            raise KeyError(worker)
+        if w.state not in ("idle", "recording"):
+            return None
+        ray = import_ray()
+        try:
+            return ray.get(w.handle.thumbnail.remote(camera), timeout=5)
+        except Exception:  # died meanwhile, or busy starting: no picture this time
+            return None
 
     # ---- the run ----------------------------------------------------------------------------
     def run(self) -> FleetStatus:
@@ -196,11 +211,13 @@ class FleetRun:
             num_gpus=cfg.num_gpus,
             max_restarts=cfg.max_restarts,
             max_task_retries=0,
+            max_concurrency=2,  # `thumbnail` and `where` answer while `record` runs
         )
         workers = [
             _Worker(f"worker-{i + 1}", remote.remote(f"worker-{i + 1}", cfg.session))
             for i in range(cfg.workers)
         ]
+        self._workers = workers
         # ref -> (worker, seed or None for a `where()` probe)
         pending: dict[Any, tuple[_Worker, int | None]] = {
             w.handle.where.remote(): (w, None) for w in workers

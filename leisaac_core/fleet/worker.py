@@ -19,6 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import simplejpeg
+
 from leisaac_core.fleet.bundle import EpisodeBundle, pack_episode
 from leisaac_core.session import Event, SessionConfig, SessionEngine
 
@@ -60,6 +63,18 @@ class FleetWorker:
         except ImportError:
             pass
         return {"pid": os.getpid(), "node": node}
+
+    def thumbnail(self, camera: str | None = None, width: int = 160) -> bytes | None:
+        """The newest frame of `camera` (default: the first) as a small JPEG; None before
+        the first tick. Runs beside `record` (the actor has two threads)."""
+        frames = self.engine.latest_frames
+        if frames is None or not frames.images:
+            return None
+        name = camera if camera in frames.images else next(iter(frames.images))
+        image = frames.images[name]
+        step = max(1, -(-image.shape[1] // width))  # ceil: at most `width` pixels wide
+        small = np.ascontiguousarray(image[::step, ::step])
+        return simplejpeg.encode_jpeg(small, quality=75, colorspace="RGB")
 
     def record(self, seed: int) -> EpisodeResult:
         t0 = time.monotonic()

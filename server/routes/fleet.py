@@ -11,6 +11,8 @@ from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from leisaac_core.fleet import FleetConfig
 from server.deps import SettingsDep
@@ -90,3 +92,24 @@ async def stop_fleet(request: Request) -> dict[str, Any]:
         raise HTTPException(status.HTTP_409_CONFLICT, detail="no fleet run is under way")
     slot.run.stop()
     return slot.view()
+
+
+@router.get(
+    "/workers/{name}/thumbnail",
+    summary="The newest camera frame of a worker as a small JPEG (204 when it has none yet)",
+    response_class=Response,
+)
+async def worker_thumbnail(name: str, request: Request, camera: str | None = None) -> Response:
+    slot = _slot(request)
+    if slot.run is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no fleet run yet")
+    try:
+        jpeg = await run_in_threadpool(slot.run.thumbnail, name, camera)
+    except KeyError:
+        names = [w.name for w in slot.run.status.workers]
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"no worker {name!r}; the run has {names}"
+        ) from None
+    if jpeg is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -3,6 +3,7 @@ workers on the real two-node Ray cluster."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -72,6 +73,12 @@ def test_rest_start_status_stop(ray_cluster: Any, live_server: LiveServer) -> No
     while client.get("/api/fleet").json()["episodes_in_dataset"] < 1:
         assert time.monotonic() < deadline
         time.sleep(0.3)
+    # A live thumbnail of a chosen worker (its newest camera frame) while it runs.
+    thumb = client.get("/api/fleet/workers/worker-1/thumbnail")
+    assert thumb.status_code == 200, thumb.text
+    assert thumb.headers["content-type"] == "image/jpeg" and thumb.content[:2] == b"\xff\xd8"
+    missing = client.get("/api/fleet/workers/worker-7/thumbnail")
+    assert missing.status_code == 404 and "worker-2" in missing.json()["detail"]
     assert client.post("/api/fleet/stop").status_code == 200
     status = _wait_done(client)
     assert status["state"] == "stopped"
@@ -99,6 +106,13 @@ def test_fleet_view_shows_workers_while_it_runs(
     expect(rows).to_have_count(2)
     expect(page.locator('#fleet-workers tr[data-state="recording"]').first).to_be_visible()
     expect(page.locator("#fleet-stop")).to_be_enabled()
+    # Choosing a worker shows its newest camera frame.
+    page.click('#fleet-workers tr[data-worker="worker-2"]')
+    thumb = page.locator("#fleet-thumb")
+    expect(thumb).to_be_visible()
+    expect(thumb).to_have_attribute("src", re.compile(r"^blob:"))
+    assert page.evaluate("document.getElementById('fleet-thumb').naturalWidth") > 0
+    expect(page.locator("#fleet-thumb-caption")).to_contain_text("worker-2")
     screenshot(page, "fleet-running")
     expect(page.locator("#fleet-state")).to_have_text("finished", timeout=180_000)
     expect(page.locator("#fleet-summary")).to_contain_text("6 of 6 episodes in page/fleet")

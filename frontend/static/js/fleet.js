@@ -9,6 +9,15 @@ const $ = (id) => document.getElementById(id);
 export class FleetView {
   constructor() {
     this.timer = null;
+    this.watched = null; // the worker whose thumbnail is shown
+    this.thumbUrl = null;
+    $("fleet-workers").addEventListener("click", (event) => {
+      const row = event.target.closest("tr[data-worker]");
+      if (!row) return;
+      this.watched = row.dataset.worker;
+      $("fleet-thumb-caption").textContent = `${this.watched}: newest frame`;
+      this.refreshThumbnail();
+    });
     $("fleet-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.start();
@@ -65,6 +74,25 @@ export class FleetView {
     } catch (err) {
       $("fleet-error").textContent = err.message;
     }
+    this.refreshThumbnail();
+  }
+
+  async refreshThumbnail() {
+    if (!this.watched) return;
+    const path = `/api/fleet/workers/${encodeURIComponent(this.watched)}/thumbnail`;
+    let response;
+    try {
+      response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+    } catch {
+      return; // the next poll tries again
+    }
+    if (response.status !== 200) return; // 204: no frame yet
+    const url = URL.createObjectURL(await response.blob());
+    const img = $("fleet-thumb");
+    img.src = url;
+    img.hidden = false;
+    if (this.thumbUrl) URL.revokeObjectURL(this.thumbUrl);
+    this.thumbUrl = url;
   }
 
   render(status) {
@@ -80,7 +108,11 @@ export class FleetView {
     const rows = (status.workers || []).map((w) =>
       el(
         "tr",
-        { dataset: { worker: w.name, state: w.state } },
+        {
+          dataset: { worker: w.name, state: w.state },
+          class: w.name === this.watched ? "selected" : null,
+          title: "Click to watch this worker's camera",
+        },
         el("td", { text: w.name }),
         el("td", { text: w.state }),
         el("td", { text: w.node || "" }),
