@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leisaac_core.dataset import layout, locks, tables
+from leisaac_core.dataset import compaction, layout, locks, tables
 from leisaac_core.dataset.fsutil import write_bytes_durable
 from leisaac_core.dataset.journal import Transaction
 from leisaac_core.dataset.merge import merge_differences
@@ -35,6 +35,9 @@ from leisaac_core.dataset.stats import numeric_stats
 from leisaac_core.fleet.bundle import EpisodeBundle
 
 log = logging.getLogger("leisaac.fleet")
+
+# Commits between compactions (as DatasetWriter: each packs everything committed so far).
+COMPACT_EVERY = 200
 
 _INDEX_COLUMNS = ("episode_index", "index", "task_index")
 
@@ -58,6 +61,7 @@ class FleetWriter:
             locks.release_writer_lock(self._lock_fd)
             raise
         self.commit_seconds: list[float] = []
+        self._since_compaction = 0
 
     @property
     def episodes(self) -> int:
@@ -126,8 +130,21 @@ class FleetWriter:
             txn.commit()
         self._state = new_state
         self.commit_seconds.append(time.perf_counter() - t0)
+        self._since_compaction += 1
+        if self._since_compaction >= COMPACT_EVERY:
+            self.compact()
         log.info("fleet: episode %d committed (seed %d, %s)", index, bundle.seed, bundle.worker)
         return index
+
+    def compact(self) -> None:
+        """Pack the one-file-per-episode commits into lerobot-sized files (stream copy, one
+        journaled change; in line with commits, which wait meanwhile)."""
+        self._since_compaction = 0
+        if self._state is None:
+            return
+        prepared = compaction.prepare(self.root)
+        if prepared is not None:
+            self._state = compaction.install(self.root, self._state, prepared, prepared.generation)
 
     def close(self) -> None:
         if self._lock_fd >= 0:

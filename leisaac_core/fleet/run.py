@@ -277,6 +277,13 @@ class FleetRun:
                 ray.kill(w.handle, no_restart=True)
                 if w.state not in ("failed",):
                     w.state = "stopped"
+        if writer.episodes:
+            self._publish(message="packing the dataset into lerobot-sized files")
+            try:
+                writer.compact()
+            except Exception as exc:  # the episodes stay committed, one file each
+                log.exception("compaction failed")
+                self._error(f"compaction failed (the dataset is complete, not packed): {exc}")
         state = (
             "finished" if outcome == "finished" else "stopped" if outcome == "stopped" else "error"
         )

@@ -89,3 +89,18 @@ def test_isaaclab_without_gpus_in_the_cluster_is_a_clear_error(
     status = FleetRun(config, tmp_path).run()
     assert status.state == "error"
     assert "GPU" in status.message and "cluster has 0" in status.message
+
+
+def test_failed_episodes_count_their_seeds_as_tried_and_stop_the_run(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    # A time limit far too short for the task: every episode times out.
+    config = _config(ray_cluster.address, tmp_path / "timeouts", episode_time_s=0.2)
+    config = config.model_copy(update={"max_seed_failures": 3})
+    status = FleetRun(config, tmp_path).run()
+    assert status.state == "error"
+    assert "3 failed seeds in a row" in status.message
+    failed = sorted(status.seeds_failed)
+    assert len(failed) >= 3 and failed == list(range(len(failed))), "tried in order, none twice"
+    assert all("time limit" in why for why in status.seeds_failed.values())
+    assert status.episodes_in_dataset == 0
