@@ -25,6 +25,7 @@ import simplejpeg
 from leisaac_core.fleet.bundle import EpisodeBundle, pack_episode
 from leisaac_core.session import Event, SessionConfig, SessionEngine
 
+_SCRATCH_PREFIX = "leisaac-fleet-"
 # A session that neither finishes nor fails in this long is reported as stuck.
 _EPISODE_DEADLINE_S = 3600.0
 
@@ -46,7 +47,10 @@ class FleetWorker:
     def __init__(self, name: str, template: SessionConfig, scratch: str | None = None) -> None:
         self.name = name
         self.template = template
-        self.scratch = Path(tempfile.mkdtemp(prefix=f"leisaac-fleet-{name}-", dir=scratch))
+        _remove_orphaned_scratch(Path(scratch or tempfile.gettempdir()))
+        self.scratch = Path(
+            tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-{name}-", dir=scratch)
+        )
         self.engine = SessionEngine(self.scratch)
         self._events: queue.Queue[Event] = queue.Queue()
         self.engine.add_listener(self._events.put)
@@ -130,6 +134,24 @@ class FleetWorker:
     def close(self) -> None:
         self.engine.shutdown()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _remove_orphaned_scratch(parent: Path) -> None:
+    """Scratch folders of worker processes that died (kill -9: the episode under way)."""
+    for folder in parent.glob(f"{_SCRATCH_PREFIX}*"):
+        pid = folder.name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _since(t0: float) -> float:

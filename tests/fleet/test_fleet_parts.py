@@ -37,7 +37,10 @@ def test_head_writer_commits_worker_episodes_in_arrival_order(tmp_path: Path) ->
     template = SessionConfig(
         task="so101_lift_cube", device="scripted", repo_id="x/y", camera_width=32, camera_height=24
     )
+    orphan = tmp_path / "leisaac-fleet-999999999-worker-1-abc"  # of a process that died
+    (orphan / "seed-3").mkdir(parents=True)
     worker = FleetWorker("worker-9", template, str(tmp_path))
+    assert not orphan.exists()
     try:
         results = [worker.record(seed) for seed in (4, 2)]
     finally:
