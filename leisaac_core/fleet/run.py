@@ -259,10 +259,15 @@ class FleetRun:
                     except RayActorError as exc:
                         self._worker_died(w, seed, ledger, exc, pending)
                         continue
-                    except GetTimeoutError:
+                    except GetTimeoutError:  # ready but not fetched in time: ask again
+                        pending[ref] = (w, seed)
                         continue
-                    except Exception as exc:  # a bug in the worker: the seed failed there
-                        value = EpisodeResult(seed or -1, w.name, "failed", _first_line(exc))
+                    except Exception as exc:  # a bug in the worker
+                        if seed is None:
+                            w.state, w.error = "failed", _first_line(exc)
+                            self._error(f"{w.name} cannot record: {w.error}")
+                            continue
+                        value = EpisodeResult(seed, w.name, "failed", _first_line(exc))
                     if seed is None:
                         w.state, w.node, w.pid = "idle", str(value["node"]), int(value["pid"])
                         w.probe_failures = 0
