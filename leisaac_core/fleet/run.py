@@ -278,6 +278,10 @@ class FleetRun:
                     saved = len(ledger.saved)
                 self._publish_run(workers, writer, ledger, t0, state="running", message="")
         finally:
+            # Close live workers (their scratch folders go), then end every actor for good.
+            closing = [w.handle.close.remote() for w in workers if w.state in ("idle",)]
+            if closing:
+                ray.wait(closing, num_returns=len(closing), timeout=10)
             for w in workers:
                 ray.kill(w.handle, no_restart=True)
                 if w.state not in ("failed",):

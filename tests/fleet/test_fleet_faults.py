@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,35 +34,56 @@ def test_worker_killed_mid_episode_is_restarted_and_nothing_is_lost(
     ray_cluster: Any, tmp_path: Path
 ) -> None:
     root = tmp_path / "killed"
+    # Paced at 30 fps an episode lasts about 3 s, so a worker seen recording the same seed
+    # for a second is mid-episode when it is killed.
     events: list[str] = []
-    killed: list[int] = []
-    run: FleetRun
+    run = FleetRun(
+        _config(ray_cluster.address, root, realtime=True), tmp_path, on_event=events.append
+    )
+    killed: list[tuple[str, int, int]] = []  # (worker, pid, seed)
 
-    def on_event(message: str) -> None:
-        events.append(message)
-        # After the first saved episode, SIGKILL the process of a worker that is recording.
-        if killed or "saved as episode" not in message:
-            return
-        for w in run.status.workers:
-            if w.state == "recording" and w.pid:
-                os.kill(w.pid, signal.SIGKILL)
-                killed.append(w.pid)
-                return
+    def kill_one_mid_episode() -> None:
+        # A worker is killed 1 s after it was SEEN to begin a seed (its previous seed or idle
+        # state observed first), so the kill lands early in an episode of about 3 s.
+        last: dict[str, int | None] = {}  # worker -> seed seen at the previous poll
+        began: dict[str, tuple[int, float]] = {}  # worker -> (seed, when it was seen to begin)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.status.state in ("idle", "starting", "running"):
+            for w in run.status.workers:
+                seed = w.seed if w.state == "recording" else None
+                if w.name in last and seed is not None and last[w.name] != seed:
+                    began[w.name] = (seed, time.monotonic())
+                last[w.name] = seed
+                started = began.get(w.name)
+                if started and started[0] == seed and w.pid and 1.0 < _since(started[1]) < 1.5:
+                    os.kill(w.pid, signal.SIGKILL)
+                    killed.append((w.name, w.pid, seed))
+                    return
+            time.sleep(0.05)
 
-    run = FleetRun(_config(ray_cluster.address, root), tmp_path, on_event=on_event)
+    killer = threading.Thread(target=kill_one_mid_episode)
+    killer.start()
     status = run.run()
-    assert killed, f"no worker was recording when the first episode was saved: {events}"
-    assert status.state == "finished", (status.message, events)
-    died = [m for m in events if "died while recording" in m]
-    assert died, events
-    assert sum(w.restarts for w in status.workers) == 1
+    killer.join()
+    assert killed, "no worker was seen mid-episode"
+    name, pid, seed = killed[0]
+    assert status.state == "finished", status.message
+    assert any(f"{name} died while recording seed {seed}" in e for e in events), (
+        killed,
+        "\n".join(events),
+    )
+    assert [w.restarts for w in status.workers if w.name == name] == [1]
     assert all(w.state != "failed" for w in status.workers)
     episodes = load_episodes(root)
     assert len(episodes) == 6
     assert sorted(e.seed for e in episodes) == list(range(6)), "the lost seed was recorded again"
-    # The restarted worker runs in a new process.
-    restarted = next(w for w in status.workers if w.restarts)
-    assert restarted.pid not in killed
+    # Ray started a new process for the killed worker, and it came back.
+    restarted = next(w for w in status.workers if w.name == name)
+    assert restarted.pid is not None and restarted.pid != pid
+
+
+def _since(t: float) -> float:
+    return time.monotonic() - t
 
 
 def test_workers_that_cannot_start_are_reported_by_name_not_retried(
