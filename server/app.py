@@ -25,6 +25,7 @@ from server.routes import (
     auth,
     datasets,
     episode_table,
+    fleet,
     health,
     leader,
     options,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             preview.stop()
             # Stopping discards the episode under way and waits for commits in flight.
             await run_in_threadpool(engine.shutdown)
+            await run_in_threadpool(app.state.fleet.shutdown)
 
     app = FastAPI(
         title="LeIsaac recording dashboard",
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.leader_calibration = leader.CalibrationSlot()
     app.state.push = push.PushSlot()
+    app.state.fleet = fleet.FleetSlot()
     app.state.templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
     if settings.cors_origins:
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(episode_table.router, dependencies=protected)
     app.include_router(leader.router, dependencies=protected)
     app.include_router(push.router, dependencies=protected)
+    app.include_router(fleet.router, dependencies=protected)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     return app
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from server.cli import dataset, doctor, eval, leader, policy, push, record, replay, serve
+from server.cli import dataset, doctor, eval, fleet, leader, policy, push, record, replay, serve
 
 REGISTRARS: list[Callable[[Any], None]] = [
     serve.register,
@@ -18,4 +18,5 @@ REGISTRARS: list[Callable[[Any], None]] = [
     policy.register,
     eval.register,
     replay.register,
+    fleet.register,
 ]

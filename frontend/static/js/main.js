@@ -6,6 +6,7 @@ import { Banners, toast } from "./banners.js";
 import { CalibrationPanel } from "./calibration.js";
 import { CameraWall } from "./cameras.js";
 import { DatasetBrowser } from "./datasets.js";
+import { FleetView } from "./fleet.js";
 import { clock, el } from "./format.js";
 import { installFocusNote, installHotkeys } from "./hotkeys.js";
 import { JointBars } from "./joints.js";
@@ -45,6 +46,7 @@ const live = new LiveView({ banners, cameras, joints, controls });
 const startForm = new StartForm($("start-form"), (snapshot) => live.setSnapshot(snapshot));
 const push = new PushPanel();
 const datasets = new DatasetBrowser(confirmDialog, push);
+const fleet = new FleetView();
 let lastSeq = 0;
 
 const socket = new LiveSocket({
@@ -201,12 +203,13 @@ function confirmDialog(title, text) {
 }
 
 function showView(name) {
-  const record = name !== "datasets";
-  $("view-record").hidden = !record;
-  $("view-datasets").hidden = record;
-  $("tab-record").setAttribute("aria-selected", String(record));
-  $("tab-datasets").setAttribute("aria-selected", String(!record));
-  if (!record) datasets.refresh();
+  const view = ["datasets", "fleet"].includes(name) ? name : "record";
+  for (const each of ["record", "datasets", "fleet"]) {
+    $(`view-${each}`).hidden = each !== view;
+    $(`tab-${each}`).setAttribute("aria-selected", String(each === view));
+  }
+  if (view === "datasets") datasets.refresh();
+  fleet.setVisible(view === "fleet");
 }
 
 function setupChrome() {

@@ -1,0 +1,125 @@
+"""/api/fleet on a real uvicorn server, and the fleet view in headless Chromium, with the
+workers on the real two-node Ray cluster."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from leisaac_core.dataset import load_episodes
+from tests.browser.helpers import ConsoleLog, LiveServer, screenshot
+
+
+def _body(address: str, repo_id: str, episodes: int) -> dict[str, Any]:
+    return {
+        "workers": 2,
+        "address": address,
+        "session": {
+            "task": "so101_lift_cube",
+            "device": "scripted",
+            "repo_id": repo_id,
+            "episodes": episodes,
+            "camera_width": 32,
+            "camera_height": 24,
+        },
+    }
+
+
+def _wait_done(client: Any, timeout: float = 240) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get("/api/fleet").json()
+        if not status["running"] and status["state"] not in ("idle", "starting"):
+            return status
+        time.sleep(0.3)
+    raise AssertionError(f"the fleet run did not end: {status}")
+
+
+def test_rest_start_status_stop(ray_cluster: Any, live_server: LiveServer) -> None:
+    client = live_server.client()
+    assert client.get("/api/fleet").json() == {
+        "running": False,
+        "state": "idle",
+        "workers": [],
+        "events": [],
+    }
+    # Bad input: a 422 that names the field, nothing started.
+    bad = client.post("/api/fleet", json={**_body("x", "api/a", 2), "workers": 0})
+    assert bad.status_code == 422 and "workers" in bad.text
+    rooted = _body(ray_cluster.address, "api/a", 2)
+    rooted["session"]["root"] = "/tmp/elsewhere"
+    assert client.post("/api/fleet", json=rooted).status_code == 422
+
+    started = client.post("/api/fleet", json=_body(ray_cluster.address, "api/a", 3))
+    assert started.status_code == 201, started.text
+    again = client.post("/api/fleet", json=_body(ray_cluster.address, "api/b", 3))
+    assert again.status_code == 409 and "under way" in again.json()["detail"]
+    status = _wait_done(client)
+    assert status["state"] == "finished", status
+    assert status["episodes_in_dataset"] == 3
+    assert len(status["workers"]) == 2
+    assert sum(w["episodes_saved"] for w in status["workers"]) == 3
+    assert any("saved as episode" in e for e in status["events"])
+    root = live_server.settings.dataset_root / "api" / "a"
+    assert sorted(e.seed for e in load_episodes(root)) == [0, 1, 2]
+
+    # Stop: a long run ends as stopped, with what was committed kept.
+    client.post("/api/fleet", json=_body(ray_cluster.address, "api/long", 200))
+    deadline = time.monotonic() + 120
+    while client.get("/api/fleet").json()["episodes_in_dataset"] < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    # A live thumbnail of a chosen worker (its newest camera frame) while it runs.
+    thumb = client.get("/api/fleet/workers/worker-1/thumbnail")
+    assert thumb.status_code == 200, thumb.text
+    assert thumb.headers["content-type"] == "image/jpeg" and thumb.content[:2] == b"\xff\xd8"
+    missing = client.get("/api/fleet/workers/worker-7/thumbnail")
+    assert missing.status_code == 404 and "worker-2" in missing.json()["detail"]
+    assert client.post("/api/fleet/stop").status_code == 200
+    status = _wait_done(client)
+    assert status["state"] == "stopped"
+    kept = load_episodes(live_server.settings.dataset_root / "api" / "long")
+    assert len(kept) == status["episodes_in_dataset"] >= 1
+    assert client.post("/api/fleet/stop").status_code == 409
+
+
+@pytest.mark.browser
+def test_fleet_view_shows_workers_while_it_runs(
+    ray_cluster: Any, live_server: LiveServer, page: Page, console: ConsoleLog
+) -> None:
+    console.allow(r"status of 422")  # the refused start at the end, on purpose
+    page.goto(live_server.url + "/#fleet")
+    expect(page.locator("#fleet-state")).to_have_text("idle")
+    page.fill("#fl-task", "so101_lift_cube")
+    page.fill("#fl-repo", "page/fleet")
+    page.fill("#fl-episodes", "6")
+    page.fill("#fl-camera", "32x24")
+    page.fill("#fl-address", ray_cluster.address)
+    page.click("#fleet-start")
+    # While it runs: both workers listed, at least one recording, the stop button live.
+    expect(page.locator("#fleet-state")).to_have_text("running", timeout=60_000)
+    rows = page.locator("#fleet-workers tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator('#fleet-workers tr[data-state="recording"]').first).to_be_visible()
+    expect(page.locator("#fleet-stop")).to_be_enabled()
+    # Choosing a worker shows its newest camera frame.
+    page.click('#fleet-workers tr[data-worker="worker-2"]')
+    thumb = page.locator("#fleet-thumb")
+    expect(thumb).to_be_visible()
+    expect(thumb).to_have_attribute("src", re.compile(r"^blob:"))
+    assert page.evaluate("document.getElementById('fleet-thumb').naturalWidth") > 0
+    expect(page.locator("#fleet-thumb-caption")).to_contain_text("worker-2")
+    screenshot(page, "fleet-running")
+    expect(page.locator("#fleet-state")).to_have_text("finished", timeout=180_000)
+    expect(page.locator("#fleet-summary")).to_contain_text("6 of 6 episodes in page/fleet")
+    saved = [int(rows.nth(i).locator("td").nth(4).inner_text()) for i in range(2)]
+    assert sum(saved) == 6
+    expect(page.locator("#fleet-events li").first).to_contain_text("finished")
+    # A start the server refuses shows its reason on the page.
+    page.fill("#fl-task", "no_such_task")
+    page.click("#fleet-start")
+    expect(page.locator("#fleet-error")).to_contain_text("unknown task")

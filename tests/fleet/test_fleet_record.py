@@ -1,0 +1,111 @@
+"""`fleet record` on a real two-node Ray cluster: real MuJoCo sessions in Ray actors, one
+dataset written by the head, loaded by lerobot's own reader."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leisaac_core.dataset import load_episodes
+from server.cli import main
+from tests.compat.lerobot_reader_support import run_lerobot_probe
+
+ARGS = ["--task", "so101_lift_cube", "--camera-size", "32x24", "--device", "scripted"]
+
+
+@pytest.mark.compat
+def test_two_workers_on_two_nodes_record_one_dataset(
+    ray_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], lerobot_python: Path
+) -> None:
+    root = tmp_path / "fleet" / "lift"
+    rc = main(
+        [
+            "fleet",
+            "record",
+            "--workers",
+            "2",
+            "--address",
+            ray_cluster.address,
+            *ARGS,
+            "--episodes",
+            "6",
+            "--repo-id",
+            "fleet/lift",
+            "--root",
+            str(root),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "6/6" in err and "worker-1" in err and "worker-2" in err  # the progress line
+    episodes = load_episodes(root)
+    assert [e.index for e in episodes] == list(range(6))
+    assert sorted(e.seed for e in episodes) == list(range(6)), "disjoint seeds, none skipped"
+    assert all(e.outcome == "success" for e in episodes)
+    # Both workers recorded, each on its own node.
+    assert "by worker-1" in err and "by worker-2" in err
+
+    (read,) = run_lerobot_probe(lerobot_python, [(root, "fleet/lift")], tmp_path, stride=7)
+    assert int(read["num_episodes"]) == 6
+    assert int(read["num_frames"]) == sum(e.length for e in episodes)
+    assert sorted(set(read["episode_index"].tolist())) == list(range(6))
+
+    # Again without --resume: refused, and the dataset is untouched.
+    rc = main(["fleet", "record", "--address", ray_cluster.address, *ARGS, "--episodes", "7",
+               "--repo-id", "fleet/lift", "--root", str(root)])  # fmt: skip
+    assert rc == 1
+    assert "--resume" in capsys.readouterr().err
+    assert len(load_episodes(root)) == 6
+
+    # --resume continues to 8 episodes with the next seeds, no seed twice.
+    rc = main(["fleet", "record", "--address", ray_cluster.address, *ARGS, "--episodes", "8",
+               "--repo-id", "fleet/lift", "--root", str(root), "--resume"])  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(e.seed for e in load_episodes(root)) == list(range(8))
+
+
+def test_bad_arguments_are_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["fleet", "record", "--device", "keyboard", "--repo-id", "a/b"])
+    assert rc == 2
+    assert "unattended" in capsys.readouterr().err
+    rc = main(["fleet", "record", "--task", "nope", "--repo-id", "a/b"])
+    assert rc == 2
+    assert "unknown task" in capsys.readouterr().err
+
+
+def test_head_killed_then_resume_continues_without_duplicates(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    """The head (the `fleet record` process, Ray's driver) dies by SIGKILL after its first
+    commits; `--resume` finishes the dataset with every seed exactly once."""
+    root = tmp_path / "head" / "killed"
+    cmd = [
+        sys.executable, "-m", "server.cli", "fleet", "record", "--address", ray_cluster.address,
+        *ARGS, "--episodes", "6", "--repo-id", "head/killed", "--root", str(root),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    head = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert head.stderr is not None
+        for line in head.stderr:
+            if "saved as episode 1 " in line:
+                head.kill()  # SIGKILL
+                break
+        head.wait(timeout=60)
+    finally:
+        if head.poll() is None:
+            head.kill()
+    kept = load_episodes(root)
+    assert 2 <= len(kept) < 6, "the head was killed mid-run"
+    resumed = subprocess.run(
+        [*cmd, "--resume"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    episodes = load_episodes(root)
+    assert [e.index for e in episodes] == list(range(6))
+    assert sorted(e.seed for e in episodes) == list(range(6)), "no seed twice, none skipped"
