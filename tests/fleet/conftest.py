@@ -14,8 +14,9 @@ from leisaac_core.fleet.run import LOOPBACK_ENV
 # Before Ray is imported: Ray would otherwise turn 127.0.0.1 into the machine's outward IP.
 os.environ.update(LOOPBACK_ENV)
 
-# The reader venv and the browser/live-server fixtures of the compat and browser tests.
-from tests.browser.conftest import browser, console, live_server, page  # noqa: F401
+# The reader venv and the live-server fixture of the compat and browser tests. (The fleet's
+# Chromium test is in tests/browser: one sync Playwright per process serves every page test.)
+from tests.browser.conftest import live_server  # noqa: F401
 from tests.compat.conftest import lerobot_python  # noqa: F401
 
 # Per node: one CPU (so two workers land on two nodes) and the smallest object store Ray takes.
