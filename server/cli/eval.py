@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from server.cli.record import _camera_size, add_policy_arguments, run_session, session_config
+from server.cli.record import (
+    _camera_size,
+    add_policy_arguments,
+    add_sim_arguments,
+    run_session,
+    session_config,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -18,14 +24,7 @@ def register(subparsers: Any) -> None:
         "written next to the dataset. Exit 0 when the run completes; the report path is printed "
         "last.",
     )
-    p.add_argument("--task", default="so101_pick_orange")
-    p.add_argument("--backend", default="mujoco")
-    p.add_argument(
-        "--env-process",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="run the sim in its own env host process (default: isaaclab only)",
-    )
+    add_sim_arguments(p)
     p.add_argument("--device", default="policy", help="policy (default) or scripted")
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--repo-id", required=True, help="dataset id namespace/name")

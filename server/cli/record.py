@@ -26,14 +26,7 @@ def register(subparsers: Any) -> None:
         description="Record N episodes and exit 0 once they are saved. Exits non-zero with a "
         "message after too many failed episodes in a row or a device/sim error.",
     )
-    p.add_argument("--task", default="so101_pick_orange")
-    p.add_argument("--backend", default="mujoco")
-    p.add_argument(
-        "--env-process",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="run the sim in its own env host process (default: isaaclab only)",
-    )
+    add_sim_arguments(p)
     p.add_argument("--device", default="scripted", help="scripted, so101_leader, ...")
     p.add_argument("--port", dest="device_port", default=None, help="leader arm port URL")
     p.add_argument("--calibration", dest="device_calibration", type=Path, default=None)
@@ -72,6 +65,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--codec", dest="video_codec", choices=("h264", "av1"), default="h264")
     add_policy_arguments(p)
     p.set_defaults(func=run)
+
+
+def add_sim_arguments(p: argparse.ArgumentParser) -> None:
+    """The task and where its simulation runs (shared by record and eval)."""
+    p.add_argument("--task", default="so101_pick_orange")
+    p.add_argument("--backend", default="mujoco")
+    p.add_argument(
+        "--env-process",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the sim in its own env host process (default: isaaclab only)",
+    )
 
 
 def add_policy_arguments(p: argparse.ArgumentParser) -> None:
