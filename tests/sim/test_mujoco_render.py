@@ -1,11 +1,14 @@
-"""The camera renderer: concurrent per-camera threads, view-frustum culling, far detail.
+"""The camera renderer: concurrent per-camera threads, view-frustum culling, far detail,
+24-bit depth and the fixed camera's backdrop.
 
-Culling must never change a pixel and far-detail meshes must stay imperceptible; both are
-checked against full renders of the same states along a scripted demonstration.
+Culling must never change a pixel; far-detail meshes, the depth format and drawing only the
+moving parts' window over a backdrop must stay imperceptible. Each is checked against full
+renders of the same states along scripted demonstrations.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -34,13 +37,17 @@ def _states(env, ticks: int = 240, every: int = 40) -> list[np.ndarray]:
     return states
 
 
-def _render_all(env, states, width, height, twins, all_drawn=False) -> list[dict]:
+def _render_all(
+    env, states, width, height, twins, all_drawn=False, backdrop=True, depth24=True
+) -> list[dict]:
     model = env.model
     data = mujoco.MjData(model)
     renderer = render.SceneRenderer(model, env._camera_ids, width, height, twins, FAR_MESH_CELL_M)
-    if all_drawn:  # a stand-in mask: everything a default option shows, nothing culled
-        for worker in renderer._workers.values():
+    for worker in renderer._workers.values():
+        if all_drawn:  # a stand-in mask: everything a default option shows, nothing culled
             worker.draw_mask = lambda data, w=worker: w._drawn.copy()
+        worker._use_backdrop = backdrop
+        worker._depth24 = depth24
     images = []
     try:
         for qpos in states:
@@ -87,8 +94,9 @@ def test_wrist_camera_culls_the_links_behind_it(make_mujoco_env) -> None:
 def test_culling_never_changes_a_pixel(make_mujoco_env) -> None:
     env = make_mujoco_env(width=160, height=120)
     states = _states(env)
-    culled = _render_all(env, states, 160, 120, twins=[])
-    full = _render_all(env, states, 160, 120, twins=[], all_drawn=True)
+    # Without the backdrop: its window grows with the geoms drawn, which moves edge pixels.
+    culled = _render_all(env, states, 160, 120, twins=[], backdrop=False)
+    full = _render_all(env, states, 160, 120, twins=[], all_drawn=True, backdrop=False)
     for ours, reference in zip(culled, full, strict=True):
         for camera in ours:
             np.testing.assert_array_equal(ours[camera], reference[camera])
@@ -118,6 +126,116 @@ def test_far_detail_is_used_far_away_and_stays_imperceptible(make_mujoco_env) ->
         diff = np.abs(ours["front"].astype(int) - reference["front"])
         assert diff.mean() < 1.0
         assert (diff.max(axis=2) > 40).mean() < 0.02
+
+
+def test_sphere_window_holds_every_point_of_the_spheres_and_little_more() -> None:
+    """Against brute force: points on each sphere's surface projected like MuJoCo's camera
+    (looking down -z, 60 degree vertical field of view, 4:3 pixels)."""
+    rng = np.random.default_rng(0)
+    width, height, tan = 320, 240, float(np.tan(np.radians(30)))
+    for _ in range(50):
+        n = int(rng.integers(1, 5))
+        radii = rng.uniform(0.01, 0.15, n)
+        depth = rng.uniform(0.3, 1.5, n)
+        centers = np.c_[rng.uniform(-0.5, 0.5, (n, 2)) * depth[:, None], -depth]
+        left, top, right, bottom = render.sphere_window(centers, radii, tan, width, height)
+        directions = rng.normal(size=(4000, 3))
+        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+        points = (centers[:, None, :] + radii[:, None, None] * directions[None]).reshape(-1, 3)
+        cols = width / 2 * (1 + points[:, 0] / -points[:, 2] / (tan * width / height))
+        rows = height / 2 * (1 - points[:, 1] / -points[:, 2] / tan)
+        inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+        if not inside.any():
+            continue
+        cols, rows = cols[inside], rows[inside]
+        assert left <= cols.min() and cols.max() <= right
+        assert top <= rows.min() and rows.max() <= bottom
+        # Tight: no more than the margin plus a pixel of rounding beyond the sampled extremes.
+        slack = 2 + 2  # _WINDOW_MARGIN_PX + rounding and sampling
+        assert left >= max(cols.min() - slack, 0) - 1e-9 or left == 0
+        assert right <= min(cols.max() + slack, width) + 1e-9
+        assert top >= max(rows.min() - slack, 0) - 1e-9 or top == 0
+        assert bottom <= min(rows.max() + slack, height) + 1e-9
+    # A sphere reaching behind the eye can cover anything.
+    behind = render.sphere_window(np.array([[0.0, 0.0, -0.05]]), np.array([0.1]), tan, 32, 24)
+    assert behind == (0, 0, 32, 24)
+
+
+def test_only_the_front_camera_keeps_a_backdrop(make_mujoco_env) -> None:
+    """The front camera hangs from the world; the wrist camera rides on the arm."""
+    env = make_mujoco_env(width=64, height=48)
+    env.reset(seed=0)
+    workers = env._renderer._workers
+    assert workers["front"]._fixed_view and workers["front"]._backdrop is not None
+    assert not workers["wrist"]._fixed_view and workers["wrist"]._backdrop is None
+    moving = {env.model.geom(i).name for i in np.flatnonzero(workers["front"]._moving)}
+    assert {"orange_1", "gripper/visual0"} <= moving and not {"table", "plate"} & moving
+
+
+def test_backdrop_and_depth_buffer_leave_the_picture_as_it_was(make_mujoco_env) -> None:
+    """Frames from the shipped renderer (24-bit depth; the front camera draws the moving
+    parts' window over a backdrop of the fixed parts) against full frames in MuJoCo's own
+    buffers, along demonstrations with two seeds: the second seed moves the plate and the
+    front camera, so a backdrop kept from the first episode would show the plate twice.
+    A window edge may flip a pixel whose centre a triangle's edge grazes: allowed on at most
+    a few pixels a frame."""
+    env = make_mujoco_env(width=320, height=240)
+    states = {seed: [] for seed in (1, 4)}
+    for seed in states:
+        device = make_device_from_config(make_device_config("scripted"))
+        device.connect(env)
+        step = env.reset(seed=seed)
+        device.reset(seed)
+        shipped = [step.images["front"].copy()]
+        windows = []
+        front = env._renderer._workers["front"]
+        backdrop = front._backdrop.copy()
+        states[seed].append((copy.copy(env._data), shipped[0]))
+        for tick in range(240):
+            step = env.step(device.read(step))
+            if tick % 40 == 39:
+                left, top, right, bottom = front.window(env._data, front.draw_mask(env._data))
+                windows.append((right - left) * (bottom - top) / (320 * 240))
+                states[seed].append((copy.copy(env._data), step.images["front"].copy()))
+        assert min(windows) < 0.5  # the window really is a part of the image
+        states[seed].append(backdrop)
+    backdrops = [states[seed].pop() for seed in states]
+    assert np.abs(backdrops[0].astype(int) - backdrops[1]).max() > 100  # redrawn on reset
+    reference = render.SceneRenderer(env.model, env._camera_ids, 320, 240, [], FAR_MESH_CELL_M)
+    try:
+        for worker in reference._workers.values():
+            worker._use_backdrop = False
+            worker._depth24 = False
+            worker._far_cell_m = 0.0  # the env's far twins are in its masks; keep them equal
+        reference._workers["front"].draw_mask = env._renderer._workers["front"].draw_mask
+        for seed, frames in states.items():
+            for data, image in frames:  # poses as rendered (a step leaves them a substep behind)
+                full = reference.render(data)["front"]
+                diff = np.abs(image.astype(int) - full).max(axis=2)
+                assert diff.mean() < 0.05, seed
+                assert (diff > 2).sum() <= 4, seed
+    finally:
+        reference.close()
+
+
+def test_the_framebuffer_has_a_24_bit_depth_buffer_and_no_stencil(make_mujoco_env) -> None:
+    env = make_mujoco_env(width=64, height=48)
+    env.reset(seed=0)
+    worker = env._renderer._workers["front"]
+
+    def sizes() -> tuple[int, int]:
+        from OpenGL import GL
+
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, worker._mjr.offFBO)
+        depth = GL.glGetFramebufferAttachmentParameteriv(
+            GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_FRAMEBUFFER_ATTACHMENT_DEPTH_SIZE
+        )
+        stencil = GL.glGetRenderbufferParameteriv(
+            GL.GL_RENDERBUFFER, GL.GL_RENDERBUFFER_STENCIL_SIZE
+        )
+        return int(depth), int(stencil)
+
+    assert worker._executor.submit(sizes).result() == (24, 0)
 
 
 def test_far_twins_add_no_mass_and_no_contacts(make_mujoco_env) -> None:

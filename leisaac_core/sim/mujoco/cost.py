@@ -22,6 +22,9 @@ from typing import Any
 SIZES: tuple[tuple[int, int], ...] = ((640, 480), (480, 360), (320, 240), (160, 120))
 HEADROOM = 0.5  # the share of the period a tick's simulation and rendering may take
 TASK = "so101_pick_orange"
+# Part of the cache key: bump it with a change to render.py that makes ticks cheaper or
+# dearer, so that doctor measures again instead of suggesting sizes from old figures.
+RENDERER_REVISION = 2
 
 
 def cpu_model() -> str:
@@ -44,7 +47,11 @@ def _versions() -> dict[str, str]:
 
     from leisaac_core import __version__
 
-    return {"leisaac_dashboard": __version__, "mujoco": importlib.metadata.version("mujoco")}
+    return {
+        "leisaac_dashboard": __version__,
+        "mujoco": importlib.metadata.version("mujoco"),
+        "renderer": str(RENDERER_REVISION),
+    }
 
 
 def measure_tick_ms(width: int, height: int, fps: int = 30, ticks: int = 30) -> float:

@@ -165,6 +165,8 @@ class MujocoEnv:
         for _ in range(round(SETTLE_SECONDS / m.opt.timestep)):
             mujoco.mj_step(m, d)
         self._has_reset = True
+        if self._renderer is not None:
+            self._renderer.reset()
         return self._observe()
 
     def step(self, action: np.ndarray) -> Step:
