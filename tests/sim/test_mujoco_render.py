@@ -238,6 +238,21 @@ def test_the_framebuffer_has_a_24_bit_depth_buffer_and_no_stencil(make_mujoco_en
     assert worker._executor.submit(sizes).result() == (24, 0)
 
 
+def test_without_pyopengl_the_renderer_draws_whole_frames_in_mujocos_buffers(
+    make_mujoco_env, monkeypatch
+) -> None:
+    """PyOpenGL comes with mujoco, but a broken install must only cost speed."""
+    env = make_mujoco_env(width=160, height=120)
+    shipped = env.reset(seed=2).images["front"].copy()
+    env.close()
+    monkeypatch.setitem(sys.modules, "OpenGL", None)  # `from OpenGL import GL` now fails
+    image = env.reset(seed=2).images["front"]  # a new renderer, set up without PyOpenGL
+    front = env._renderer._workers["front"]
+    assert not front._framebuffer.resizable and front._backdrop is None
+    diff = np.abs(image.astype(int) - shipped).max(axis=2)
+    assert diff.mean() < 0.05 and (diff > 2).sum() <= 4
+
+
 def test_far_twins_add_no_mass_and_no_contacts(make_mujoco_env) -> None:
     env = make_mujoco_env()
     model = env.model

@@ -164,16 +164,22 @@ class _Framebuffer:
         try:
             from OpenGL import GL
         except Exception as exc:  # keep MuJoCo's buffers
-            log.debug("no PyOpenGL, keeping MuJoCo's offscreen buffers: %s", exc)
+            log.warning("no PyOpenGL: keeping MuJoCo's offscreen buffers (%s)", exc)
             return
         self._gl = GL
-        self._depth_format = GL.GL_DEPTH32F_STENCIL8
-        self._depth_attachment = GL.GL_DEPTH_STENCIL_ATTACHMENT
-        if depth24:
-            self._attach_depth(GL.GL_DEPTH_COMPONENT24, GL.GL_DEPTH_ATTACHMENT)
-            if not self._complete():
-                self._attach_depth(GL.GL_DEPTH32F_STENCIL8, GL.GL_DEPTH_STENCIL_ATTACHMENT)
-        self.resizable = self._complete()
+        GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, mjr.offDepthStencil)
+        mujoco_format = int(
+            GL.glGetRenderbufferParameteriv(GL.GL_RENDERBUFFER, GL.GL_RENDERBUFFER_INTERNAL_FORMAT)
+        )
+        self._depth_format, self._depth_attachment = mujoco_format, GL.GL_DEPTH_STENCIL_ATTACHMENT
+        try:
+            if depth24:
+                self._attach_depth(GL.GL_DEPTH_COMPONENT24, GL.GL_DEPTH_ATTACHMENT)
+            self.resizable = self._complete()
+        except Exception as exc:  # a driver that refuses: MuJoCo's own buffers still work
+            log.warning("keeping MuJoCo's offscreen buffers: %s", exc)
+        if not self.resizable:
+            self._attach_depth(mujoco_format, GL.GL_DEPTH_STENCIL_ATTACHMENT)
 
     def resize(self, width: int, height: int) -> None:
         if (width, height) == self.size:
@@ -325,7 +331,8 @@ class _CameraWorker:
                 _setup_failure = str(exc)
                 raise
         self._framebuffer = _Framebuffer(self._mjr, depth24=self._depth24)
-        self._framebuffer.resize(self._width, self._height)
+        if self._framebuffer.resizable:
+            self._framebuffer.resize(self._width, self._height)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._mjr)
         self._scene = mujoco.MjvScene(self._model, maxgeom=10_000)
         for flag in _OFF_FLAGS:

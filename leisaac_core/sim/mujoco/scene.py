@@ -202,10 +202,11 @@ def build_scene_xml(task: TaskSpec, timestep: float, width: int, height: int) ->
                 f"task {task.name!r}: camera {cam.name!r} mounts on unknown body {cam.mount!r}"
             )
         mount.append(_camera_xml(cam))
-    # The floor is drawn last, as one quad: MuJoCo draws geoms in model order, so the table and
-    # the arm fill the depth buffer first and the floor's hidden pixels cost only a depth test;
-    # the third size (grid spacing) equal to the half-size makes one quad instead of 3,600
-    # (lit by directional lights only, a flat quad shades the same).
+    # The floor is one quad, after the table: MuJoCo draws geoms in model order (the world's
+    # own geoms first, in document order), so the table fills the depth buffer first and the
+    # floor's hidden pixels cost only a depth test; the third size (grid spacing) equal to the
+    # half-size makes one quad instead of 3,600 (lit by directional lights only, a flat quad
+    # shades the same).
     ET.SubElement(
         world,
         "geom",
