@@ -11,8 +11,8 @@ two cores: a tick costs the slower camera, not the sum. MuJoCo's bindings releas
 
 Each worker also skips geoms wholly outside its camera's view (their bounding sphere misses
 the view frustum), which spares the vertex work of every link the wrist camera cannot see,
-and draws distant meshes from coarser twins. A camera fixed to the world (the front camera)
-keeps a backdrop: its image of everything that cannot move (table, floor, robot base, a fixed
+and draws distant meshes from coarser twins. On a CPU rasterizer, a camera fixed to the world
+(the front camera) keeps a backdrop: its image of everything that cannot move (table, floor, robot base, a fixed
 plate), drawn once per episode. Each tick it draws only the window of the image that moving
 geoms can reach and pastes it onto a copy of the backdrop. Without shadows or reflections a
 moving part changes no pixel outside its own silhouette, so the picture is the same (up to
@@ -161,12 +161,15 @@ class _Framebuffer:
         self._mjr = mjr
         self.size = (mjr.offWidth, mjr.offHeight)
         self.resizable = False
+        self.software = False  # a CPU rasterizer (Mesa llvmpipe or OSMesa), where pixels cost
         try:
             from OpenGL import GL
         except Exception as exc:  # keep MuJoCo's buffers
             log.warning("no PyOpenGL: keeping MuJoCo's offscreen buffers (%s)", exc)
             return
         self._gl = GL
+        renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
+        self.software = any(name in renderer for name in ("llvmpipe", "softpipe", "swrast"))
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, mjr.offDepthStencil)
         mujoco_format = int(
             GL.glGetRenderbufferParameteriv(GL.GL_RENDERBUFFER, GL.GL_RENDERBUFFER_INTERNAL_FORMAT)
@@ -389,7 +392,15 @@ class _CameraWorker:
         assert self._framebuffer is not None
         draw = self.draw_mask(data)
         full = (0, 0, self._width, self._height)
-        if not (self._use_backdrop and self._fixed_view and self._framebuffer.resizable):
+        # On a GPU a whole frame costs about a millisecond, and re-allocating its buffers each
+        # tick could stall the driver: the backdrop is for CPU rasterizers.
+        framebuffer = self._framebuffer
+        if not (
+            self._use_backdrop
+            and self._fixed_view
+            and framebuffer.resizable
+            and framebuffer.software
+        ):
             return self._draw(data, draw, full).copy()  # a fresh, contiguous array each tick
         if self._backdrop is None:
             self._backdrop = self._draw(data, draw & ~self._moving, full).copy()
