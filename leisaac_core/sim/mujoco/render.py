@@ -11,13 +11,13 @@ two cores: a tick costs the slower camera, not the sum. MuJoCo's bindings releas
 
 Each worker also skips geoms wholly outside its camera's view (their bounding sphere misses
 the view frustum), which spares the vertex work of every link the wrist camera cannot see,
-and draws distant meshes from coarser twins. On a CPU rasterizer, a camera fixed to the world
-(the front camera) keeps a backdrop: its image of everything that cannot move (table, floor, robot base, a fixed
-plate), drawn once per episode. Each tick it draws only the window of the image that moving
-geoms can reach and pastes it onto a copy of the backdrop. Without shadows or reflections a
-moving part changes no pixel outside its own silhouette, so the picture is the same (up to
-one grey level on a few dozen edge pixels) for a fraction of the pixels. The workers read the
-env's `MjData` only while the stepping thread waits for them.
+and draws distant meshes from coarser twins. On a CPU rasterizer, a camera fixed to the
+world (the front camera) keeps a backdrop: its image of everything that cannot move (table,
+floor, robot base, a fixed plate), drawn once per episode. Each tick it draws only the window
+of the image that moving geoms can reach and pastes it onto a copy of the backdrop. Without
+shadows or reflections a moving part changes no pixel outside its own silhouette, so the
+picture is the same (up to one grey level on a few dozen edge pixels) for a fraction of the
+pixels. The workers read the env's `MjData` only while the stepping thread waits for them.
 """
 
 from __future__ import annotations
@@ -168,12 +168,18 @@ class _Framebuffer:
             log.warning("no PyOpenGL: keeping MuJoCo's offscreen buffers (%s)", exc)
             return
         self._gl = GL
-        renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
+        try:
+            renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, mjr.offDepthStencil)
+            mujoco_format = int(
+                GL.glGetRenderbufferParameteriv(
+                    GL.GL_RENDERBUFFER, GL.GL_RENDERBUFFER_INTERNAL_FORMAT
+                )
+            )
+        except Exception as exc:  # PyOpenGL that cannot reach this context: change nothing
+            log.warning("keeping MuJoCo's offscreen buffers: %s", exc)
+            return
         self.software = any(name in renderer for name in ("llvmpipe", "softpipe", "swrast"))
-        GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, mjr.offDepthStencil)
-        mujoco_format = int(
-            GL.glGetRenderbufferParameteriv(GL.GL_RENDERBUFFER, GL.GL_RENDERBUFFER_INTERNAL_FORMAT)
-        )
         self._depth_format, self._depth_attachment = mujoco_format, GL.GL_DEPTH_STENCIL_ATTACHMENT
         try:
             if depth24:
