@@ -187,16 +187,7 @@ def prepare(
                 part.column("meta/episodes/chunk_index")[0].as_py(),
                 part.column("meta/episodes/file_index")[0].as_py(),
             )
-            chunk, file = layout.slot_to_chunk_file(slot)
-            for name, value in (
-                ("meta/episodes/chunk_index", chunk),
-                ("meta/episodes/file_index", file),
-            ):
-                part = part.set_column(
-                    part.schema.get_field_index(name),
-                    name,
-                    pa.array([value] * part.num_rows, pa.int64()),
-                )
+            part = tables.with_meta_slot(part, slot)
             rel = layout.episodes_path(slot)
             tables.write_parquet(part, txn.stage_path(rel), layout.EPISODES_PER_META_FILE)
             written.add(rel)

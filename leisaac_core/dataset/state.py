@@ -275,17 +275,9 @@ def rebuild(
     written: set[str] = set()
     for slot, start in enumerate(range(0, n, layout.EPISODES_PER_META_FILE)):
         assert table is not None
-        part = _conform(table.slice(start, layout.EPISODES_PER_META_FILE), schema)
-        chunk, file = layout.slot_to_chunk_file(slot)
-        for name, value in (
-            ("meta/episodes/chunk_index", chunk),
-            ("meta/episodes/file_index", file),
-        ):
-            part = part.set_column(
-                part.schema.get_field_index(name),
-                name,
-                pa.array([value] * part.num_rows, pa.int64()),
-            )
+        part = tables.with_meta_slot(
+            _conform(table.slice(start, layout.EPISODES_PER_META_FILE), schema), slot
+        )
         rel = layout.episodes_path(slot)
         tables.write_parquet(part, txn.stage_path(rel))
         written.add(rel)

@@ -229,6 +229,16 @@ def episodes_table(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.T
     return pa.Table.from_pylist(clean, schema=schema)
 
 
+def with_meta_slot(part: pa.Table, slot: int) -> pa.Table:
+    """Episode rows with their meta/episodes chunk_index and file_index set to `slot`'s."""
+    chunk, file = layout.slot_to_chunk_file(slot)
+    for name, value in (("meta/episodes/chunk_index", chunk), ("meta/episodes/file_index", file)):
+        part = part.set_column(
+            part.schema.get_field_index(name), name, pa.array([value] * part.num_rows, pa.int64())
+        )
+    return part
+
+
 def read_parquet_plain(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
     """A parquet file's table without schema metadata (so tables from files compare and
     concatenate on columns alone)."""
