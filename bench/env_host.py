@@ -30,31 +30,15 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo_actions import record_actions  # noqa: E402  (bench/ is on sys.path)
+
 from leisaac_core.sim import make_env_config, make_env_from_config  # noqa: E402
-from leisaac_core.teleop import make_device_config, make_device_from_config  # noqa: E402
 
 TASK = "so101_pick_orange"
 SEED = 0
 FPS = 30
 WIDTH, HEIGHT = 640, 480
 TARGET_P99_RATIO = 1.05
-
-
-def record_actions(ticks: int) -> np.ndarray:
-    env = make_env_from_config(
-        make_env_config("mujoco", task=TASK, camera_width=16, camera_height=16)
-    )
-    device = make_device_from_config(make_device_config("scripted"))
-    device.connect(env)
-    step = env.reset(seed=SEED)
-    device.reset(SEED)
-    actions = []
-    for _ in range(ticks):
-        action = device.read(step)
-        actions.append(action)
-        step = env.step(action)
-    env.close()
-    return np.array(actions)
 
 
 def run_loop(actions: np.ndarray, hosted: bool) -> dict[str, float]:
@@ -111,7 +95,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    actions = record_actions(int(args.seconds * FPS))
+    actions = record_actions(int(args.seconds * FPS), TASK, SEED)
     runs: dict[str, list[dict[str, float]]] = {"in-process (anchor)": [], "env host process": []}
     for _ in range(args.rounds):
         runs["in-process (anchor)"].append(run_loop(actions, hosted=False))

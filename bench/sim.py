@@ -38,34 +38,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo_actions import record_actions  # noqa: E402  (bench/ is on sys.path)
+
 from leisaac_core.sim import make_env_config, make_env_from_config  # noqa: E402
 from leisaac_core.sim.mujoco import render  # noqa: E402
 from leisaac_core.sim.mujoco.cost import cpu_model  # noqa: E402
 from leisaac_core.sim.mujoco.scene import FAR_MESH_CELL_M, far_twins  # noqa: E402
-from leisaac_core.teleop import make_device_config, make_device_from_config  # noqa: E402
 
 mujoco = render.mujoco  # imported by the backend after it chose MUJOCO_GL
 TASK = "so101_pick_orange"
 SEED = 0
 TARGET_TICKS_PER_S = 30.0
 BEFORE = "mujoco.Renderer, cameras in turn"
-
-
-def record_actions(ticks: int) -> np.ndarray:
-    env = make_env_from_config(
-        make_env_config("mujoco", task=TASK, camera_width=16, camera_height=16)
-    )
-    device = make_device_from_config(make_device_config("scripted"))
-    device.connect(env)
-    step = env.reset(seed=SEED)
-    device.reset(SEED)
-    actions = []
-    for _ in range(ticks):
-        action = device.read(step)
-        actions.append(action)
-        step = env.step(action)
-    env.close()
-    return np.array(actions)
 
 
 class SequentialRenderer:
@@ -195,7 +179,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="320x240", help="more sizes for the shipped renderer")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    actions = record_actions(args.ticks)
+    actions = record_actions(args.ticks, TASK, SEED)
     rows: dict[str, dict[str, float]] = {
         "physics only (anchor)": best_of(args.repeats, lambda: measure_physics(actions))
     }
