@@ -57,6 +57,15 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def episode_item(record: Any, path: Path, namespace: str, name: str) -> dict[str, Any]:
+    """An episode as JSON, each video's file path replaced by its URL under this router."""
+    item = _plain(record)
+    for video in (item.get("videos") or {}).values():
+        relative = Path(video.pop("path")).resolve().relative_to(path.resolve())
+        video["url"] = f"/api/datasets/{namespace}/{name}/files/{relative.as_posix()}"
+    return item
+
+
 @router.get("", summary="Datasets under the server's dataset root")
 async def get_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
     summaries = await run_in_threadpool(list_datasets, settings.dataset_root)
@@ -75,15 +84,7 @@ async def get_episodes(
 ) -> list[dict[str, Any]]:
     path = _dir(settings, namespace, name)
     records = await run_in_threadpool(load_episodes, path, offset, limit)
-    base = f"/api/datasets/{namespace}/{name}/files/"
-    out = []
-    for record in records:
-        item = _plain(record)
-        for video in (item.get("videos") or {}).values():
-            relative = Path(video.pop("path")).resolve().relative_to(path.resolve())
-            video["url"] = base + relative.as_posix()
-        out.append(item)
-    return out
+    return [episode_item(record, path, namespace, name) for record in records]
 
 
 @router.get(

@@ -7,7 +7,6 @@ and sorting run over the dataset's episode metadata (one row per episode, no fra
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -16,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from leisaac_core.dataset import EpisodeRecord, delete_episodes, load_episodes
 from server.deps import EngineDep, SettingsDep
-from server.routes.datasets import Name, Namespace, _dir, _plain
+from server.routes.datasets import Name, Namespace, _dir, episode_item
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
@@ -76,15 +75,10 @@ async def get_episode_page(
     missing = [r for r in chosen if _sort_value(r, sort) is None]
     present.sort(key=lambda r: (_sort_value(r, sort), r.index), reverse=order == "desc")
     page = (present + missing)[offset : offset + limit]
-    base = f"/api/datasets/{namespace}/{name}/files/"
-    items = []
-    for record in page:
-        item = _plain(record)
-        for video in (item.get("videos") or {}).values():
-            relative = Path(video.pop("path")).resolve().relative_to(path.resolve())
-            video["url"] = base + relative.as_posix()
-        item["dropped"] = _dropped(record)
-        items.append(item)
+    items = [
+        {**episode_item(record, path, namespace, name), "dropped": _dropped(record)}
+        for record in page
+    ]
     return {
         "total": len(records),
         "matched": len(chosen),
