@@ -260,11 +260,30 @@ def _concat_videos(
 
 
 def _codec_params(path: Path) -> bytes:
+    """What two mp4s must share to be joined by stream copy. Names the codec by its id
+    (`av1`), not by the decoder this PyAV build picked (`libdav1d`); opens no codec."""
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         cc = s.codec_context
-        desc = f"{cc.name}/{cc.width}x{cc.height}/{cc.pix_fmt}/{s.time_base}".encode()
-        return desc + bytes(cc.extradata or b"")
+        desc = f"{cc.codec.canonical_name}/{cc.width}x{cc.height}/{cc.pix_fmt}/{s.time_base}"
+        return desc.encode() + bytes(cc.extradata or b"")
+
+
+def _remux_stream(out: av.container.OutputContainer, template: av.video.stream.VideoStream):
+    """An output stream that takes `template`'s packets as they are: its codec parameters
+    (codec id, size, pix_fmt, extradata) and time base copied, no encoder looked up or opened.
+
+    PyAV's default for a video template (`opaque=False`) looks up an encoder named after the
+    input's decoder: that finds libx264 for `h264` but nothing for `libdav1d` (AV1), so
+    remuxing AV1 failed. `opaque=True` keeps the decoder's codec (PyAV 18 marks the context
+    as initialized from the template and never opens it; 15 opens the decoder, harmless;
+    both checked). The time base is set explicitly because PyAV 15 leaves it to the muxer
+    (90 kHz); packets are rescaled to it either way, the input's keeps their ticks as they
+    were.
+    """
+    stream = out.add_stream_from_template(template, opaque=True)
+    stream.time_base = template.time_base
+    return stream
 
 
 def _stream_copy(root: Path, key: str, run: list[_File], dst: Path, fps: int) -> list[float]:
@@ -279,7 +298,7 @@ def _stream_copy(root: Path, key: str, run: list[_File], dst: Path, fps: int) ->
             with av.open(str(src)) as inp:
                 istream = inp.streams.video[0]
                 if ostream is None:
-                    ostream = out.add_stream_from_template(istream)
+                    ostream = _remux_stream(out, istream)
                 tb = istream.time_base
                 frames = istream.frames
                 shift = int(Fraction(frames_before, fps) / tb)

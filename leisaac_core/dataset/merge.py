@@ -1,4 +1,4 @@
-"""Merge whole datasets into a new one, as one journaled change.
+"""Merge whole datasets into a new one, published all at once.
 
 Sources must agree on fps, robot type and features (every difference is listed otherwise).
 Each source is first snapshotted (hard links taken under its commit lock: a consistent,
@@ -9,12 +9,15 @@ immutable view while its recorder keeps committing), then:
   in episode order);
 - video files are stream-copied whole (hard links where possible, else byte copies): every
   episode keeps its span (from/to timestamps) in its file, nothing is re-encoded; a
-  compaction then packs the result into lerobot-sized files (stream copy again);
+  compaction then packs the result into lerobot-sized files (stream copy again, any codec);
 - episode rows keep every column, including our extra ones (outcome, seed, frames dropped,
   QC results from other tools), with indices, file slots and the per-episode stats of
   episode_index / index / task_index adjusted; dataset stats are re-aggregated.
-Every new file is staged in the target's private folder and the journal commits them at
-once: a crash leaves no target (or, after the journal, a target the next open completes).
+All or nothing: the merged dataset is built and packed in a work folder inside the target's
+private folder (`<parent>/.<name>.leisaac/merge-<id>/`, same filesystem), and one atomic
+directory rename publishes it at the target path. A failure removes the work folder; a
+kill -9 leaves no target (the work folder is removed by the next merge into that target or
+the next open, and the dataset browser never lists it) or the finished, packed one.
 Sources are only read. Reads every row: merge is a whole-dataset operation.
 """
 
@@ -35,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leisaac_core.dataset import compaction, layout, locks, tables
+from leisaac_core.dataset.fsutil import fsync_dir
 from leisaac_core.dataset.journal import Transaction
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.snapshot import snapshot_committed
@@ -92,13 +96,24 @@ def merge_differences(named_infos: Sequence[tuple[str, dict[str, Any]]]) -> list
     return diffs
 
 
+# The work folder of a merge into `<parent>/<name>`: `<parent>/.<name>.leisaac/merge-<id>/`,
+# holding the sources' snapshots and the merged dataset being built (`dataset/<name>`).
+# repair() removes any it finds (a killed merge's).
+MERGE_WORK_PREFIX = "merge-"
+
+
 def merge_datasets(
     sources: Sequence[tuple[str, Path]], into_repo_id: str, into: Path, compact: bool = True
 ) -> MergeResult:
     """Merge the datasets `sources` ((repo id, folder), in order) into the new dataset
-    `into`; then (`compact`) pack it into lerobot-sized files, a second journaled change.
-    Raises MergeError (differences), FileNotFoundError (a missing source),
-    DatasetExistsError (the target exists) or ValueError (bad arguments)."""
+    `into`, packed into lerobot-sized files unless `compact` is False.
+
+    All or nothing: the merged dataset is built (and packed) in a work folder inside the
+    target's private folder (same filesystem), and one directory rename publishes it at
+    `into`. A failure at any step removes the work folder and leaves no target; after a
+    kill -9, `into` is absent (the next merge into it, or the next open, removes the
+    leftovers) or complete. Raises MergeError (differences), FileNotFoundError (a missing
+    source), DatasetExistsError (the target exists) or ValueError (bad arguments)."""
     into = Path(into)
     names = [name for name, _ in sources]
     if len(sources) < 2:
@@ -121,26 +136,37 @@ def merge_datasets(
             f"cannot merge {', '.join(names)}: they must have the same fps, robot type and "
             "features. Differences:\n  - " + "\n  - ".join(diffs)
         )
+    # The target's writer lock covers the whole merge: no writer opens the target, and no
+    # other merge into it runs, until the result is published (or the work removed).
     lock_fd = locks.acquire_writer_lock(into)
-    snapshots = layout.private_dir(into) / f"sources-{uuid.uuid4().hex[:8]}"
+    work = layout.private_dir(into) / f"{MERGE_WORK_PREFIX}{uuid.uuid4().hex[:8]}"
     try:
-        repair(into)  # leftovers of an interrupted merge into the same target
-        if layout.is_dataset(into):  # its journal had committed: that merge is complete
+        # Leftovers of a killed merge into the same target: its work folder (removed), or
+        # an older version's journal (completes the target).
+        repair(into)
+        if layout.is_dataset(into):
             raise DatasetExistsError(
                 f"dataset {into_repo_id} already exists at {into}; merge into a new repo id"
             )
+        if into.exists() and (not into.is_dir() or any(into.iterdir())):
+            raise DatasetExistsError(
+                f"{into} exists and is not a LeRobot dataset; move it away or merge into "
+                "another repo id"
+            )
         roots = []
         for i, (_, path) in enumerate(sources):
-            snapshot_committed(path, snapshots / str(i))
-            roots.append(snapshots / str(i))
-        state = _merge_into(roots, names, into_repo_id, into, infos[0][1])
-        shutil.rmtree(snapshots, ignore_errors=True)
+            snapshot_committed(path, work / "sources" / str(i))
+            roots.append(work / "sources" / str(i))
+        staged = work / "dataset" / into.name
+        state = _merge_into(roots, names, into_repo_id, staged, infos[0][1])
+        shutil.rmtree(work / "sources")
         if compact:
-            prepared = compaction.prepare(into)
+            prepared = compaction.prepare(staged)
             if prepared is not None:
-                compaction.install(into, state, prepared, prepared.generation)
+                state = compaction.install(staged, state, prepared, prepared.generation)
+        _publish(staged, into)
     finally:
-        shutil.rmtree(snapshots, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         locks.release_writer_lock(lock_fd)
     log.info("merged %s into %s: %d episodes", ", ".join(names), into_repo_id, state.total_episodes)
     return MergeResult(
@@ -151,6 +177,15 @@ def merge_datasets(
         state.total_frames,
         len(state.tasks),
     )
+
+
+def _publish(staged: Path, into: Path) -> None:
+    """The commit point of a merge: one atomic rename puts the finished dataset at `into`
+    (replacing at most an empty folder), made durable before the merge returns."""
+    into.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(staged, into)
+    fsync_dir(into.parent)
+    fsync_dir(staged.parent)
 
 
 def _merge_into(

@@ -33,8 +33,17 @@ def repair(root: Path) -> list[str]:
         repairs.append(legacy)
     if (desc := apply_journal(root)) is not None:
         repairs.append(f"finished an interrupted change: {desc}")
-    for leftover in sorted(layout.private_dir(root).glob("sources-*")):
-        shutil.rmtree(leftover, ignore_errors=True)  # source snapshots of a stopped merge
+    # Work folders of a merge into `root` that was killed (`merge-*`, see merge.py; an older
+    # version's source snapshots `sources-*`): never part of the dataset.
+    private = layout.private_dir(root)
+    leftovers = sorted([*private.glob("merge-*"), *private.glob("sources-*")])
+    for leftover in leftovers:
+        shutil.rmtree(leftover, ignore_errors=True)
+    if leftovers:
+        repairs.append(
+            f"removed the work folder(s) of {len(leftovers)} merge(s) into this dataset that "
+            "were stopped before they finished: " + ", ".join(p.name for p in leftovers)
+        )
     tmp_dir = layout.tmp_dir(root)
     if tmp_dir.is_dir():
         partial = [p for p in tmp_dir.iterdir() if p.is_file()]

@@ -22,6 +22,7 @@ from dataset_helpers import FAST_VIDEO, make_spec, record_episode
 
 from leisaac_core.dataset import (
     DatasetWriter,
+    VideoSettings,
     compact_dataset,
     dataset_dir,
     delete_episodes,
@@ -30,7 +31,8 @@ from leisaac_core.dataset import (
     load_episodes,
 )
 from leisaac_core.dataset import compaction as compaction_mod
-from leisaac_core.dataset.synthetic import read_frame_index, synthetic_state
+from leisaac_core.dataset.encoder import check_mp4
+from leisaac_core.dataset.synthetic import read_frame_index, synthetic_frame, synthetic_state
 
 HERE = Path(__file__).parent
 
@@ -253,3 +255,75 @@ def test_compaction_rotates_files_at_the_size_limits(tmp_path: Path) -> None:
     n_video = len(list(root.glob("videos/observation.images.front/*/*.mp4")))
     assert 2 <= n_data < len(EPS) and 2 <= n_video < len(EPS)
     check_episodes(root, EPS)
+
+
+def packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as c:
+        return [bytes(p) for p in c.demux(c.streams.video[0]) if p.size]
+
+
+def video_settings(codec: str) -> VideoSettings:
+    """Our writer's settings for `codec`; skips (with the reason) when this PyAV build
+    cannot encode it."""
+    video = VideoSettings(codec=codec, queue_frames=1000)
+    if video.encoder_name not in av.codecs_available:
+        pytest.skip(f"this PyAV build ({av.__version__}) has no {video.encoder_name} encoder")
+    return video
+
+
+@pytest.mark.parametrize("codec", ["h264", "av1"])
+def test_compaction_stream_copies_every_codec_we_write(tmp_path: Path, codec: str) -> None:
+    """AV1 once failed here: PyAV looked up an encoder named after the decoder (libdav1d)."""
+    root = dataset_dir(tmp_path, f"c/{codec}")
+    video = video_settings(codec)
+    eps = EPS[:5]
+    with DatasetWriter.open(root, make_spec(f"c/{codec}"), video=video, compact_every=0) as w:
+        record_all(w, eps)
+    key = "observation.images.front"
+    sources = [packets(p) for p in sorted(root.glob(f"videos/{key}/*/*.mp4"))]
+    assert compact_dataset(root).episodes_moved == len(eps)
+    (packed,) = sorted(root.glob(f"videos/{key}/*/*.mp4"))
+    assert packets(packed) == [p for src in sources for p in src]  # copied, not re-encoded
+    with av.open(str(packed)) as c:
+        assert c.streams.video[0].codec_context.codec.id == av.Codec(video.encoder_name, "w").id
+    check_mp4(packed, sum(n for n, _ in eps), 30)  # the declared duration stays exact
+    check_episodes(root, eps)
+
+
+def write_mp4(path: Path, encoder: str, frames: int, first: int) -> None:
+    """`frames` synthetic frames (numbers from `first`) encoded by PyAV with `encoder`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="mp4") as c:
+        s = c.add_stream(encoder, rate=30)
+        s.width, s.height, s.pix_fmt = 128, 96, "yuv420p"
+        for i in range(frames):
+            image = synthetic_frame(first + i, 96, 128)
+            for p in s.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+
+
+@pytest.mark.parametrize("encoder", ["libx264", "libx265", "libsvtav1"])
+def test_stream_copy_joins_mp4s_of_h264_hevc_and_av1(tmp_path: Path, encoder: str) -> None:
+    """The codecs lerobot writes (its default AV1, h264, hevc) with their encoders' defaults
+    (B-frames included): joined packet for packet, durations exact."""
+    if encoder not in av.codecs_available:
+        pytest.skip(f"this PyAV build ({av.__version__}) has no {encoder} encoder")
+    key = "observation.images.front"
+    lengths = [5, 7, 4]
+    for k, n in enumerate(lengths):
+        write_mp4(tmp_path / layout.video_path(key, 0, k), encoder, n, 100 * k)
+    run = [compaction_mod._File((0, k), [], 0) for k in range(len(lengths))]
+    assert (
+        len({compaction_mod._codec_params(tmp_path / layout.video_path(key, *f.key)) for f in run})
+        == 1
+    )
+    sources = [packets(tmp_path / layout.video_path(key, *f.key)) for f in run]
+    dst = tmp_path / "packed.mp4"
+    offsets = compaction_mod._stream_copy(tmp_path, key, run, dst, 30)  # runs check_mp4
+    assert offsets == [0.0, 5 / 30, 12 / 30]
+    assert packets(dst) == [p for src in sources for p in src]
+    with av.open(str(dst)) as c:
+        shown = [read_frame_index(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+    assert shown == [100 * k + i for k, n in enumerate(lengths) for i in range(n)]
