@@ -137,7 +137,7 @@ def check_render_cost(settings: Settings) -> Check:
     MUJOCO_GL are per process); cached for the start form's camera-size suggestion."""
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "leisaac_core.sim.mujoco.cost", "--json"],
+            [sys.executable, "-m", "leisaac_core.render_cost", "--json"],
             capture_output=True,
             text=True,
             timeout=_RENDER_COST_TIMEOUT_S,

@@ -2,9 +2,42 @@
 
 Nothing here imports torch: the lerobot policy server (`lerobot_server`) runs in the user's
 lerobot environment and imports lerobot only there.
+
+Importing this package registers the policy device with the teleop registry, so
+`make_device_config("policy", ...)` works from here up; teleop itself never imports policy.
 """
 
-# The teleop registry lists the policy device's config, which subclasses teleop's
-# DeviceConfig: load the registry first, so importing `leisaac_core.policy.config` on its
-# own does not meet a half-initialised teleop package.
-import leisaac_core.teleop  # noqa: E402, F401
+from __future__ import annotations
+
+from leisaac_core.policy.config import PolicyDeviceConfig
+from leisaac_core.teleop import (
+    Device,
+    DeviceConfig,
+    make_device_config,
+    make_device_from_config,
+    register_device,
+)
+from leisaac_core.teleop.so101_leader.config import SO101LeaderConfig
+
+
+def make_policy_device(config: DeviceConfig) -> Device:
+    """The policy device, with the human device it hands over to (if any)."""
+    from leisaac_core.policy.device import PolicyDevice
+
+    if not isinstance(config, PolicyDeviceConfig):
+        raise TypeError(
+            f"the policy device needs a PolicyDeviceConfig, got {type(config).__name__}"
+        )
+    human = None
+    if config.takeover == "so101_leader":
+        human = make_device_from_config(
+            SO101LeaderConfig(
+                port=config.takeover_port or "", calibration_path=config.takeover_calibration
+            )
+        )
+    elif config.takeover is not None:
+        human = make_device_from_config(make_device_config(config.takeover))
+    return PolicyDevice(config, human=human)
+
+
+register_device(PolicyDeviceConfig, make_policy_device)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import leisaac_core.policy  # noqa: F401  (registers the policy device that make_device builds)
 from leisaac_core.dataset import (
     DatasetSpec,
     DatasetWriter,
