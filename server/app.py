@@ -21,6 +21,7 @@ from leisaac_core.config import Settings
 from leisaac_core.session import SessionEngine
 from server.auth import require_token
 from server.preview import PreviewEncoder
+from server.resume_conflict import ResumeConflict, resume_conflict_handler
 from server.routes import (
     auth,
     datasets,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Every route except /api/health and /api/auth/* needs the token when the server has one.",
         lifespan=lifespan,
     )
+    app.add_exception_handler(ResumeConflict, resume_conflict_handler)
     app.state.settings = settings
     app.state.engine = engine
     app.state.hub = hub

@@ -43,8 +43,77 @@ class DatasetExistsError(FileExistsError):
     """Opening an existing dataset without asking to resume."""
 
 
+@dataclass(frozen=True)
+class FeatureDifference:
+    """One way a stored dataset differs from what a session asked for, as facts a surface
+    (the CLI, the REST API, the page) phrases in its own words: its flag or control for
+    `setting`, with the value that matches the dataset.
+
+    `setting`: what decides it. "fps", "robot_type", "codec" (VideoSettings.codec),
+    "pix_fmt", "camera_size" (a camera's width x height), "cameras" (which cameras: the
+    task's), "reward_features" (OPTIONAL_FRAME_FEATURES), "features" (the state/action
+    layout and anything else: the task's robot).
+    `key`: where it lives in meta/info.json ("fps", "observation.images.front.shape").
+    `dataset`, `requested`: the values in the setting's terms (codec: a CODECS name where
+    we write it; camera_size: (width, height); cameras: the camera name); None on the side
+    that lacks the feature. `text`: a neutral line, as in the error's message.
+    """
+
+    setting: str
+    key: str
+    dataset: Any
+    requested: Any
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class FeatureMismatchError(ValueError):
-    """Resuming a dataset whose stored features differ from the requested ones."""
+    """Resuming a dataset whose stored features differ from the requested ones.
+
+    `differences` (FeatureDifference) say which settings differ and what the dataset has,
+    so each surface can name its own flag or control; the message is surface-neutral."""
+
+    def __init__(
+        self,
+        message: str,
+        differences: tuple[FeatureDifference, ...] | list[FeatureDifference] = (),
+        repo_id: str = "",
+        root: Path | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.differences = tuple(differences)
+        self.repo_id = repo_id
+        self.root = root
+
+    @classmethod
+    def resume(
+        cls, repo_id: str, root: Path, differences: list[FeatureDifference]
+    ) -> FeatureMismatchError:
+        lines = "\n  - ".join(d.text for d in differences)
+        return cls(
+            f"cannot resume {repo_id!r} at {root}: its features differ from this session's:"
+            f"\n  - {lines}\nRecord into a new dataset, or change the session to match.",
+            differences,
+            repo_id,
+            root,
+        )
+
+    def settings(self) -> list[str]:
+        """The settings that differ, each once, in the order of `differences`."""
+        return list(dict.fromkeys(d.setting for d in self.differences))
+
+
+def setting_difference(setting: str, dataset: Any, requested: Any) -> FeatureDifference:
+    """A difference of a dataset-level value (fps, robot_type) stored under its own name."""
+    return FeatureDifference(
+        setting,
+        setting,
+        dataset,
+        requested,
+        f"{setting}: dataset has {dataset!r}, requested {requested!r}",
+    )
 
 
 class DatasetBusyError(RuntimeError):
@@ -224,27 +293,62 @@ def build_features(spec: DatasetSpec, video: VideoSettings) -> dict[str, dict[st
 def describe_feature_differences(
     stored: dict[str, dict[str, Any]], wanted: dict[str, dict[str, Any]]
 ) -> list[str]:
-    """Human-readable differences between two features blocks (empty when compatible).
+    """Human-readable differences between two features blocks (empty when compatible)."""
+    return [d.text for d in feature_differences(stored, wanted)]
+
+
+# info.json's codec name -> ours (VideoSettings.codec)
+_CODEC_BY_INFO_NAME = {info: codec for codec, (_, _, info) in CODECS.items()}
+
+
+def feature_differences(
+    stored: dict[str, dict[str, Any]], wanted: dict[str, dict[str, Any]]
+) -> list[FeatureDifference]:
+    """The differences between two features blocks (empty when compatible).
 
     Compared: the set of features, dtype, shape, names, and for videos the codec and pix_fmt.
     """
-    diffs: list[str] = []
+
+    def presence(key: str, ours: dict[str, Any]) -> tuple[str, str]:
+        if ours.get("dtype") == "video" and key.startswith(IMAGE_KEY_PREFIX):
+            return "cameras", key[len(IMAGE_KEY_PREFIX) :]
+        if key in OPTIONAL_FRAME_FEATURES:
+            return "reward_features", key
+        return "features", key
+
+    diffs: list[FeatureDifference] = []
     for key in sorted(set(stored) - set(wanted)):
-        diffs.append(f"{key}: in the dataset but not requested")
+        setting, name = presence(key, stored[key])
+        diffs.append(
+            FeatureDifference(setting, key, name, None, f"{key}: in the dataset but not requested")
+        )
     for key in sorted(set(wanted) - set(stored)):
-        diffs.append(f"{key}: requested but not in the dataset")
+        setting, name = presence(key, wanted[key])
+        diffs.append(
+            FeatureDifference(setting, key, None, name, f"{key}: requested but not in the dataset")
+        )
     for key in [k for k in wanted if k in stored]:
         s, w = stored[key], wanted[key]
+        video = w.get("dtype") == "video" and s.get("dtype") == "video"
         for attr in ("dtype", "shape", "names"):
             sv, wv = s.get(attr), w.get(attr)
             if attr == "shape":
                 sv, wv = list(sv or []), list(wv or [])
             if sv != wv:
-                diffs.append(f"{key}.{attr}: dataset has {sv!r}, requested {wv!r}")
+                text = f"{key}.{attr}: dataset has {sv!r}, requested {wv!r}"
+                if video and attr == "shape" and len(sv) == 3 and len(wv) == 3:
+                    # [height, width, channels] -> (width, height)
+                    size = (sv[1], sv[0]), (wv[1], wv[0])
+                    diffs.append(FeatureDifference("camera_size", f"{key}.{attr}", *size, text))
+                else:
+                    diffs.append(FeatureDifference("features", f"{key}.{attr}", sv, wv, text))
         if w.get("dtype") == "video":
-            for attr in ("video.codec", "video.pix_fmt"):
+            for attr, setting in (("video.codec", "codec"), ("video.pix_fmt", "pix_fmt")):
                 sv = (s.get("info") or {}).get(attr)
                 wv = (w.get("info") or {}).get(attr)
                 if sv is not None and sv != wv:
-                    diffs.append(f"{key}.{attr}: dataset has {sv!r}, requested {wv!r}")
+                    text = f"{key}.{attr}: dataset has {sv!r}, requested {wv!r}"
+                    if setting == "codec":
+                        sv, wv = _CODEC_BY_INFO_NAME.get(sv, sv), _CODEC_BY_INFO_NAME.get(wv, wv)
+                    diffs.append(FeatureDifference(setting, f"{key}.{attr}", sv, wv, text))
     return diffs

@@ -36,7 +36,8 @@ from leisaac_core.dataset.spec import (
     FeatureMismatchError,
     VideoSettings,
     build_features,
-    describe_feature_differences,
+    feature_differences,
+    setting_difference,
     video_key,
 )
 from leisaac_core.dataset.state import DatasetState, rebuild
@@ -191,21 +192,18 @@ class DatasetWriter:
             repairs = repair(root)
             if layout.is_dataset(root):
                 state = DatasetState.load(root)
-                diffs = describe_feature_differences(state.features, wanted)
+                diffs = feature_differences(state.features, wanted)
                 if state.fps != spec.fps:
-                    diffs.insert(0, f"fps: dataset has {state.fps}, requested {spec.fps}")
+                    diffs.insert(0, setting_difference("fps", state.fps, spec.fps))
                 if state.info.get("robot_type") != spec.robot_type:
                     diffs.insert(
                         0,
-                        f"robot_type: dataset has {state.info.get('robot_type')!r}, "
-                        f"requested {spec.robot_type!r}",
+                        setting_difference(
+                            "robot_type", state.info.get("robot_type"), spec.robot_type
+                        ),
                     )
                 if diffs:
-                    raise FeatureMismatchError(
-                        f"cannot resume {spec.repo_id!r} at {root}: its features differ from "
-                        "this session's:\n  - " + "\n  - ".join(diffs) + "\nRecord into a new "
-                        "dataset, or change the session to match."
-                    )
+                    raise FeatureMismatchError.resume(spec.repo_id, root, diffs)
                 if not state.tail_matches_schema():
                     state = _rewrite_episodes_metadata(root, state)
                     repairs.append(

@@ -154,11 +154,13 @@ class SessionEngine:
         except CommandRejected as exc:
             command.result.set_exception(exc)
         except EXPECTED_ERRORS as exc:  # a missing device, an existing dataset: no traceback
-            log.warning("command %s failed: %s", command.name, exc)
-            command.result.set_exception(CommandRejected(f"{command.name} failed: {exc}"))
+            # The caller is told (the CLI prints it, the REST route answers it): a log line
+            # at the CLI's WARNING level would say it twice.
+            log.info("command %s failed: %s", command.name, exc)
+            command.result.set_exception(_rejected(command.name, exc))
         except Exception as exc:
             log.exception("command %s failed", command.name)
-            command.result.set_exception(CommandRejected(f"{command.name} failed: {exc}"))
+            command.result.set_exception(_rejected(command.name, exc))
         else:
             command.result.set_result(result)
 
@@ -199,3 +201,11 @@ class SessionEngine:
                     phase=Phase.IDLE, tick=runner.tick_count, message=runner.final_message
                 )
             )
+
+
+def _rejected(name: str, exc: Exception) -> CommandRejected:
+    """The caller's error for a command that failed; the cause stays attached (`__cause__`)
+    so a surface can phrase a known one (a FeatureMismatchError) in its own words."""
+    rejected = CommandRejected(f"{name} failed: {exc}")
+    rejected.__cause__ = exc
+    return rejected

@@ -174,7 +174,10 @@ def run_session(config: Any) -> int:
     try:
         engine.submit("start", config).result()
     except Exception as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from server.cli.mismatch import describe_for_cli, mismatch_of
+
+        mismatch = mismatch_of(exc)
+        print(f"error: {describe_for_cli(mismatch) if mismatch else exc}", file=sys.stderr)
         engine.shutdown()
         return 1
     try:

@@ -142,7 +142,9 @@ def test_resume_refuses_a_dataset_with_other_frame_features(tmp_path: Path) -> N
         root=tmp_path,
     )
     assert again.returncode == 1
-    assert "next.reward: requested but not in the dataset" in again.stderr
+    assert "reward features (next.reward, ...): the dataset has none" in again.stderr
+    assert "pass --no-reward-features" in again.stderr
+    assert again.stderr.count("cannot resume") == 1, again.stderr
     assert len(load_episodes(tmp_path / "rw" / "lift")) == 1
 
 

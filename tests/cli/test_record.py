@@ -50,6 +50,13 @@ def test_records_n_episodes_and_exits_0(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "resume" in refused.stderr
     assert len(load_episodes(tmp_path / "cli" / "lift")) == 2
+    # Resume with other settings: refused once (not twice), naming the flags that match it.
+    other = ("--episodes", "1", "--repo-id", "cli/lift", "--resume", "--codec", "av1")
+    mismatched = _record(*other, "--fps", "15", root=tmp_path)
+    assert mismatched.returncode == 1
+    assert mismatched.stderr.count("cannot resume") == 1, mismatched.stderr
+    assert "pass --fps 30" in mismatched.stderr and "pass --codec h264" in mismatched.stderr
+    assert len(load_episodes(tmp_path / "cli" / "lift")) == 2
     resumed = _record("--episodes", "1", "--repo-id", "cli/lift", "--resume", root=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert len(load_episodes(tmp_path / "cli" / "lift")) == 3

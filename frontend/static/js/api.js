@@ -1,9 +1,10 @@
 // REST helper: JSON in and out, readable errors, and a 401 anywhere sends the operator to /login.
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, data = null) {
     super(message);
     this.status = status;
+    this.data = data; // the JSON body, for errors that carry more than a message
   }
 }
 
@@ -52,7 +53,11 @@ export async function request(method, path, body) {
   }
   if (!response.ok) {
     const message = data && typeof data === "object" ? describeDetail(data.detail) : String(data || "");
-    throw new ApiError(response.status, message || `${method} ${path} failed with HTTP ${response.status}`);
+    throw new ApiError(
+      response.status,
+      message || `${method} ${path} failed with HTTP ${response.status}`,
+      data && typeof data === "object" ? data : null,
+    );
   }
   return data;
 }

@@ -178,6 +178,51 @@ export class StartForm {
     return body;
   }
 
+  // A resume refused because the dataset was recorded with other settings: each one in
+  // this form's words (the label of its control and the value that matches the dataset),
+  // and those controls marked.
+  describeDifferences(repoId, differences) {
+    const label = (name) => {
+      const control = this.form.elements[name];
+      const text = control?.closest("label")?.firstChild?.textContent?.trim();
+      return text || name;
+    };
+    const shown = (name, value) => {
+      const control = this.form.elements[name];
+      const option = control?.options && [...control.options].find((o) => o.value === String(value));
+      return option ? option.textContent : String(value);
+    };
+    const plain = (value) => (Array.isArray(value) ? value.join(", ") : typeof value === "object" && value ? JSON.stringify(value) : String(value));
+    const lines = differences.map((d) => {
+      for (const name of d.fields || []) this.markControl(name);
+      if (d.use) {
+        const names = Object.keys(d.use);
+        const value = (v) => (names.length > 1 && Array.isArray(v) ? v.join("×") : shown(names[0], plain(v)));
+        const sets = names.map((name) => `${label(name)} to ${shown(name, d.use[name])}`).join(" and ");
+        return `${names.map(label).join(" × ")}: the dataset has ${value(d.dataset)}, this session ${value(d.requested)} — set ${sets}.`;
+      }
+      if (d.setting === "cameras") {
+        return `Cameras: the dataset's differ from this task's (dataset: ${plain(d.dataset) || "none extra"}; task: ${plain(d.requested) || "none extra"}) — choose the ${label("task")} it was recorded with.`;
+      }
+      if ((d.fields || []).length) {
+        return `${d.fields.map(label).join(" × ")}: the dataset was recorded otherwise (${plain(d.dataset)}, this session ${plain(d.requested)}) — no value here matches it.`;
+      }
+      const names = { robot_type: "Robot type", pix_fmt: "Pixel format" };
+      return `${names[d.setting] || d.setting}: the dataset has ${plain(d.dataset)}, this session ${plain(d.requested)} — no setting here changes it.`;
+    });
+    return [`“${repoId}” was recorded with other settings; to append to it:`, ...lines.map((l) => `• ${l}`), "Or record into a new dataset (another repo id)."].join("\n");
+  }
+
+  markControl(name) {
+    const control = this.form.elements[name];
+    const label = control?.closest?.("label");
+    if (!label) return;
+    label.classList.add("attention");
+    const details = label.closest("details");
+    if (details) details.open = true;
+    control.addEventListener("change", () => label.classList.remove("attention"), { once: true });
+  }
+
   showError(message) {
     this.error.textContent = message;
     this.error.hidden = !message;
@@ -201,8 +246,13 @@ export class StartForm {
       this.remember();
       this.onStarted(snapshot);
     } catch (err) {
-      this.showError(err.message);
-      if (/resume/i.test(err.message)) this.form.elements.resume.parentElement.classList.add("attention");
+      const differences = err.data?.differences;
+      if (Array.isArray(differences) && differences.length) {
+        this.showError(this.describeDifferences(body.repo_id, differences));
+      } else {
+        this.showError(err.message);
+        if (/resume/i.test(err.message)) this.form.elements.resume.parentElement.classList.add("attention");
+      }
     } finally {
       this.busy = false;
       button.disabled = false;

@@ -1,0 +1,117 @@
+"""A start refused because the dataset to resume was recorded with other settings, in the
+REST API's words: a 409 whose `detail` names the body fields (and the values that match
+the dataset), and whose `differences` list the same facts for a script or the page (which
+names its own controls for the fields)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request, status
+from fastapi.responses import JSONResponse
+
+from leisaac_core.dataset import FeatureDifference, FeatureMismatchError
+
+
+class ResumeConflict(HTTPException):
+    def __init__(self, detail: str, differences: list[dict[str, Any]]) -> None:
+        super().__init__(status.HTTP_409_CONFLICT, detail=detail)
+        self.differences = differences
+
+
+def conflict_for(exc: BaseException) -> HTTPException:
+    """The 409 for a refused command: a ResumeConflict when a FeatureMismatchError is behind
+    it, else the command's message."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, FeatureMismatchError):
+        cause = cause.__cause__
+    if cause is None:
+        return HTTPException(status.HTTP_409_CONFLICT, detail=str(exc))
+    differences = [_item(setting, [d for d in cause.differences if d.setting == setting])
+                   for setting in cause.settings()]  # fmt: skip
+    parts = []
+    for item in differences:
+        name, requested = item["setting"], _json(item["requested"])
+        if item["use"]:
+            fields = ", ".join(f'"{k}": {_json(v)}' for k, v in item["use"].items())
+            parts.append(f"{name}: send {fields} (this request: {requested})")
+            continue
+        decides = (
+            " or ".join(f'"{f}"' for f in item["fields"]) + " decides it"
+            if item["fields"]
+            else "no field sets it"
+        )
+        parts.append(
+            f"{name}: the dataset has {_json(item['dataset'])}, this request {requested}; "
+            + decides
+        )
+    detail = (
+        f"cannot resume {cause.repo_id!r}: it was recorded with other settings: "
+        + "; ".join(parts)
+        + '. Send the values that match it, or another "repo_id".'
+    )
+    return ResumeConflict(detail, differences)
+
+
+async def resume_conflict_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ResumeConflict)
+    return JSONResponse(
+        {"detail": exc.detail, "differences": exc.differences}, status_code=exc.status_code
+    )
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _one(values: list[Any]) -> Any:
+    distinct = list(dict.fromkeys(tuple(v) if isinstance(v, list | tuple) else v for v in values))
+    if len(distinct) != 1:
+        return None
+    return list(distinct[0]) if isinstance(distinct[0], tuple) else distinct[0]
+
+
+def _item(setting: str, diffs: list[FeatureDifference]) -> dict[str, Any]:
+    """One setting: the body fields that decide it, both sides' values, and `use`: the
+    field values that match the dataset (null where no field does)."""
+    dataset = _one([d.dataset for d in diffs])
+    requested = _one([d.requested for d in diffs])
+    fields: list[str] = []
+    use: dict[str, Any] | None = None
+    if setting == "fps":
+        fields, use = ["fps"], {"fps": dataset}
+    elif setting == "codec":
+        fields = ["video_codec"]
+        use = {"video_codec": dataset} if dataset in ("h264", "av1") else None
+    elif setting == "camera_size":
+        fields = ["camera_width", "camera_height"]
+        if dataset is not None:
+            use = {"camera_width": dataset[0], "camera_height": dataset[1]}
+        else:  # cameras of several sizes: one width and height cannot match them all
+            dataset = {d.key.split(".")[-2]: list(d.dataset) for d in diffs}
+    elif setting == "reward_features":
+        fields = ["reward_features"]
+        if all(d.dataset is not None for d in diffs):
+            use = {"reward_features": True}
+        elif all(d.requested is not None for d in diffs):
+            use = {"reward_features": False}
+        dataset = [d.dataset for d in diffs if d.dataset is not None]
+        requested = [d.requested for d in diffs if d.requested is not None]
+    elif setting in ("cameras", "features"):
+        fields = ["task"]  # the task decides the cameras and the robot's features
+        if setting == "cameras":
+            dataset = [d.dataset for d in diffs if d.dataset is not None]
+            requested = [d.requested for d in diffs if d.requested is not None]
+        else:
+            dataset = {d.key: d.dataset for d in diffs}
+            requested = {d.key: d.requested for d in diffs}
+    return {
+        "setting": setting,
+        "fields": fields,
+        "dataset": dataset,
+        "requested": requested,
+        "use": use,
+        "keys": [d.key for d in diffs],
+    }
