@@ -19,6 +19,8 @@ from typing import Any
 import psutil
 from fastapi import WebSocket
 
+from leisaac_core.session import Event
+
 log = logging.getLogger("leisaac.stream")
 
 EVENT_QUEUE_LIMIT = 1000
@@ -85,7 +87,7 @@ class StreamHub:
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._broadcast_frame, camera, message)
 
-    def event_from_thread(self, event: Any) -> None:
+    def event_from_thread(self, event: Event) -> None:
         if self.loop is not None and not self.loop.is_closed():
             text = json.dumps({"type": "event", **event.to_dict()}, default=str)
             self.loop.call_soon_threadsafe(self._broadcast_event, text)

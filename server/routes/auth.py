@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
-from server.auth import COOKIE_NAME, expected_token, token_matches
+from server.auth import COOKIE_NAME, expected_token, presented_token, token_matches
+from server.models import AuthResultOut, AuthStatusOut
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -16,16 +17,16 @@ class LoginRequest(BaseModel):
 
 
 @router.get("/status", summary="Whether this server requires a token and whether you have it")
-async def auth_status(request: Request) -> dict[str, bool]:
-    from server.auth import presented_token
-
+async def auth_status(request: Request) -> AuthStatusOut:
     expected = expected_token(request)
     given = presented_token(request.headers, request.cookies)
-    return {"token_required": expected is not None, "authenticated": token_matches(expected, given)}
+    return AuthStatusOut(
+        token_required=expected is not None, authenticated=token_matches(expected, given)
+    )
 
 
 @router.post("/login", summary="Exchange the token for a session cookie")
-async def login(body: LoginRequest, request: Request, response: Response) -> dict[str, bool]:
+async def login(body: LoginRequest, request: Request, response: Response) -> AuthResultOut:
     expected = expected_token(request)
     if not token_matches(expected, body.token):
         raise HTTPException(
@@ -41,10 +42,10 @@ async def login(body: LoginRequest, request: Request, response: Response) -> dic
             secure=request.url.scheme == "https",
             max_age=30 * 24 * 3600,
         )
-    return {"authenticated": True}
+    return AuthResultOut(authenticated=True)
 
 
 @router.post("/logout", summary="Forget the session cookie")
-async def logout(response: Response) -> dict[str, bool]:
+async def logout(response: Response) -> AuthResultOut:
     response.delete_cookie(COOKIE_NAME)
-    return {"authenticated": False}
+    return AuthResultOut(authenticated=False)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
@@ -16,6 +14,7 @@ from pydantic import BaseModel, Field
 from leisaac_core.dataset import (
     DatasetBusyError,
     DatasetExistsError,
+    DatasetSummary,
     MergeError,
     dataset_dir,
     delete_episodes,
@@ -24,52 +23,29 @@ from leisaac_core.dataset import (
     load_episodes,
     merge_datasets,
 )
+from server.dataset_access import Name, Namespace, episode_item, local_dataset
 from server.deps import EngineDep, SettingsDep
+from server.models import (
+    DatasetSummaryOut,
+    EpisodeDeleted,
+    EpisodeOut,
+    EpisodeSignals,
+    MergeResponse,
+    binary_responses,
+)
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
-Namespace = Annotated[str, PathParam(min_length=1, max_length=96)]
-Name = Annotated[str, PathParam(min_length=1, max_length=96)]
 
-
-def _dir(settings: Any, namespace: str, name: str) -> Path:
-    try:
-        path = dataset_dir(settings.dataset_root, f"{namespace}/{name}")
-    except ValueError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
-    if not (path / "meta" / "info.json").is_file():
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            detail=f"no dataset {namespace}/{name} under {settings.dataset_root}",
-        )
-    return path
-
-
-def _plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
-def episode_item(record: Any, path: Path, namespace: str, name: str) -> dict[str, Any]:
-    """An episode as JSON, each video's file path replaced by its URL under this router."""
-    item = _plain(record)
-    for video in (item.get("videos") or {}).values():
-        relative = Path(video.pop("path")).resolve().relative_to(path.resolve())
-        video["url"] = f"/api/datasets/{namespace}/{name}/files/{relative.as_posix()}"
-    return item
+def _summary(summary: DatasetSummary) -> DatasetSummaryOut:
+    fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
+    return DatasetSummaryOut.model_validate({**fields, "path": str(summary.path)})
 
 
 @router.get("", summary="Datasets under the server's dataset root")
-async def get_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
+async def get_datasets(settings: SettingsDep) -> list[DatasetSummaryOut]:
     summaries = await run_in_threadpool(list_datasets, settings.dataset_root)
-    return [_plain(s) for s in summaries]
+    return [_summary(s) for s in summaries]
 
 
 @router.get("/{namespace}/{name}/episodes", summary="Episodes with outcome, length and QC figures")
@@ -81,8 +57,8 @@ async def get_episodes(
     limit: Annotated[
         int | None, Query(ge=1, description="at most this many episodes (default: all)")
     ] = None,
-) -> list[dict[str, Any]]:
-    path = _dir(settings, namespace, name)
+) -> list[EpisodeOut]:
+    path = local_dataset(settings, namespace, name)
     records = await run_in_threadpool(load_episodes, path, offset, limit)
     return [episode_item(record, path, namespace, name) for record in records]
 
@@ -92,15 +68,17 @@ async def get_episodes(
 )
 async def get_signals(
     namespace: Namespace, name: Name, index: int, settings: SettingsDep
-) -> dict[str, Any]:
-    path = _dir(settings, namespace, name)
+) -> EpisodeSignals:
+    path = local_dataset(settings, namespace, name)
     try:
         signals = await run_in_threadpool(load_episode_signals, path, index)
     except (KeyError, IndexError, ValueError):
         raise HTTPException(
             404, detail=f"dataset {namespace}/{name} has no episode {index}"
         ) from None
-    return _plain({k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in signals.items()})
+    return EpisodeSignals.model_validate(
+        {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in signals.items()}
+    )
 
 
 @router.delete(
@@ -108,8 +86,8 @@ async def get_signals(
 )
 async def delete_episode(
     namespace: Namespace, name: Name, index: int, settings: SettingsDep, engine: EngineDep
-) -> dict[str, Any]:
-    path = _dir(settings, namespace, name)
+) -> EpisodeDeleted:
+    path = local_dataset(settings, namespace, name)
     snapshot = engine.snapshot
     if snapshot.repo_id == f"{namespace}/{name}" and snapshot.phase != "idle":
         raise HTTPException(
@@ -121,17 +99,19 @@ async def delete_episode(
         raise HTTPException(404, detail=f"dataset {namespace}/{name} has no episode {index}")
     await run_in_threadpool(delete_episodes, path, [index])
     info = json.loads((path / "meta" / "info.json").read_text())
-    return {"deleted": index, "episodes": int(info["total_episodes"])}
+    return EpisodeDeleted(deleted=index, episodes=int(info["total_episodes"]))
 
 
 @router.get(
     "/{namespace}/{name}/files/{file_path:path}",
     summary="A video file of the dataset (HTTP Range supported)",
+    response_class=FileResponse,
+    responses=binary_responses("video/mp4", "the MP4 file"),
 )
 async def get_file(
     namespace: Namespace, name: Name, file_path: str, settings: SettingsDep
 ) -> FileResponse:
-    path = _dir(settings, namespace, name)
+    path = local_dataset(settings, namespace, name)
     target = (path / file_path).resolve()
     videos = (path / "videos").resolve()
     if not target.is_relative_to(videos) or not target.is_file() or target.suffix != ".mp4":
@@ -144,14 +124,6 @@ class MergeRequest(BaseModel):
         min_length=2, description="repo ids (NS/NAME) of the datasets to merge, in order"
     )
     into: str = Field(description="repo id of the new dataset")
-
-
-class MergeResponse(BaseModel):
-    repo_id: str
-    sources: list[str]
-    episodes: int
-    frames: int
-    tasks: int
 
 
 @router.post(

@@ -7,26 +7,28 @@ and sorting run over the dataset's episode metadata (one row per episode, no fra
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from leisaac_core.dataset import EpisodeRecord, delete_episodes, load_episodes
+from server.dataset_access import Name, Namespace, episode_item, local_dataset
 from server.deps import EngineDep, SettingsDep
-from server.routes.datasets import Name, Namespace, _dir, episode_item
+from server.models import EpisodePage, EpisodeRow, EpisodesDeleted
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 SortKey = Literal["index", "length", "outcome", "fps_achieved", "period_p99_ms", "dropped"]
 
 
-def _dropped(record: EpisodeRecord) -> int:
-    return sum(record.frames_dropped.values())
+def _dropped(record: EpisodeRecord) -> int | None:
+    """None where the dataset does not record drops (sorted last, like other missing figures)."""
+    return None if record.frames_dropped is None else sum(record.frames_dropped.values())
 
 
-def _sort_value(record: EpisodeRecord, key: str) -> Any:
+def _sort_value(record: EpisodeRecord, key: str) -> int | float | str | None:
     if key == "dropped":
         return _dropped(record)
     if key == "outcome":
@@ -34,20 +36,9 @@ def _sort_value(record: EpisodeRecord, key: str) -> Any:
     return getattr(record, key)
 
 
-class EpisodePage(BaseModel):
-    total: int = Field(description="episodes in the dataset")
-    matched: int = Field(description="episodes that pass the filters")
-    offset: int
-    limit: int
-    outcomes: dict[str, int] = Field(description="episodes per outcome, whole dataset")
-    suspect: int = Field(description="episodes with QC flags, whole dataset")
-    items: list[dict[str, Any]]
-
-
 @router.get(
     "/{namespace}/{name}/episodes/page",
     summary="One page of episodes, sorted and filtered by outcome and QC",
-    response_model=EpisodePage,
 )
 async def get_episode_page(
     namespace: Namespace,
@@ -59,8 +50,8 @@ async def get_episode_page(
     order: Literal["asc", "desc"] = "asc",
     outcome: Annotated[str | None, Query(max_length=32)] = None,
     suspect: Annotated[bool, Query(description="only episodes with QC flags")] = False,
-) -> dict[str, Any]:
-    path = _dir(settings, namespace, name)
+) -> EpisodePage:
+    path = local_dataset(settings, namespace, name)
     records = await run_in_threadpool(load_episodes, path)
     outcomes: dict[str, int] = {}
     for r in records:
@@ -76,18 +67,18 @@ async def get_episode_page(
     present.sort(key=lambda r: (_sort_value(r, sort), r.index), reverse=order == "desc")
     page = (present + missing)[offset : offset + limit]
     items = [
-        {**episode_item(record, path, namespace, name), "dropped": _dropped(record)}
+        EpisodeRow(**dict(episode_item(record, path, namespace, name)), dropped=_dropped(record))
         for record in page
     ]
-    return {
-        "total": len(records),
-        "matched": len(chosen),
-        "offset": offset,
-        "limit": limit,
-        "outcomes": outcomes,
-        "suspect": sum(1 for r in records if r.qc_flags),
-        "items": items,
-    }
+    return EpisodePage(
+        total=len(records),
+        matched=len(chosen),
+        offset=offset,
+        limit=limit,
+        outcomes=outcomes,
+        suspect=sum(1 for r in records if r.qc_flags),
+        items=items,
+    )
 
 
 class DeleteMany(BaseModel):
@@ -104,8 +95,8 @@ async def delete_many(
     body: DeleteMany,
     settings: SettingsDep,
     engine: EngineDep,
-) -> dict[str, Any]:
-    path = _dir(settings, namespace, name)
+) -> EpisodesDeleted:
+    path = local_dataset(settings, namespace, name)
     snapshot = engine.snapshot
     if snapshot.repo_id == f"{namespace}/{name}" and snapshot.phase != "idle":
         raise HTTPException(
@@ -123,4 +114,4 @@ async def delete_many(
             f"deleted (it has {len(records)} episodes, 0..{len(records) - 1})",
         )
     await run_in_threadpool(delete_episodes, path, wanted)
-    return {"deleted": wanted, "episodes": len(records) - len(wanted)}
+    return EpisodesDeleted(deleted=wanted, episodes=len(records) - len(wanted))

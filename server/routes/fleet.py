@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -16,6 +16,10 @@ from fastapi.responses import Response
 
 from leisaac_core.fleet import FleetConfig
 from server.deps import SettingsDep
+from server.models import FleetView, binary_responses
+
+if TYPE_CHECKING:  # imported when a run starts: the run module needs Ray only then
+    from leisaac_core.fleet.run import FleetRun
 
 router = APIRouter(prefix="/api/fleet", tags=["fleet"])
 
@@ -27,7 +31,7 @@ class FleetSlot:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.run: Any = None
+        self.run: FleetRun | None = None
         self.thread: threading.Thread | None = None
         self.events: deque[str] = deque(maxlen=EVENTS_KEPT)
 
@@ -37,27 +41,37 @@ class FleetSlot:
 
     def shutdown(self, timeout: float = 120.0) -> None:
         """Stop a run under way (server shutdown): its workers end, committed episodes stay."""
-        if self.running:
+        if self.running and self.run is not None and self.thread is not None:
             self.run.stop()
             self.thread.join(timeout)
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> FleetView:
         if self.run is None:
-            return {"running": False, "state": "idle", "workers": [], "events": []}
-        return {**self.run.status.to_dict(), "running": self.running, "events": list(self.events)}
+            return FleetView(running=False, state="idle", workers=[], events=[])
+        return FleetView.model_validate(
+            {**self.run.status.to_dict(), "running": self.running, "events": list(self.events)}
+        )
 
 
 def _slot(request: Request) -> FleetSlot:
     return request.app.state.fleet
 
 
-@router.get("", summary="The fleet run in progress (or the last one)")
-async def get_fleet(request: Request) -> dict[str, Any]:
+# Before the first run the view has only running, state, workers and events.
+@router.get(
+    "", summary="The fleet run in progress (or the last one)", response_model_exclude_unset=True
+)
+async def get_fleet(request: Request) -> FleetView:
     return _slot(request).view()
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Start a fleet run")
-async def start_fleet(config: FleetConfig, request: Request, settings: SettingsDep) -> dict:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start a fleet run",
+    response_model_exclude_unset=True,
+)
+async def start_fleet(config: FleetConfig, request: Request, settings: SettingsDep) -> FleetView:
     from leisaac_core.fleet.run import FleetRun, ray_installed
 
     if config.session.root is not None:
@@ -85,10 +99,14 @@ async def start_fleet(config: FleetConfig, request: Request, settings: SettingsD
     return slot.view()
 
 
-@router.post("/stop", summary="Stop the fleet run (episodes under way are lost)")
-async def stop_fleet(request: Request) -> dict[str, Any]:
+@router.post(
+    "/stop",
+    summary="Stop the fleet run (episodes under way are lost)",
+    response_model_exclude_unset=True,
+)
+async def stop_fleet(request: Request) -> FleetView:
     slot = _slot(request)
-    if not slot.running:
+    if not slot.running or slot.run is None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail="no fleet run is under way")
     slot.run.stop()
     return slot.view()
@@ -98,6 +116,9 @@ async def stop_fleet(request: Request) -> dict[str, Any]:
     "/workers/{name}/thumbnail",
     summary="The newest camera frame of a worker as a small JPEG (204 when it has none yet)",
     response_class=Response,
+    responses=binary_responses(
+        "image/jpeg", "the newest frame as a JPEG", no_content="the worker has no frame yet"
+    ),
 )
 async def worker_thumbnail(name: str, request: Request, camera: str | None = None) -> Response:
     slot = _slot(request)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from leisaac_core import __version__
+from server.models import HealthOut
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/api/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+async def health() -> HealthOut:
+    return HealthOut(status="ok", version=__version__)

@@ -8,10 +8,11 @@ under a lock (the calibrator is single-owner).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +23,13 @@ from leisaac_core.teleop.so101_leader.arm_bus import LeaderArmBus
 from leisaac_core.teleop.so101_leader.calibration import CalibrationError, default_calibration_path
 from leisaac_core.teleop.so101_leader.calibrator import LeaderCalibrator
 from server.deps import EngineDep
+from server.models import (
+    CalibrationCancelled,
+    CalibrationDone,
+    CalibrationSampleOut,
+    CalibrationStarted,
+    MotorCalibrationOut,
+)
 
 router = APIRouter(prefix="/api/leader/calibration", tags=["leader arm"])
 
@@ -45,7 +53,10 @@ def _state(request: Request) -> CalibrationSlot:
     return request.app.state.leader_calibration
 
 
-def _call(state: CalibrationSlot, action: str) -> dict[str, Any]:
+@contextlib.contextmanager
+def _calibrator(state: CalibrationSlot) -> Iterator[LeaderCalibrator]:
+    """The calibration in progress, under the slot's lock; bus and procedure errors become
+    409s (a bus error also ends the calibration)."""
     with state.lock:
         calibrator = state.calibrator
         if calibrator is None:
@@ -53,23 +64,7 @@ def _call(state: CalibrationSlot, action: str) -> dict[str, Any]:
                 status.HTTP_409_CONFLICT, detail="no calibration in progress: start one first"
             )
         try:
-            if action == "sample":
-                return calibrator.sample().to_json()
-            if action == "mid_pose":
-                return calibrator.mid_pose_done().to_json()
-            if action == "finish":
-                calibration = calibrator.finish()
-                state.calibrator = None
-                calibrator.arm.close()
-                return {
-                    "step": "done",
-                    "path": str(calibrator.output_path),
-                    "calibration": {k: vars(v) for k, v in calibration.items()},
-                }
-            calibrator.cancel()
-            state.calibrator = None
-            calibrator.arm.close()
-            return {"step": "cancelled"}
+            yield calibrator
         except CalibrationError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
         except MotorBusError as exc:
@@ -78,10 +73,40 @@ def _call(state: CalibrationSlot, action: str) -> dict[str, Any]:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=f"leader arm: {exc}") from None
 
 
+def _sample(state: CalibrationSlot) -> CalibrationSampleOut:
+    with _calibrator(state) as calibrator:
+        return CalibrationSampleOut.model_validate(calibrator.sample().to_json())
+
+
+def _mid_pose(state: CalibrationSlot) -> CalibrationSampleOut:
+    with _calibrator(state) as calibrator:
+        return CalibrationSampleOut.model_validate(calibrator.mid_pose_done().to_json())
+
+
+def _finish(state: CalibrationSlot) -> CalibrationDone:
+    with _calibrator(state) as calibrator:
+        calibration = calibrator.finish()
+        state.calibrator = None
+        calibrator.arm.close()
+        return CalibrationDone(
+            step="done",
+            path=str(calibrator.output_path),
+            calibration={k: MotorCalibrationOut(**vars(v)) for k, v in calibration.items()},
+        )
+
+
+def _cancel(state: CalibrationSlot) -> CalibrationCancelled:
+    with _calibrator(state) as calibrator:
+        calibrator.cancel()
+        state.calibrator = None
+        calibrator.arm.close()
+        return CalibrationCancelled(step="cancelled")
+
+
 @router.post("", summary="Start calibrating the leader arm on a port (torque off)")
 async def start_calibration(
     body: CalibrationRequest, request: Request, engine: EngineDep
-) -> dict[str, Any]:
+) -> CalibrationStarted:
     if not _ARM_ID.match(body.arm_id):
         raise HTTPException(422, detail="arm_id may hold only letters, digits, '.', '_' and '-'")
     snapshot = engine.snapshot
@@ -91,7 +116,7 @@ async def start_calibration(
         )
     state = _state(request)
 
-    def start() -> dict[str, Any]:
+    def start() -> CalibrationStarted:
         with state.lock:
             if state.calibrator is not None:
                 raise HTTPException(
@@ -107,26 +132,28 @@ async def start_calibration(
                     status.HTTP_409_CONFLICT, detail=f"leader arm on {body.port}: {exc}"
                 ) from None
             state.calibrator = calibrator
-            return {**sample.to_json(), "path": str(calibrator.output_path)}
+            return CalibrationStarted.model_validate(
+                {**sample.to_json(), "path": str(calibrator.output_path)}
+            )
 
     return await run_in_threadpool(start)
 
 
 @router.get("", summary="Live positions and the range seen so far")
-async def sample_calibration(request: Request) -> dict[str, Any]:
-    return await run_in_threadpool(_call, _state(request), "sample")
+async def sample_calibration(request: Request) -> CalibrationSampleOut:
+    return await run_in_threadpool(_sample, _state(request))
 
 
 @router.post("/mid_pose", summary="Every joint is mid-range: write homing offsets")
-async def mid_pose(request: Request) -> dict[str, Any]:
-    return await run_in_threadpool(_call, _state(request), "mid_pose")
+async def mid_pose(request: Request) -> CalibrationSampleOut:
+    return await run_in_threadpool(_mid_pose, _state(request))
 
 
 @router.post("/finish", summary="Ranges swept: write limits to the servos and save the JSON")
-async def finish(request: Request) -> dict[str, Any]:
-    return await run_in_threadpool(_call, _state(request), "finish")
+async def finish(request: Request) -> CalibrationDone:
+    return await run_in_threadpool(_finish, _state(request))
 
 
 @router.delete("", summary="Cancel the calibration in progress")
-async def cancel(request: Request) -> dict[str, Any]:
-    return await run_in_threadpool(_call, _state(request), "cancel")
+async def cancel(request: Request) -> CalibrationCancelled:
+    return await run_in_threadpool(_cancel, _state(request))

@@ -12,14 +12,18 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from leisaac_core.config import Settings
 from leisaac_core.dataset import dataset_dir
 from leisaac_core.hub import HubError, PushProgress, push_dataset, resolve_token
+from leisaac_core.session import SessionEngine
 from server.deps import EngineDep, SettingsDep
+from server.models import HubTokenStatus, PushStatus
 
 router = APIRouter(tags=["hub"])
 
@@ -54,7 +58,7 @@ class PushSlot:
         self.status: dict[str, Any] = {"running": False}
 
 
-def _token_source(settings: Any) -> str | None:
+def _token_source(settings: Settings) -> str | None:
     if settings.hf_token is not None:
         return "dashboard"
     try:
@@ -64,33 +68,38 @@ def _token_source(settings: Any) -> str | None:
 
 
 @router.get("/api/hub/token", summary="Whether a Hugging Face token is available (never the token)")
-async def get_token_status(settings: SettingsDep) -> dict[str, Any]:
+async def get_token_status(settings: SettingsDep) -> HubTokenStatus:
     source = _token_source(settings)
-    return {"configured": source is not None, "source": source}
+    return HubTokenStatus(configured=source is not None, source=source)
 
 
 @router.put("/api/hub/token", summary="Keep a Hugging Face token on the server for pushes")
-async def set_token(body: TokenRequest, settings: SettingsDep) -> dict[str, Any]:
+async def set_token(body: TokenRequest, settings: SettingsDep) -> HubTokenStatus:
     settings.hf_token = SecretStr(body.token.strip())
-    return {"configured": True, "source": "dashboard"}
+    return HubTokenStatus(configured=True, source="dashboard")
 
 
 @router.delete("/api/hub/token", summary="Forget the token entered on the dashboard")
-async def forget_token(settings: SettingsDep) -> dict[str, Any]:
+async def forget_token(settings: SettingsDep) -> HubTokenStatus:
     settings.hf_token = None
     source = _token_source(settings)
-    return {"configured": source is not None, "source": source}
+    return HubTokenStatus(configured=source is not None, source=source)
 
 
-@router.get("/api/push", summary="The push in progress, or the last one")
-async def get_push(request: Request) -> dict[str, Any]:
-    return dict(request.app.state.push.status)
+@router.get(
+    "/api/push",
+    summary="The push in progress, or the last one",
+    response_model_exclude_unset=True,  # before the first push: only "running"
+)
+async def get_push(request: Request) -> PushStatus:
+    return PushStatus.model_validate(request.app.state.push.status)
 
 
 @router.post(
     "/api/datasets/{namespace}/{name}/push",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Push a local dataset to the Hub (progress over the websocket)",
+    response_model_exclude_unset=True,
 )
 async def start_push(
     namespace: str,
@@ -99,7 +108,7 @@ async def start_push(
     request: Request,
     settings: SettingsDep,
     engine: EngineDep,
-) -> dict[str, Any]:
+) -> PushStatus:
     try:
         local = dataset_dir(settings.dataset_root, f"{namespace}/{name}")
     except ValueError as exc:
@@ -137,13 +146,13 @@ async def start_push(
             daemon=True,
         )
         slot.thread.start()
-    return dict(slot.status)
+    return PushStatus.model_validate(slot.status)
 
 
 def _run_push(
     slot: PushSlot,
-    engine: Any,
-    local: Any,
+    engine: SessionEngine,
+    local: Path,
     repo_id: str,
     body: PushRequest,
     token: SecretStr | None,

@@ -11,49 +11,33 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 
+from leisaac_core.config import Settings
 from leisaac_core.replay import ReplayError, replay_episode
+from server.dataset_access import Name, Namespace, local_dataset
 from server.deps import EngineDep, SettingsDep
-from server.routes.datasets import Name, Namespace, _dir
+from server.models import ReplayOut, binary_responses
 
 router = APIRouter(prefix="/api/datasets", tags=["replay"])
 _one_at_a_time = asyncio.Lock()
 
 
-class ReplayOut(BaseModel):
-    episode_index: int
-    task: str
-    seed: int
-    frames: int
-    recorded_outcome: str | None
-    success: bool
-    success_at_end: bool
-    same_outcome: bool
-    joint_error_max: float
-    joint_error_mean: float
-    joint_error_final: float
-    videos: dict[str, str]  # camera -> URL of the replayed video
-
-
-def _replay_dir(settings: Any, namespace: str, name: str, index: int) -> Path:
+def _replay_dir(settings: Settings, namespace: str, name: str, index: int) -> Path:
     return Path(settings.dataset_root) / ".replays" / namespace / name / str(index)
 
 
 @router.post(
     "/{namespace}/{name}/episodes/{index}/replay",
     summary="Replay an episode's actions in the sim from its stored seed",
-    response_model=ReplayOut,
 )
 async def post_replay(
     namespace: Namespace, name: Name, index: int, settings: SettingsDep, engine: EngineDep
-) -> dict[str, Any]:
-    path = _dir(settings, namespace, name)
+) -> ReplayOut:
+    path = local_dataset(settings, namespace, name)
     if engine.snapshot.phase != "idle":
         raise HTTPException(
             status.HTTP_409_CONFLICT,
@@ -72,16 +56,20 @@ async def post_replay(
         except ReplayError as exc:
             raise HTTPException(422, detail=str(exc)) from None
     base = f"/api/datasets/{namespace}/{name}/episodes/{index}/replay/"
-    return {
-        **{k: getattr(result, k) for k in ReplayOut.model_fields if hasattr(result, k)},
-        "same_outcome": result.success == (result.recorded_outcome == "success"),
-        "videos": {camera: f"{base}{camera}.mp4" for camera in result.videos},
-    }
+    return ReplayOut.model_validate(
+        {
+            **{k: getattr(result, k) for k in ReplayOut.model_fields if hasattr(result, k)},
+            "same_outcome": result.success == (result.recorded_outcome == "success"),
+            "videos": {camera: f"{base}{camera}.mp4" for camera in result.videos},
+        }
+    )
 
 
 @router.get(
     "/{namespace}/{name}/episodes/{index}/replay/{camera}.mp4",
     summary="A replayed camera's video (after a replay)",
+    response_class=FileResponse,
+    responses=binary_responses("video/mp4", "the replayed camera's MP4 file"),
 )
 async def get_replay_video(
     namespace: Namespace, name: Name, index: int, camera: str, settings: SettingsDep

@@ -5,12 +5,13 @@ removes an episode instead."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 
+from server.commands import run_command
 from server.deps import EngineDep
-from server.routes.session import _run_command
+from server.models import SessionStatusOut
 
 router = APIRouter(prefix="/api/session/review", tags=["session"])
 
@@ -18,6 +19,6 @@ router = APIRouter(prefix="/api/session/review", tags=["session"])
 @router.post("/{episode_index}/{decision}", summary="Keep or discard an episode awaiting review")
 async def review_episode(
     episode_index: int, decision: Literal["keep", "discard"], engine: EngineDep
-) -> dict[str, Any]:
-    await _run_command(engine, decision, {"episode_index": episode_index})
-    return engine.snapshot.to_dict()
+) -> SessionStatusOut:
+    await run_command(engine, decision, {"episode_index": episode_index})
+    return SessionStatusOut.of(engine.snapshot)

@@ -2,55 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from leisaac_core.config import Settings
-from leisaac_core.session import CommandRejected, SessionConfig
+from leisaac_core.session import SessionConfig
+from server.commands import START_TIMEOUT_S, run_command
 from server.deps import EngineDep, SettingsDep
+from server.models import EventOut, SessionStatusOut
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
-# A start builds the env and opens the dataset on the worker thread; give it time.
-START_TIMEOUT_S = 120.0
-COMMAND_TIMEOUT_S = 60.0
-
-
-class EventOut(BaseModel):
-    seq: int
-    kind: str
-    message: str
-    time: float
-    data: dict[str, Any]
-
-
-async def _run_command(
-    engine: Any, name: str, payload: Any = None, timeout: float = COMMAND_TIMEOUT_S
-) -> Any:
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(engine.submit(name, payload)), timeout)
-    except CommandRejected as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
-    except TimeoutError:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail=f"'{name}' did not complete within {timeout:g} s; check GET /api/session",
-        ) from None
-
 
 @router.get("", summary="Current session status")
-async def get_session(engine: EngineDep) -> dict[str, Any]:
-    return engine.snapshot.to_dict()
+async def get_session(engine: EngineDep) -> SessionStatusOut:
+    return SessionStatusOut.of(engine.snapshot)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Configure and start a session")
 async def start_session(
     config: SessionConfig, engine: EngineDep, settings: SettingsDep
-) -> dict[str, Any]:
+) -> SessionStatusOut:
     if config.root is not None:
         raise HTTPException(
             422,
@@ -59,8 +31,8 @@ async def start_session(
         )
     if config.device == "policy" or config.policy_url:
         config = _with_allowed_policy_url(config, settings)
-    await _run_command(engine, "start", config, timeout=START_TIMEOUT_S)
-    return engine.snapshot.to_dict()
+    await run_command(engine, "start", config, timeout=START_TIMEOUT_S)
+    return SessionStatusOut.of(engine.snapshot)
 
 
 def _with_allowed_policy_url(config: SessionConfig, settings: Settings) -> SessionConfig:
@@ -86,9 +58,9 @@ def _with_allowed_policy_url(config: SessionConfig, settings: Settings) -> Sessi
 
 
 def _command_route(name: str, summary: str) -> None:
-    async def run(engine: EngineDep) -> dict[str, Any]:
-        await _run_command(engine, name)
-        return engine.snapshot.to_dict()
+    async def run(engine: EngineDep) -> SessionStatusOut:
+        await run_command(engine, name)
+        return SessionStatusOut.of(engine.snapshot)
 
     run.__name__ = f"session_{name}"
     router.add_api_route(f"/{name}", run, methods=["POST"], summary=summary)
@@ -101,9 +73,7 @@ _command_route("rerecord", "Discard the episode under way and record it again")
 _command_route("reset", "Reset the scene: skips the reset wait, or recovers from an error")
 
 
-@router.get(
-    "/events", summary="Events after sequence number `since`", response_model=list[EventOut]
-)
-async def get_events(engine: EngineDep, since: int = 0) -> list[dict[str, Any]]:
+@router.get("/events", summary="Events after sequence number `since`")
+async def get_events(engine: EngineDep, since: int = 0) -> list[EventOut]:
     events = await run_in_threadpool(engine.events_since, since)
-    return [e.to_dict() for e in events]
+    return [EventOut.model_validate(e.to_dict()) for e in events]

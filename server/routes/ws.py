@@ -7,13 +7,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from leisaac_core.session import CommandRejected
+from leisaac_core.session import CommandRejected, SessionEngine
 from server.auth import websocket_allowed
-from server.stream import Client
+from server.stream import Client, StreamHub
 
 log = logging.getLogger("leisaac.ws")
 router = APIRouter()
@@ -95,7 +95,7 @@ async def _receive(websocket: WebSocket, client: Client) -> None:
                 await _reply(client, {"type": "error", "message": f"unknown message type {kind!r}"})
 
 
-async def _command(client: Client, engine: Any, name: Any) -> None:
+async def _command(client: Client, engine: SessionEngine, name: object) -> None:
     if name not in SOCKET_COMMANDS:
         await _reply(
             client,
@@ -117,10 +117,10 @@ async def _command(client: Client, engine: Any, name: Any) -> None:
         await _reply(client, {"type": "command_result", "name": name, "ok": True})
 
 
-async def _reply(client: Client, message: dict[str, Any]) -> None:
+async def _reply(client: Client, message: Mapping[str, object]) -> None:
     client.offer_event(json.dumps(message, default=str))
 
 
-async def _broadcast_control(hub: Any) -> None:
+async def _broadcast_control(hub: StreamHub) -> None:
     for other in list(hub.clients.values()):
         other.offer_event(json.dumps(hub.control_info(other)))

@@ -1,0 +1,35 @@
+"""Commands for the session's worker thread, from the REST routes: submitted, awaited, and
+turned into a 409 with a message when the session refuses them or takes too long."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from fastapi import HTTPException, status
+
+from leisaac_core.session import CommandRejected, SessionConfig, SessionEngine
+
+# A start builds the env and opens the dataset on the worker thread; give it time.
+START_TIMEOUT_S = 120.0
+COMMAND_TIMEOUT_S = 60.0
+
+CommandPayload = SessionConfig | Mapping[str, int] | None
+
+
+async def run_command(
+    engine: SessionEngine,
+    name: str,
+    payload: CommandPayload = None,
+    timeout: float = COMMAND_TIMEOUT_S,
+) -> None:
+    """Run one command on the worker thread and wait for it (409 when refused or late)."""
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(engine.submit(name, payload)), timeout)
+    except CommandRejected as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    except TimeoutError:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"'{name}' did not complete within {timeout:g} s; check GET /api/session",
+        ) from None
