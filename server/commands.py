@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from fastapi import HTTPException, status
 
 from leisaac_core.session import CommandRejected, SessionConfig, SessionEngine
+from server.resume_conflict import conflict_for
 
 # A start builds the env and opens the dataset on the worker thread; give it time.
 START_TIMEOUT_S = 120.0
@@ -26,8 +27,8 @@ async def run_command(
     """Run one command on the worker thread and wait for it (409 when refused or late)."""
     try:
         await asyncio.wait_for(asyncio.wrap_future(engine.submit(name, payload)), timeout)
-    except CommandRejected as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    except CommandRejected as exc:  # a resume into other settings: a ResumeConflict
+        raise conflict_for(exc) from None
     except TimeoutError:
         raise HTTPException(
             status.HTTP_409_CONFLICT,

@@ -91,6 +91,21 @@ def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveS
         assert resumed.json()["dataset_episodes"] == len(before)
         _wait_idle(http)
         assert len(http.get("/api/datasets/me/twice/episodes").json()) == len(before) + 1
+        # Resuming with other settings: the 409 names the body fields and the values that
+        # match the dataset, and lists them for a script (the page names its own controls).
+        other = {**body, "resume": True, "fps": 15, "video_codec": "av1", "camera_width": 64}
+        refused = http.post("/api/session", json=other)
+        assert refused.status_code == 409
+        answer = refused.json()
+        for needle in ('"fps": 30', '"video_codec": "h264"', '"camera_width": 96'):
+            assert needle in answer["detail"], answer["detail"]
+        uses = {d["setting"]: d["use"] for d in answer["differences"]}
+        assert uses == {
+            "fps": {"fps": 30},
+            "camera_size": {"camera_width": 96, "camera_height": 64},
+            "codec": {"video_codec": "h264"},
+        }
+        assert http.get("/api/session").json()["phase"] == "idle"
 
 
 def test_unknown_datasets_and_episodes_are_404(live_server: LiveServer) -> None:
