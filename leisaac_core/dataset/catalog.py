@@ -59,7 +59,7 @@ class EpisodeRecord:
     outcome: str | None
     fps_achieved: float | None
     period_p99_ms: float | None
-    frames_dropped: dict[str, int]
+    frames_dropped: dict[str, int] | None  # per camera; None: not recorded (another tool)
     device: str | None
     backend: str | None
     seed: int | None
@@ -148,9 +148,18 @@ def _episode_rows(root: Path, start: int, stop: int | None) -> list[dict[str, An
     return rows
 
 
-def _qc_flags(row: dict[str, Any], fps: int, dropped: dict[str, int]) -> tuple[str, ...]:
+def _frames_dropped(row: dict[str, Any], video_keys: Any) -> dict[str, int] | None:
+    """Frames dropped per camera; None where the episode's row does not record them (a
+    dataset written by lerobot or another tool): not recorded is unknown, not 0."""
+    counts = {key: row.get(f"{tables.DROPPED_PREFIX}{key}") for key in video_keys}
+    if any(count is None for count in counts.values()):
+        return None
+    return {key.removeprefix("observation.images."): int(n) for key, n in counts.items()}
+
+
+def _qc_flags(row: dict[str, Any], fps: int, dropped: dict[str, int] | None) -> tuple[str, ...]:
     flags = []
-    if any(dropped.values()):
+    if dropped and any(dropped.values()):
         flags.append(f"frames dropped: {sum(dropped.values())}")
     achieved = row.get("fps_achieved")
     if achieved is not None and achieved < 0.95 * fps:
@@ -174,12 +183,7 @@ def load_episodes(
         rows = _episode_rows(root, offset, stop)
     records = []
     for row in rows:
-        dropped = {
-            key.removeprefix("observation.images."): int(
-                row.get(f"{tables.DROPPED_PREFIX}{key}") or 0
-            )
-            for key in state.video_keys
-        }
+        dropped = _frames_dropped(row, state.video_keys)
         videos = {
             key.removeprefix("observation.images."): VideoSpan(
                 root

@@ -26,15 +26,17 @@ export function qcProblems(episode, fps) {
   return problems;
 }
 
+// Frames dropped, all cameras: the page's `dropped` or the sum of `frames_dropped`; null
+// where the dataset does not record it (written by lerobot or another tool: unknown, not 0).
 export function droppedFrames(episode) {
-  let total = 0;
-  for (const [key, value] of Object.entries(episode)) {
-    if (!/dropped/i.test(key)) continue;
-    if (typeof value === "number") total += value;
-    else if (value && typeof value === "object") total += recorderFigures({ frames_dropped: value }).dropped;
-  }
-  return total;
+  if (typeof episode.dropped === "number") return episode.dropped;
+  const counts = episode.frames_dropped;
+  if (typeof counts === "number") return counts;
+  if (counts && typeof counts === "object") return recorderFigures({ frames_dropped: counts }).dropped;
+  return null;
 }
+
+const DROPPED_UNKNOWN = "not recorded: this dataset was written by another tool (lerobot?)";
 
 // Episode index under either name the API has used.
 export function episodeIndex(e) {
@@ -165,7 +167,9 @@ export class DatasetBrowser {
           el("td", { class: "num", text: `${e.length} (${fps ? (e.length / fps).toFixed(1) : "?"} s)` }),
           el("td", { class: "mono num", text: number(e.fps_achieved) }),
           el("td", { class: "mono num", text: e.period_p99_ms != null ? `${number(e.period_p99_ms)} ms` : "–" }),
-          el("td", { class: "mono", text: String(e.dropped ?? droppedFrames(e)) }),
+          droppedFrames(e) == null
+            ? el("td", { class: "mono muted", text: "unknown", title: DROPPED_UNKNOWN })
+            : el("td", { class: "mono", text: String(droppedFrames(e)) }),
           el("td", { class: problems.length ? "qc-flag" : "qc-ok", text: problems.length ? `⚠ ${problems.join(", ")}` : "OK" }),
           el("td", {}, el("button", { class: "btn btn-ghost", type: "button", text: "Play" })),
         );
