@@ -1,8 +1,14 @@
 """Facts about the SO-101 arm shared by every backend and device.
 
-Datasets store LeRobot's normalized motor units (arm joints -100..100, gripper 0..100);
-simulators work in radians. The conversion is LeIsaac's linear map between the motor range
-and the joint limits in degrees, so a dataset recorded here matches one recorded by LeIsaac.
+Envs and devices speak LeRobot's normalized motor units (arm joints -100..100, gripper
+0..100); simulators work in radians. The conversion is LeIsaac's linear map between the
+motor range and the joint limits in degrees, so a dataset recorded in these units matches
+one recorded by LeIsaac.
+
+A dataset may store other units (see leisaac_core.dataset.identity): UNITS names them, and
+`to_units` / `from_units` map normalized values to them and back. "degrees" is what
+lerobot's real SO follower records with `use_degrees=True` (its default since 0.4.3): body
+joints in degrees (here: the sim joint angle), the gripper 0..100 as before.
 """
 
 from __future__ import annotations
@@ -64,6 +70,62 @@ def radians_to_normalized(radians: np.ndarray) -> np.ndarray:
     deg = np.rad2deg(np.asarray(radians, dtype=np.float64))
     n = (deg - _U_LO) / (_U_HI - _U_LO) * (_M_HI - _M_LO) + _M_LO
     return n.astype(np.float32)
+
+
+# Units a dataset may store observation.state and action in.
+UNITS: tuple[str, ...] = ("normalized", "degrees")
+
+
+def _per_joint(values: np.ndarray) -> np.ndarray:
+    """Joint-wise view (..., arms, 6) of values (..., 6 * arms): two-arm layouts repeat the
+    arm's six joints (left_*, right_*)."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape[-1] == 0 or v.shape[-1] % len(JOINTS):
+        raise ValueError(
+            f"joint values of size {v.shape[-1]} are not whole SO-101 arms of {len(JOINTS)} joints"
+        )
+    return v.reshape(*v.shape[:-1], v.shape[-1] // len(JOINTS), len(JOINTS))
+
+
+def _check_units(units: str) -> None:
+    if units not in UNITS:
+        raise ValueError(f"unknown joint units {units!r}; choose one of {list(UNITS)}")
+
+
+def to_units(normalized: np.ndarray, units: str) -> np.ndarray:
+    """Normalized motor units (..., 6 * arms) in `units`, as float32.
+
+    degrees: body joints through LeIsaac's map to joint degrees, the gripper unchanged
+    (0..100 in both). The map is linear and increasing per joint (see `unit_scale`)."""
+    _check_units(units)
+    if units == "normalized":
+        return np.asarray(normalized, dtype=np.float32)
+    scale, offset = unit_scale(units)
+    v = _per_joint(normalized)
+    return (v * scale + offset).reshape(np.shape(normalized)).astype(np.float32)
+
+
+def from_units(values: np.ndarray, units: str) -> np.ndarray:
+    """Inverse of to_units: values in `units` back to normalized motor units, as float32."""
+    _check_units(units)
+    if units == "normalized":
+        return np.asarray(values, dtype=np.float32)
+    scale, offset = unit_scale(units)
+    v = _per_joint(values)
+    return ((v - offset) / scale).reshape(np.shape(values)).astype(np.float32)
+
+
+def unit_scale(units: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per joint (6,): `units` = normalized * scale + offset, scale > 0 (so min, max,
+    quantiles map to min, max, quantiles, and std scales by `scale`)."""
+    _check_units(units)
+    if units == "normalized":
+        return np.ones(len(JOINTS)), np.zeros(len(JOINTS))
+    scale = (_U_HI - _U_LO) / (_M_HI - _M_LO)
+    offset = _U_LO - _M_LO * scale
+    gripper = JOINTS.index("gripper")
+    scale[gripper], offset[gripper] = 1.0, 0.0
+    return scale, offset
 
 
 def rest_pose_radians() -> np.ndarray:
