@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from leisaac_core.dataset import load_episode_signals, load_episodes
+from leisaac_core.dataset.identity import get_identity, identity_of_robot_type
 from leisaac_core.sim import make_env_config, make_env_from_config
 from leisaac_core.tasks import TASKS
 
@@ -127,6 +128,10 @@ def replay_episode(
             "only joint-target episodes replay"
         )
     info = json.loads((root / "meta" / "info.json").read_text())
+    # Recorded joints are in the dataset's robot identity; the env takes normalized units
+    # (a robot_type of neither identity: stored as the env takes them).
+    identity = get_identity(identity_of_robot_type(info.get("robot_type")) or "leisaac")
+    actions, recorded = identity.from_dataset(actions), identity.from_dataset(recorded)
     fps = int(info["fps"])
     width, height = _camera_size(info)
     env = make_env_from_config(

@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from leisaac_core.dataset import FeatureDifference, FeatureMismatchError
+from leisaac_core.dataset.identity import IDENTITIES
 
 
 class ResumeConflict(HTTPException):
@@ -82,6 +83,9 @@ def _item(setting: str, diffs: list[FeatureDifference]) -> dict[str, Any]:
     use: dict[str, Any] | None = None
     if setting == "fps":
         fields, use = ["fps"], {"fps": dataset}
+    elif setting == "identity":  # the page's "Robot identity"
+        fields = ["identity"]
+        use = {"identity": dataset} if dataset in IDENTITIES else None
     elif setting == "codec":
         fields = ["video_codec"]
         use = {"video_codec": dataset} if dataset in ("h264", "av1") else None

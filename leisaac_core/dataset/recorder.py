@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -23,12 +23,16 @@ class EpisodeRecorder:
         writer: DatasetWriter,
         warmup_frames: int = 5,
         failures: DatasetWriter | None = None,
+        to_dataset: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
+        """`to_dataset` maps state and action from env units to the dataset's (its robot
+        identity, see leisaac_core.dataset.identity); None stores them as given."""
         if warmup_frames < 0:
             raise ValueError(f"warmup_frames {warmup_frames} must be >= 0")
         self.writer = writer
         self.failures = failures
         self.warmup_frames = warmup_frames
+        self.to_dataset = to_dataset
         self._steps = 0
         self._active = False
 
@@ -67,6 +71,8 @@ class EpisodeRecorder:
         self._steps += 1
         if self._steps <= self.warmup_frames:
             return False
+        if self.to_dataset is not None:
+            state, action = self.to_dataset(state), self.to_dataset(action)
         self.writer.add_frame(state, action, images, extras)
         return True
 

@@ -49,7 +49,9 @@ class FeatureDifference:
     (the CLI, the REST API, the page) phrases in its own words: its flag or control for
     `setting`, with the value that matches the dataset.
 
-    `setting`: what decides it. "fps", "robot_type", "codec" (VideoSettings.codec),
+    `setting`: what decides it. "fps", "identity" (the robot identity, key robot_type:
+    leisaac_core.dataset.identity; values are identity names where the robot_type is one of
+    ours), "robot_type" (any other), "codec" (VideoSettings.codec),
     "pix_fmt", "camera_size" (a camera's width x height), "cameras" (which cameras: the
     task's), "reward_features" (OPTIONAL_FRAME_FEATURES), "features" (the state/action
     layout and anything else: the task's robot).

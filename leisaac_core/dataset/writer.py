@@ -25,6 +25,7 @@ import numpy as np
 from leisaac_core.dataset import compaction, layout, locks, tables
 from leisaac_core.dataset.compaction import CompactionResult
 from leisaac_core.dataset.encoder import CameraEncoder
+from leisaac_core.dataset.identity import identity_difference
 from leisaac_core.dataset.journal import Transaction, apply_journal
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.spec import (
@@ -197,10 +198,7 @@ class DatasetWriter:
                     diffs.insert(0, setting_difference("fps", state.fps, spec.fps))
                 if state.info.get("robot_type") != spec.robot_type:
                     diffs.insert(
-                        0,
-                        setting_difference(
-                            "robot_type", state.info.get("robot_type"), spec.robot_type
-                        ),
+                        0, identity_difference(state.info.get("robot_type"), spec.robot_type)
                     )
                 if diffs:
                     raise FeatureMismatchError.resume(spec.repo_id, root, diffs)

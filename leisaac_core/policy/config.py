@@ -30,6 +30,10 @@ class PolicyDeviceConfig(DeviceConfig):
     # may want "observation/image" and "prompt"): ours -> theirs. Ours: observation.state,
     # observation.images.<camera>, task, episode_start.
     observation_keys: dict[str, str] = field(default_factory=dict)
+    # Robot identity of the joint values the server sees and sends (see
+    # leisaac_core.dataset.identity): a policy runs on the identity it was trained on, so a
+    # session passes its dataset's. "leisaac" is the env's own normalized units.
+    identity: str = "leisaac"
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("ws://", "wss://")):
@@ -42,5 +46,8 @@ class PolicyDeviceConfig(DeviceConfig):
             raise ValueError(
                 f"takeover device {self.takeover!r}: use keyboard, gamepad, so101_leader or none"
             )
+        from leisaac_core.dataset.identity import get_identity
+
+        get_identity(self.identity)  # ValueError naming the identities
         if self.takeover == "so101_leader" and not self.takeover_port:
             raise ValueError("takeover with so101_leader needs its port, e.g. /dev/ttyACM0")

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from leisaac_core.dataset.identity import get_identity, identity_of_robot_type
 from leisaac_core.policy.client import PolicyClient, PolicyServerError
 from leisaac_core.policy.config import PolicyDeviceConfig
 from leisaac_core.sim.base import Env, Step
@@ -49,6 +50,9 @@ class PolicyDevice:
         self.config = config
         self.human = human
         self._client = PolicyClient(config.url, config.connect_timeout_s)
+        # The server sees and sends joint values in this identity's units; the env's are
+        # normalized.
+        self._identity = get_identity(config.identity)
         self._env: Env | None = None
         self._lock = threading.Condition()
         # Shared with the helper thread (under _lock):
@@ -279,6 +283,15 @@ class PolicyDevice:
                 f"policy server {self.config.url}: metadata action_alignment {alignment!r} "
                 "must be 'observation' or 'continuation'"
             )
+        robot_type = metadata.get("robot_type")
+        served = identity_of_robot_type(robot_type) if isinstance(robot_type, str) else None
+        if served is not None and served != self._identity.name:
+            self._client.close()
+            raise PolicyServerError(
+                f"policy server {self.config.url}: its policy was trained on robot_type "
+                f"{robot_type!r} (robot identity {served!r}), this session runs identity "
+                f"{self._identity.name!r}: pass --identity {served} (the page: Robot identity)"
+            )
         size = metadata.get("image_size")
         if size is not None and not (
             isinstance(size, list | tuple)
@@ -295,7 +308,7 @@ class PolicyDevice:
         assert self._env is not None
         meta = self._client.metadata
         observation: dict[str, Any] = {
-            "observation.state": np.asarray(step.state, dtype=np.float32),
+            "observation.state": self._identity.to_dataset(np.asarray(step.state)),
             "task": self._env.task_text,
             "episode_start": episode_start,
         }
@@ -315,6 +328,7 @@ class PolicyDevice:
                 "joint_radians": np.asarray(info.get("joint_radians", ())),
                 "object_positions": dict(info.get("object_positions", {})),
                 "robot_base": np.asarray(info.get("robot_base", np.zeros(3))),
+                "identity": self._identity.name,  # the units of observation.state and actions
             }
         renames = self.config.observation_keys
         return {renames.get(key, key): value for key, value in observation.items()}
@@ -344,7 +358,7 @@ class PolicyDevice:
             raise PolicyServerError(
                 f"policy server {url}: actions contain NaN or infinity; the arm was not moved"
             )
-        return actions.copy()
+        return self._identity.from_dataset(actions)
 
 
 def _resize_nearest(image: np.ndarray, size: Any) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from leisaac_core.dataset.identity import get_identity
 from leisaac_core.sim.base import Step
 from leisaac_core.teleop.scripted.config import ScriptedDeviceConfig
 from leisaac_core.teleop.scripted.scripted import ScriptedDevice
@@ -63,8 +64,10 @@ class ExpertPolicy:
             self._device.connect(_TaskRef(str(facts["task_name"]), int(facts["fps"])))  # type: ignore[arg-type]
             seed = facts.get("seed")
             self._device.reset(None if seed is None else int(seed))
+        # Joint values come and go in the client's robot identity (older clients: env units).
+        identity = get_identity(str(facts.get("identity", "leisaac")))
         step = Step(
-            state=np.asarray(observation["observation.state"], dtype=np.float32),
+            state=identity.from_dataset(np.asarray(observation["observation.state"])),
             images={},
             success=bool(facts.get("success", False)),
             info={
@@ -82,4 +85,4 @@ class ExpertPolicy:
             actions.append(self._device.read(step))
             if self._device.observations_used != before:
                 break  # the plan needs feedback: the next action waits for a fresh observation
-        return {"actions": np.stack(actions).astype(np.float32)}
+        return {"actions": identity.to_dataset(np.stack(actions))}

@@ -82,6 +82,13 @@ class SessionConfig(BaseModel):
         5, ge=1, le=1000, description="Stop with an error after this many"
     )
     video_codec: Literal["h264", "av1"] = "h264"
+    identity: str | None = Field(
+        None,
+        description="Robot identity of the dataset: 'lerobot' (robot_type so_follower, body "
+        "joints in degrees, gripper 0..100: what lerobot-record writes for a real SO-101, so "
+        "sim and real episodes merge) or 'leisaac' (so101_follower, normalized -100..100 as "
+        "LeIsaac writes); default: lerobot on mujoco, leisaac on isaaclab",
+    )
     push_every_episodes: int = Field(
         0, ge=0, le=100_000, description="Push to the Hub after every N saved episodes (0: off)"
     )
@@ -115,6 +122,13 @@ class SessionConfig(BaseModel):
     @classmethod
     def _repo_id(cls, value: str) -> str:
         return validate_repo_id(value)
+
+    @field_validator("identity")
+    @classmethod
+    def _identity(cls, value: str | None) -> str | None:
+        from leisaac_core.dataset.identity import get_identity
+
+        return None if value is None else get_identity(value).name  # ValueError names both
 
     @model_validator(mode="after")
     def _known_names(self) -> SessionConfig:
@@ -166,6 +180,13 @@ class SessionConfig(BaseModel):
                 "leave env_process unset or true"
             )
         return self
+
+    @property
+    def robot_identity(self) -> str:
+        """`identity`, or the backend's default (leisaac_core.dataset.identity)."""
+        from leisaac_core.dataset.identity import default_identity
+
+        return self.identity if self.identity is not None else default_identity(self.backend)
 
     @property
     def records_rewards(self) -> bool:

@@ -19,6 +19,7 @@ from leisaac_core.dataset import (
     dataset_dir,
     failures_repo_id,
 )
+from leisaac_core.dataset.identity import get_identity
 from leisaac_core.dataset.spec import OPTIONAL_FRAME_FEATURES
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.sim import Env, make_env_config, make_env_from_config
@@ -53,6 +54,7 @@ def make_device(config: SessionConfig) -> Device:
             takeover_calibration=config.device_calibration,
             # A loop not paced at the fps runs in virtual time: wait for each chunk there.
             lockstep=config.realtime is False,
+            identity=config.robot_identity,
         )
     return make_device_from_config(make_device_config(config.device, **options))
 
@@ -76,7 +78,7 @@ def open_session_parts(config: SessionConfig, dataset_root: Path) -> SessionPart
         spec = DatasetSpec(
             repo_id=config.repo_id,
             fps=config.fps,
-            robot_type=env.robot_type,
+            robot_type=get_identity(config.robot_identity).robot_type_for(env.robot_type),
             state_names=env.joint_names,
             action_names=env.joint_names,
             cameras=env.cameras,

@@ -26,6 +26,7 @@ from leisaac_core.dataset import (
     EpisodeMeta,
     EpisodeRecorder,
 )
+from leisaac_core.dataset.identity import get_identity
 from leisaac_core.hub import AutoPush, AutoPushConfig, PushResult, push_dataset
 from leisaac_core.policy.evaluation import (
     EpisodeOutcome,
@@ -69,7 +70,10 @@ class EpisodeRunner:
         self.writer = writer
         self.failures = failures
         self.recorder = EpisodeRecorder(
-            writer, warmup_frames=config.warmup_frames, failures=failures
+            writer,
+            warmup_frames=config.warmup_frames,
+            failures=failures,
+            to_dataset=get_identity(config.robot_identity).to_dataset,
         )
         self.realtime = device.realtime if config.realtime is None else config.realtime
         self.period = 1.0 / config.fps

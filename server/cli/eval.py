@@ -42,6 +42,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--episode-time", dest="episode_time_s", type=float, default=None, metavar="S")
     p.add_argument("--resume", action="store_true", help="append to an existing dataset")
     p.add_argument("--codec", dest="video_codec", choices=("h264", "av1"), default="h264")
+    p.add_argument(
+        "--identity",
+        choices=("lerobot", "leisaac"),
+        default=None,
+        help="robot identity of the dataset: lerobot (so_follower, joints in degrees, as "
+        "lerobot-record writes: merges with real SO-101 data) or leisaac (so101_follower, "
+        "normalized, as LeIsaac writes); default: lerobot on mujoco, leisaac on isaaclab",
+    )
     add_policy_arguments(p)
     p.set_defaults(func=run)
 

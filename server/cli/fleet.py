@@ -44,6 +44,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="first seed")
     p.add_argument("--episode-time", dest="episode_time_s", type=float, default=None, metavar="S")
     p.add_argument("--codec", dest="video_codec", choices=("h264", "av1"), default="h264")
+    p.add_argument(
+        "--identity",
+        choices=("lerobot", "leisaac"),
+        default=None,
+        help="robot identity of the dataset: lerobot (so_follower, joints in degrees, as "
+        "lerobot-record writes: merges with real SO-101 data) or leisaac (so101_follower, "
+        "normalized, as LeIsaac writes); default: lerobot on mujoco, leisaac on isaaclab",
+    )
     p.add_argument("--gpus-per-worker", type=float, default=None)
     p.add_argument("--max-restarts", type=int, default=3)
     p.set_defaults(func=run)
@@ -73,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             camera_width=width,
             camera_height=height,
             video_codec=args.video_codec,
+            identity=args.identity,
         )
         config = FleetConfig(
             session=session,

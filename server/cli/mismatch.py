@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from leisaac_core.dataset import FeatureDifference, FeatureMismatchError
+from leisaac_core.dataset.identity import IDENTITIES
 
 
 def mismatch_of(exc: BaseException) -> FeatureMismatchError | None:
@@ -85,6 +86,11 @@ def _line(setting: str, diffs: list[FeatureDifference]) -> tuple[str, str | None
         if only_session:
             parts.append(f"this task records {', '.join(only_session)}, the dataset does not")
         return "cameras: " + "; ".join(parts) + " (--task decides the cameras)", None
+    if setting == "identity":
+        line = f"robot identity: the dataset has {dataset}, this session writes {requested}"
+        if dataset in IDENTITIES:
+            return line, f"--identity {dataset}"
+        return line + " (robot_type of neither identity: --identity cannot write it)", None
     if setting == "robot_type":
         return (
             f"robot type: the dataset has {dataset!r}, this session writes {requested!r}",

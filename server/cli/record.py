@@ -63,6 +63,14 @@ def register(subparsers: Any) -> None:
         "--keep-failures", action="store_true", help="keep failed episodes in <name>_failures"
     )
     p.add_argument("--codec", dest="video_codec", choices=("h264", "av1"), default="h264")
+    p.add_argument(
+        "--identity",
+        choices=("lerobot", "leisaac"),
+        default=None,
+        help="robot identity of the dataset: lerobot (so_follower, joints in degrees, as "
+        "lerobot-record writes: merges with real SO-101 data) or leisaac (so101_follower, "
+        "normalized, as LeIsaac writes); default: lerobot on mujoco, leisaac on isaaclab",
+    )
     add_policy_arguments(p)
     p.set_defaults(func=run)
 
@@ -141,6 +149,7 @@ def session_config(args: argparse.Namespace, **overrides: Any) -> Any:
             "max_consecutive_failures",
             "keep_failures",
             "video_codec",
+            "identity",
             "policy_url",
             "reward_features",
         )

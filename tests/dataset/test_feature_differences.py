@@ -25,9 +25,10 @@ def test_resume_mismatch_carries_each_setting_with_both_values(tmp_path: Path) -
         DatasetWriter.open(root, other, resume=True, video=VideoSettings(codec="av1"))
     exc = err.value
     assert exc.repo_id == "tester/pick" and exc.root == root
-    assert exc.settings() == ["robot_type", "fps", "cameras", "camera_size", "codec"]
+    assert exc.settings() == ["identity", "fps", "cameras", "camera_size", "codec"]
     facts = {(d.setting, d.key): (d.dataset, d.requested) for d in exc.differences}
-    assert facts[("robot_type", "robot_type")] == ("so101_follower", "so_follower")
+    # A robot_type of ours is a robot identity (leisaac_core.dataset.identity), by its name.
+    assert facts[("identity", "robot_type")] == ("leisaac", "lerobot")
     assert facts[("fps", "fps")] == (30, 15)
     assert facts[("cameras", "observation.images.wrist")] == ("wrist", None)
     assert facts[("cameras", "observation.images.side")] == (None, "side")

@@ -151,6 +151,7 @@ export class StartForm {
       review: f.review.checked,
       video_codec: f.video_codec.value,
     };
+    if (f.identity?.value) body.identity = f.identity.value;
     const numbers = {
       episodes: parseInt,
       fps: parseInt,
