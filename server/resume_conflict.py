@@ -9,9 +9,33 @@ from typing import Any
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, JsonValue
 
 from leisaac_core.dataset import FeatureDifference, FeatureMismatchError
 from leisaac_core.dataset.identity import IDENTITIES
+
+
+class DifferenceOut(BaseModel):
+    setting: str = Field(
+        description="what differs: fps, codec, camera_size, cameras, reward_features, features, "
+        "robot_type, pix_fmt"
+    )
+    fields: list[str] = Field(description="the request body fields that decide it")
+    dataset: JsonValue = Field(description="what the dataset has")
+    requested: JsonValue = Field(description="what this request asked for")
+    use: dict[str, JsonValue] | None = Field(
+        description="field values that match the dataset; null where no field does"
+    )
+    keys: list[str] = Field(description="where it differs in meta/info.json")
+
+
+class ResumeConflictOut(BaseModel):
+    """The 409 of a start whose dataset (resume) was recorded with other settings."""
+
+    detail: str
+    differences: list[DifferenceOut] = Field(
+        default_factory=list, description="absent for the other refusals"
+    )
 
 
 class ResumeConflict(HTTPException):

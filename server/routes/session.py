@@ -10,6 +10,7 @@ from leisaac_core.session import SessionConfig
 from server.commands import START_TIMEOUT_S, run_command
 from server.deps import EngineDep, SettingsDep
 from server.models import EventOut, SessionStatusOut
+from server.resume_conflict import ResumeConflictOut
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
@@ -19,7 +20,18 @@ async def get_session(engine: EngineDep) -> SessionStatusOut:
     return SessionStatusOut.of(engine.snapshot)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Configure and start a session")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Configure and start a session",
+    responses={
+        409: {
+            "model": ResumeConflictOut,
+            "description": "refused: a session runs, the dataset exists without 'resume', or "
+            "(with 'differences') it was recorded with other settings",
+        }
+    },
+)
 async def start_session(
     config: SessionConfig, engine: EngineDep, settings: SettingsDep
 ) -> SessionStatusOut:
