@@ -222,10 +222,17 @@ class CameraEncoder:
         options = {"crf": str(s.crf), "g": str(s.gop), "preset": s.effective_preset}
         if s.encoder_name == "libx264":
             options["threads"] = str(s.threads)
-            # No B-frames: with them libx264 + the mp4 muxer can declare a stream duration a
-            # fraction of a frame off frames/fps, and lerobot's merge places the next episode
-            # of a concatenated file by that duration (FrameTimestampError on read).
-            options["bf"] = "0"
+            # One B-frame, no pyramid: a decode delay of exactly one frame (dts = pts - 1
+            # frame), what lerobot's own h264 files have (its default g=2 caps x264's
+            # B-frames at 1). lerobot's merge concatenates mp4s with ffmpeg's concat
+            # demuxer, which shifts each file by the previous files' durations only, so the
+            # files' decode delays must be equal: a file with less delay before one with
+            # more gives a dts that does not increase (EINVAL while muxing). Deeper B-frame
+            # pyramids made libx264 + the mp4 muxer declare a duration a fraction of a
+            # frame off frames/fps (lerobot's merge places episodes by it); one B-frame
+            # keeps it exact (check_mp4 checks every file).
+            options["bf"] = "1"
+            options["b-pyramid"] = "none"
         elif s.encoder_name == "libsvtav1":
             options["svtav1-params"] = f"lp={s.threads}" if s.threads else ""
             if not options["svtav1-params"]:
