@@ -169,3 +169,20 @@ def test_convert_refuses_a_robot_it_does_not_know(tmp_path):
         record_episode(w, 4).result(timeout=60)
     with pytest.raises(ValueError, match="not an SO-101 identity"):
         convert_dataset(root, "lerobot")
+
+
+def test_our_merge_refuses_datasets_of_different_identities_until_converted(tmp_path):
+    from leisaac_core.dataset import MergeError, merge_datasets
+
+    a, b = tmp_path / "ns" / "a", tmp_path / "ns" / "b"
+    for root, identity in ((a, "leisaac"), (b, "lerobot")):
+        with DatasetWriter.open(root, _spec(identity, f"ns/{root.name}"), video=FAST_VIDEO) as w:
+            record_episode(w, 6).result(timeout=60)
+    with pytest.raises(MergeError, match="robot_type"):
+        merge_datasets([("ns/a", a), ("ns/b", b)], "ns/c", tmp_path / "ns" / "c")
+    assert not (tmp_path / "ns" / "c").exists()
+    convert_dataset(a, "lerobot")
+    result = merge_datasets([("ns/a", a), ("ns/b", b)], "ns/c", tmp_path / "ns" / "c")
+    assert result.episodes == 2
+    info = json.loads((tmp_path / "ns" / "c" / layout.INFO_PATH).read_text())
+    assert info["robot_type"] == "so_follower"
