@@ -1,9 +1,12 @@
 """One encoder thread per camera: frames in by reference, an mp4 out, never blocking the loop.
 
-The control loop calls `offer()`, which appends a reference to a bounded queue and returns;
-when the queue is full the frame is dropped and counted. Timing stays true in the video:
-a dropped frame is filled by repeating the previous one (x264 codes a repeat in a few
-bytes), so frame i of the mp4 is always shown at i / fps, which lerobot's reader checks.
+The control loop calls `offer()`, which appends a reference to a bounded queue. When the
+queue is full the producer waits for the encoder up to a deadline it gives: an unpaced loop
+(nothing waits on the wall clock) waits as long as it takes, so it never loses a frame; a
+paced loop waits at most until its next tick is due, and only then is the frame dropped and
+counted. Timing stays true in the video: a dropped frame is filled by repeating the previous
+one (x264 codes a repeat in a few bytes), so frame i of the mp4 is always shown at i / fps,
+which lerobot's reader checks.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -62,7 +66,8 @@ def check_mp4(path: Path, frames: int, fps: int) -> None:
 
 
 class FrameQueue:
-    """Bounded single-producer single-consumer queue whose producer never waits."""
+    """Bounded single-producer single-consumer queue; the producer waits for room only until
+    the deadline it gives (`time.perf_counter()` seconds; None: until there is room)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -71,12 +76,21 @@ class FrameQueue:
         self._closed = False
         self._aborted = False
 
-    def offer(self, item: tuple[int, np.ndarray]) -> bool:
+    def offer(self, item: tuple[int, np.ndarray], deadline: float | None = None) -> bool:
+        """Queue `item`; False (not queued) when closed, or still full at `deadline`."""
         with self._cond:
-            if self._closed or len(self._items) >= self.capacity:
+            while not self._closed and len(self._items) >= self.capacity:
+                if deadline is None:
+                    self._cond.wait()
+                    continue
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            if self._closed:
                 return False
             self._items.append(item)
-            self._cond.notify()
+            self._cond.notify_all()
             return True
 
     def take(self) -> tuple[int, np.ndarray] | None:
@@ -86,7 +100,9 @@ class FrameQueue:
                 self._cond.wait()
             if self._aborted or not self._items:
                 return None
-            return self._items.popleft()
+            item = self._items.popleft()
+            self._cond.notify_all()  # a producer may wait for room
+            return item
 
     def close(self, abort: bool = False) -> None:
         with self._cond:
@@ -132,8 +148,10 @@ class CameraEncoder:
         self._thread.start()
 
     # --- producer side (control loop) -------------------------------------------------
-    def offer(self, frame_index: int, image: np.ndarray) -> bool:
-        if self.queue.offer((frame_index, image)):
+    def offer(self, frame_index: int, image: np.ndarray, deadline: float | None = None) -> bool:
+        """Queue a frame, waiting for room until `deadline` (None: as long as it takes);
+        a frame still not queued then is dropped and counted."""
+        if self.queue.offer((frame_index, image), deadline):
             return True
         self.dropped += 1
         return False
@@ -210,6 +228,8 @@ class CameraEncoder:
             self.error = exc
             log.exception("video encoder for camera %s failed", self.name)
         finally:
+            # No consumer from here on: a producer waiting for room must not wait forever.
+            self.queue.close()
             if container is not None:
                 # already failing; the partial file is removed below
                 with contextlib.suppress(Exception):

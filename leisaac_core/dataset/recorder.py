@@ -64,8 +64,10 @@ class EpisodeRecorder:
         action: np.ndarray,
         images: Mapping[str, np.ndarray],
         extras: Mapping[str, float | bool] | None = None,
+        wait_s: float | None = None,
     ) -> bool:
-        """Record one step unless inactive or in warm-up; returns whether it was recorded."""
+        """Record one step unless inactive or in warm-up; returns whether it was recorded.
+        `wait_s`: see DatasetWriter.add_frame (None: wait for the encoders, never drop)."""
         if not self._active:
             return False
         self._steps += 1
@@ -73,7 +75,7 @@ class EpisodeRecorder:
             return False
         if self.to_dataset is not None:
             state, action = self.to_dataset(state), self.to_dataset(action)
-        self.writer.add_frame(state, action, images, extras)
+        self.writer.add_frame(state, action, images, extras, wait_s)
         return True
 
     def end(

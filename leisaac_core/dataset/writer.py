@@ -252,9 +252,14 @@ class DatasetWriter:
         action: np.ndarray,
         images: Mapping[str, np.ndarray],
         extras: Mapping[str, float | bool] | None = None,
+        wait_s: float | None = None,
     ) -> None:
-        """Hand one frame over: O(1), never blocks. Images are kept by reference.
+        """Hand one frame over. Images are kept by reference.
 
+        `wait_s`: how long the caller may wait for a camera's encoder to make room, for all
+        cameras together. None (the default, for callers that no clock paces): as long as it
+        takes, so no frame is ever dropped. A paced loop passes the time left before its
+        next tick; a camera still full then drops the frame and counts it.
         `extras`: a value per feature in `spec.frame_features` (next.reward, ...). The writer
         sets `next.done` itself: true on the last frame of a saved episode only."""
         ep = self._episode
@@ -288,8 +293,9 @@ class DatasetWriter:
                     f"uint8({enc.height}, {enc.width}, 3)"
                 )
             images_in_order.append((enc, image))
+        deadline = None if wait_s is None else time.perf_counter() + max(0.0, wait_s)
         for enc, image in images_in_order:
-            enc.offer(ep.length, image)
+            enc.offer(ep.length, image, deadline)
         ep.states.append(state)
         ep.actions.append(action)
         for key, values in ep.extras.items():
@@ -364,9 +370,27 @@ class DatasetWriter:
         _, not_done = concurrent.futures.wait(pending, timeout)
         return not not_done
 
+    @property
+    def needs_packing(self) -> bool:
+        """Episodes were committed since the last compaction (and compaction is on)."""
+        return bool(self.compact_every) and self._commits_since_compaction > 0
+
+    def pack(self) -> CompactionResult:
+        """Wait for commits in flight, then pack everything into lerobot-sized files and wait
+        for it (a no-op when nothing was committed since the last compaction). What a
+        session does before close: a dataset at rest is packed, as lerobot's tools such as
+        StreamingLeRobotDataset expect."""
+        self.wait_idle()
+        running = self._compaction
+        if running is not None and not running.done():
+            concurrent.futures.wait([running])
+        if self._commits_since_compaction == 0 or self._closing:
+            return CompactionResult(0, 0, 0)
+        return self.compact().result()
+
     def close(self) -> None:
         """Discard an unsaved episode, finish commits (and a compaction) in flight, release
-        the dataset."""
+        the dataset. Does not pack: a session calls pack() first (with progress shown)."""
         if self._closed:
             return
         self.discard_episode()

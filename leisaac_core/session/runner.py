@@ -235,7 +235,9 @@ class EpisodeRunner:
                 "next.success": success,
                 "intervention": intervention,
             }
-        self.recorder.step(observation.state, action, observation.images, extras)
+        self.recorder.step(
+            observation.state, action, observation.images, extras, self._encoder_wait_s()
+        )
         if self.phase is Phase.SUCCESS_TAIL:
             self._tail_left -= 1
             if self._tail_left <= 0:
@@ -255,6 +257,14 @@ class EpisodeRunner:
             self._end_episode(
                 "timeout", f"episode time limit of {self.config.time_limit_s:g} s reached"
             )
+
+    def _encoder_wait_s(self) -> float | None:
+        """How long this tick may wait for a busy video encoder: unpaced, as long as it takes
+        (no frame is ever dropped); paced, until the next tick is due (a drop only where
+        waiting would break the period)."""
+        if not self.realtime:
+            return None
+        return max(0.0, self._next_deadline - time.perf_counter())
 
     def _check_success(self, step: Step) -> None:
         if not step.success:
@@ -633,7 +643,7 @@ class EpisodeRunner:
             self.engine.emit(
                 "episode_discarded", f"episode {self._episode_number()} discarded: {reason}"
             )
-        errors: list[str] = []
+        errors = self._pack_datasets()
         for name, action in (
             ("dataset", self.writer.close),
             ("failures dataset", self.failures.close if self.failures else None),
@@ -660,6 +670,30 @@ class EpisodeRunner:
             episodes_saved=self.saved_this_session,
             episodes_failed=self.episodes_failed,
         )
+
+    def _pack_datasets(self) -> list[str]:
+        """A session leaves its datasets packed into lerobot-sized files, with progress shown;
+        recording is over, so the wait costs no frame."""
+        errors: list[str] = []
+        for writer in (self.writer, self.failures):
+            if writer is None or not writer.needs_packing:
+                continue
+            repo = writer.spec.repo_id
+            self.engine.emit("dataset_packing", f"packing {repo} into lerobot-sized files")
+            try:
+                result = writer.pack()
+            except Exception as exc:
+                errors.append(f"packing {repo} failed (every saved episode is kept): {exc}")
+                log.exception("packing %s failed", repo)
+                continue
+            self.engine.emit(
+                "dataset_packed",
+                f"{repo} packed: {result.files_before} files -> {result.files_after}",
+                repo_id=repo,
+                files_before=result.files_before,
+                files_after=result.files_after,
+            )
+        return errors
 
 
 def _objects(step: Step | None) -> dict[str, tuple[float, ...]]:

@@ -9,6 +9,7 @@ import av
 import numpy as np
 
 from leisaac_core.dataset import DatasetSpec, DatasetWriter, EpisodeMeta, VideoSettings
+from leisaac_core.dataset.catalog import VideoSpan
 from leisaac_core.dataset.synthetic import synthetic_action, synthetic_frame, synthetic_state
 from leisaac_core.sim.base import CameraSpec
 from leisaac_core.so101 import JOINT_FEATURE_NAMES
@@ -54,9 +55,19 @@ def record_episode(
     return writer.save_episode(EpisodeMeta(**meta))
 
 
-def decode_frames(path: Path) -> list[np.ndarray]:
+def decode_frames(source: Path | VideoSpan) -> list[np.ndarray]:
+    """Every frame of an mp4 file, or of one episode's span in it (a packed file holds many
+    episodes: frames whose time is in [from_s, to_s))."""
+    if isinstance(source, VideoSpan):
+        path, lo, hi = source.path, source.from_s, source.to_s
+    else:
+        path, lo, hi = Path(source), 0.0, float("inf")
     with av.open(str(path)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+        return [
+            f.to_ndarray(format="rgb24")
+            for f in container.decode(video=0)
+            if lo - 1e-4 <= f.time < hi - 1e-4
+        ]
 
 
 def wait_until(predicate, timeout: float = 10.0) -> bool:

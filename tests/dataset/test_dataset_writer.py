@@ -231,8 +231,9 @@ def test_add_frame_rejects_bad_input_with_a_message(root: Path) -> None:
 
 def test_starved_encoder_drops_are_counted_and_video_keeps_timing(root: Path) -> None:
     """Starve the encoder: 480x640 frames at the 'medium' preset offered back to back into a
-    1-frame queue (an encode takes milliseconds, an offer microseconds). Every frame that
-    could not be queued must be counted, and the mp4 must still have one frame per step
+    1-frame queue by a caller that may not wait (a paced loop with no time left: wait_s=0;
+    an encode takes milliseconds, an offer microseconds). Every frame that could not be
+    queued must be counted, and the mp4 must still have one frame per step
     (gaps filled by repeating the previous frame) so timestamps stay true."""
     big = (CameraSpec("front", 480, 640),)
     spec = make_spec(cameras=big)
@@ -242,7 +243,7 @@ def test_starved_encoder_drops_are_counted_and_video_keeps_timing(root: Path) ->
     with DatasetWriter.open(root, spec, video=settings) as w:
         w.start_episode("pick")
         for i in range(n):
-            w.add_frame(synthetic_state(i), synthetic_state(i), {"front": frames[i]})
+            w.add_frame(synthetic_state(i), synthetic_state(i), {"front": frames[i]}, wait_s=0)
         status = w.status()
         dropped = status.cameras["observation.images.front"].dropped
         assert status.frames_in_episode == n
@@ -252,12 +253,44 @@ def test_starved_encoder_drops_are_counted_and_video_keeps_timing(root: Path) ->
     (record,) = load_episodes(root)
     assert record.frames_dropped == {"front": dropped}
     assert any("frames dropped" in f for f in record.qc_flags)
-    decoded = decode_frames(record.videos["front"].path)
+    decoded = decode_frames(record.videos["front"])
     assert len(decoded) == n
     seen = [read_frame_index(f) for f in decoded]
     # Every decoded frame is the frame of that step or a repeat of an earlier one.
     assert all(s <= i for i, s in enumerate(seen)) and seen == sorted(seen)
     assert len(set(seen)) == n - dropped
+
+
+def test_unpaced_caller_waits_for_the_encoder_and_drops_nothing(root: Path) -> None:
+    """The same starved encoder, but a caller no clock paces (the default wait_s=None):
+    add_frame waits for room instead of dropping, so the mp4 holds every step's own frame."""
+    big = (CameraSpec("front", 480, 640),)
+    settings = VideoSettings(queue_frames=1, preset="medium")
+    n = 60
+    frames = [synthetic_frame(i, 480, 640) for i in range(n)]
+    with DatasetWriter.open(root, make_spec(cameras=big), video=settings) as w:
+        w.start_episode("pick")
+        for i in range(n):
+            w.add_frame(synthetic_state(i), synthetic_state(i), {"front": frames[i]})
+            assert w.status().cameras["observation.images.front"].dropped == 0
+        saved = w.save_episode().result(60)
+    assert saved.frames_dropped == {"observation.images.front": 0}
+    (record,) = load_episodes(root)
+    assert [read_frame_index(f) for f in decode_frames(record.videos["front"])] == list(range(n))
+
+
+def test_a_waiting_caller_is_released_when_the_encoder_fails(tmp_path: Path) -> None:
+    """An encoder that cannot open its file stops consuming; a caller waiting for room
+    (unpaced) must get its frame refused, not wait forever, and finish() says why."""
+    from leisaac_core.dataset.encoder import CameraEncoder
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the encoder wants a folder")
+    enc = CameraEncoder(blocker / "x.mp4", W, H, 30, VideoSettings(queue_frames=1), name="front")
+    accepted = [enc.offer(i, synthetic_frame(i, H, W)) for i in range(5)]
+    assert not all(accepted)  # at most the first fits before the encoder is gone
+    with pytest.raises(RuntimeError, match="video encoder for camera 'front' failed"):
+        enc.finish(5)
 
 
 def test_add_frame_does_not_wait_for_a_stuck_commit(root: Path, monkeypatch) -> None:
@@ -292,7 +325,7 @@ def test_av1_is_selectable(root: Path) -> None:
         record_episode(w, 6).result(60)
     info = json.loads((root / "meta/info.json").read_text())
     assert info["features"]["observation.images.front"]["info"]["video.codec"] == "av1"
-    frames = decode_frames(load_episodes(root)[0].videos["front"].path)
+    frames = decode_frames(load_episodes(root)[0].videos["front"])
     assert [read_frame_index(f) for f in frames] == list(range(6))
 
 

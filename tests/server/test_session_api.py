@@ -40,6 +40,14 @@ def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> No
     ]
     assert order == sorted(order) and order[-1] < first_saved
     assert events[-1]["data"]["episodes_saved"] == 2
+    # The session leaves its dataset packed into lerobot-sized files, and says so first.
+    assert kinds.index("dataset_packing") < kinds.index("dataset_packed") < len(kinds) - 1
+    packed = events[kinds.index("dataset_packed")]["data"]
+    assert packed["files_after"] < packed["files_before"]
+    root = live_server.settings.dataset_root / "tester" / "lift"
+    assert len(list(root.glob("data/*/*.parquet"))) == 1
+    for camera in ("front", "wrist"):
+        assert len(list(root.glob(f"videos/observation.images.{camera}/*/*.mp4"))) == 1
 
     assert len(statuses) >= 3, "status is streamed while the session runs"
     assert {s["snapshot"]["phase"] for s in statuses} & {"warmup", "recording"}
