@@ -66,6 +66,8 @@ class TaskSpec:
     cameras: tuple[CameraPose, ...]
     success: Rule
     episode_time_s: float = 25.0
+    # The robot, by LeIsaac's name. A dataset's robot_type follows the session's robot
+    # identity (leisaac_core.dataset.identity: so_follower for lerobot, this for leisaac).
     robot_type: str = "so101_follower"
     table: TableSpec = TableSpec()
 
