@@ -65,12 +65,20 @@ def test_rest_start_status_stop(ray_cluster: Any, live_server: LiveServer) -> No
 
     # Stop: a long run ends as stopped, with what was committed kept.
     client.post("/api/fleet", json=_body(ray_cluster.address, "api/long", 200))
+    # A live thumbnail of a chosen worker (its newest camera frame) while it runs. Which
+    # worker records first depends on scheduling, and a worker answers 204 until it has a
+    # frame (or while it is too busy to answer in time): wait for worker-1's first saved
+    # episode, then for its picture.
     deadline = time.monotonic() + 120
-    while client.get("/api/fleet").json()["episodes_in_dataset"] < 1:
-        assert time.monotonic() < deadline
+    while not any(
+        w["name"] == "worker-1" and w["episodes_saved"] >= 1
+        for w in client.get("/api/fleet").json()["workers"]
+    ):
+        assert time.monotonic() < deadline, client.get("/api/fleet").json()
         time.sleep(0.3)
-    # A live thumbnail of a chosen worker (its newest camera frame) while it runs.
-    thumb = client.get("/api/fleet/workers/worker-1/thumbnail")
+    while (thumb := client.get("/api/fleet/workers/worker-1/thumbnail")).status_code == 204:
+        assert time.monotonic() < deadline, "worker-1 never had a frame to show"
+        time.sleep(0.3)
     assert thumb.status_code == 200, thumb.text
     assert thumb.headers["content-type"] == "image/jpeg" and thumb.content[:2] == b"\xff\xd8"
     missing = client.get("/api/fleet/workers/worker-7/thumbnail")

@@ -4,6 +4,7 @@ dataset written by the head, loaded by lerobot's own reader."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +48,10 @@ def test_two_workers_on_two_nodes_record_one_dataset(
     assert [e.index for e in episodes] == list(range(6))
     assert sorted(e.seed for e in episodes) == list(range(6)), "disjoint seeds, none skipped"
     assert all(e.outcome == "success" for e in episodes)
-    # Both workers recorded, each on its own node.
-    assert "by worker-1" in err and "by worker-2" in err
+    # Every episode was recorded by one of the two workers (one per node). How the six are
+    # shared depends on scheduling (a worker slow to start may get none), so not asserted.
+    saved_by = re.findall(r"saved as episode \d+ by (worker-\d+)", err)
+    assert len(saved_by) == 6 and set(saved_by) <= {"worker-1", "worker-2"}, err
 
     (read,) = run_lerobot_probe(lerobot_python, [(root, "fleet/lift")], tmp_path, stride=7)
     assert int(read["num_episodes"]) == 6

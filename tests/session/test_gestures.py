@@ -9,9 +9,12 @@ import json
 import time
 from pathlib import Path
 
+import httpx
+import numpy as np
 import pytest
 from websockets.sync.client import connect
 
+from leisaac_core import so101
 from leisaac_core.session import SessionConfig
 from leisaac_core.session.gestures import GestureDetector, HandsFreeConfig
 from tests.support.leader_poses import AWAY, CALIBRATION, REST, raw_ticks, with_gripper
@@ -57,6 +60,23 @@ def test_gestures_are_configurable() -> None:
         )
 
 
+def _leave_rest_until_seen(arm: SimulatedBus, http: httpx.Client) -> None:
+    """Move the leader away from the rest pose and hold it there until the session has acted
+    on it (the follower's joints left the rest pose while recording), which arms the
+    gestures. A fixed sleep is not enough: on a loaded machine the loop may not read the bus
+    within it, and the gesture would never be armed."""
+    arm.set_positions(raw_ticks(AWAY))
+    rest = so101.rest_pose_radians()[:5]
+    deadline = time.monotonic() + 30
+    while True:
+        status = http.get("/api/session").json()
+        joints = so101.normalized_to_radians(np.asarray(status["joint_state"], dtype=float))
+        if status["phase"] == "recording" and np.abs(joints[:5] - rest).max() > np.deg2rad(10):
+            return
+        assert time.monotonic() < deadline, f"the session never saw the arm move: {status}"
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def live_server(tmp_path: Path):
     server = start_server(make_settings(tmp_path / "datasets"))
@@ -96,16 +116,14 @@ def test_leader_gestures_end_episodes_on_the_simulated_bus(
         assert http.get("/api/session").json()["phase"] == "recording"
 
         # Failure first: leave the rest pose, come back with the gripper open, hold.
-        arm.set_positions(raw_ticks(AWAY))
-        time.sleep(0.3)
+        _leave_rest_until_seen(arm, http)
         arm.set_positions(raw_ticks(with_gripper(REST, 100.0)))
         events, _, _ = collect_until(ws, {"episode_failure"}, timeout=30)
         assert "leader-arm gesture" in events[-1]["message"]
         collect_until(ws, {"recording_started"}, timeout=60)
 
         # Success: leave, come back to rest, close the gripper, hold.
-        arm.set_positions(raw_ticks(AWAY))
-        time.sleep(0.3)
+        _leave_rest_until_seen(arm, http)
         arm.set_positions(raw_ticks(REST))
         events, _, _ = collect_until(ws, {"episode_succeeded"}, timeout=30)
         assert "leader-arm gesture (success)" in events[-1]["message"]
