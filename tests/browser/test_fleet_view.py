@@ -34,15 +34,21 @@ def test_fleet_view_shows_workers_while_it_runs(
     expect(page.locator("#fleet-state")).to_have_text("running", timeout=60_000)
     rows = page.locator("#fleet-workers tbody tr")
     expect(rows).to_have_count(2)
-    expect(page.locator('#fleet-workers tr[data-state="recording"]').first).to_be_visible()
+    # A worker's first session can take tens of seconds to start on a loaded machine.
+    recording = page.locator('#fleet-workers tr[data-state="recording"]').first
+    expect(recording).to_be_visible(timeout=120_000)
     expect(page.locator("#fleet-stop")).to_be_enabled()
-    # Choosing a worker shows its newest camera frame.
-    page.click('#fleet-workers tr[data-worker="worker-2"]')
+    # Choosing a worker shows its newest camera frame: one seen recording (which one is
+    # first depends on scheduling).
+    watched = recording.get_attribute("data-worker")
+    assert watched in ("worker-1", "worker-2")
+    page.click(f'#fleet-workers tr[data-worker="{watched}"]')
     thumb = page.locator("#fleet-thumb")
-    expect(thumb).to_be_visible()
+    # Polled until the worker has a frame (204 before its first tick).
+    expect(thumb).to_be_visible(timeout=120_000)
     expect(thumb).to_have_attribute("src", re.compile(r"^blob:"))
-    assert page.evaluate("document.getElementById('fleet-thumb').naturalWidth") > 0
-    expect(page.locator("#fleet-thumb-caption")).to_contain_text("worker-2")
+    page.wait_for_function("document.getElementById('fleet-thumb').naturalWidth > 0")
+    expect(page.locator("#fleet-thumb-caption")).to_contain_text(watched)
     screenshot(page, "fleet-running")
     expect(page.locator("#fleet-state")).to_have_text("finished", timeout=180_000)
     expect(page.locator("#fleet-summary")).to_contain_text("6 of 6 episodes in page/fleet")
