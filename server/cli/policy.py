@@ -24,6 +24,14 @@ def register(subparsers: Any) -> None:
     s.add_argument("--port", type=int, default=8765)
     s.add_argument("--device", default="cpu", help="torch device for --policy: cpu or cuda")
     s.add_argument("--chunk-size", type=int, default=10, help="actions per reply")
+    s.add_argument(
+        "--identity",
+        choices=("lerobot", "leisaac"),
+        default=None,
+        help="for --policy: the robot identity of the dataset it was trained on; the server "
+        "declares its robot_type, and a session of the other identity is refused (the "
+        "scripted expert follows any)",
+    )
     s.set_defaults(func=serve)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
@@ -55,6 +63,11 @@ def serve(args: argparse.Namespace) -> int:
         except Exception as exc:
             print(f"error: cannot load policy {args.policy!r}: {exc}", file=sys.stderr)
             return 1
+        if args.identity:
+            from leisaac_core.dataset.identity import get_identity
+
+            robot_type = get_identity(args.identity).robot_type_for("so101_follower")
+            factory.metadata["robot_type"] = robot_type
     server = PolicyServer(factory, host=args.host, port=args.port)
     print(f"serving on ws://{args.host}:{args.port}", file=sys.stderr, flush=True)
     try:
