@@ -1,4 +1,5 @@
-"""Every session option on the form reaches the server: codec, kept failures, auto-push."""
+"""Every session option on the form reaches the server: codec, robot identity, kept
+failures, auto-push."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def test_advanced_options_reach_the_session(live_server: LiveServer, page: Page)
     expect(page.locator("#conn")).to_have_text("live")
     fill_start_form(page, "form/options", episodes=1)
     page.select_option("#f-codec", "av1")
+    page.select_option("#f-identity", "leisaac")
     page.check("#f-keep-failures")
     page.fill("#f-episode-time", "0.5")  # far too short: every attempt times out
     page.click("#btn-start")
@@ -34,6 +36,7 @@ def test_advanced_options_reach_the_session(live_server: LiveServer, page: Page)
     )
     info = json.loads(info_path.read_text())
     assert info["features"]["observation.images.front"]["info"]["video.codec"] == "av1"
+    assert info["robot_type"] == "so101_follower"  # LeIsaac's identity, as chosen
 
 
 def test_camera_size_hint_from_the_measured_render_cost(
