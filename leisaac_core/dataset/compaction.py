@@ -15,13 +15,15 @@ Two phases, so recording never waits on the heavy part:
   private temp folder, stage the sealed meta files with the episodes' new locations;
 - install (short; on the writer's commit thread, or inline when no writer is open): check
   that nothing it read changed (a delete in between aborts it), patch the rows of episodes
-  that now live in newer meta files (at most the last two files), and commit everything
+  that now live in newer meta files (the tail and files begun since prepare: sealed files
+  whose episodes did not move are never read), and commit everything
   through the journal like any change. A kill -9 at any point loses nothing: before the
   journal only temp files exist (removed by repair); after it, the next open rolls forward.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 MIB = 1024 * 1024
 # Rows per packed meta/episodes file (lerobot rotates those at 100 MB; our rows are a few
 # KiB, so this stays well under). The catalog reads them by row group.
-PACKED_META_ROWS = 50_000
+PACKED_META_ROWS = layout.PACKED_EPISODES_PER_META_FILE
 
 Identity = tuple[int, int, int]  # inode, size, mtime_ns
 
@@ -62,6 +64,7 @@ class PreparedCompaction:
     generation: int
     patches: dict[int, dict[str, Any]]  # episode_index -> new column values
     sealed: dict[str, Identity]  # meta files read and replaced by staged ones
+    untouched: frozenset[str] = frozenset()  # sealed meta files without a moved episode
     episodes: int = 0
     files_before: int = 0
     files_after: int = 0
@@ -148,8 +151,9 @@ def prepare(
         packed = pa.concat_tables([t.cast(parts[0].schema) for t in parts])
         tables.write_parquet_per_episode(packed, txn.stage_path(layout.data_path(*target)))
         for f in group:
-            if f.key != target:
-                txn.remove(layout.data_path(*f.key))
+            if f.key == target:
+                continue  # its episodes stay where they are (no patch: their rows stay put)
+            txn.remove(layout.data_path(*f.key))
             for row in f.episodes:
                 patch = prepared.patches.setdefault(row["episode_index"], {})
                 patch["data/chunk_index"], patch["data/file_index"] = target
@@ -169,11 +173,31 @@ def prepare(
                         txn.remove(layout.video_path(key, *f.key))
 
     prepared.episodes = len(prepared.patches)
-    # Sealed meta files: joined, with the episodes' new locations.
-    n_sealed = sum(pq.ParquetFile(p).metadata.num_rows for p in sealed_paths)
-    packed_count = -(-n_sealed // PACKED_META_ROWS)
-    touched = any(r["episode_index"] in prepared.patches for r in rows[:n_sealed])
-    if len(sealed_paths) > packed_count or touched:
+    # Sealed meta files: joined, with the episodes' new locations. Only the new ones and
+    # those holding moved episodes, plus packed neighbours no larger than what joins them
+    # (a binary counter: O(log n) files, and each compaction rewrites rows in proportion to
+    # what is new, amortised), so the work does not grow with the dataset.
+    sizes = [pq.ParquetFile(p).metadata.num_rows for p in sealed_paths]
+    starts = [0, *itertools.accumulate(sizes)]
+    moved = [
+        any(r["episode_index"] in prepared.patches for r in rows[starts[i] : starts[i + 1]])
+        for i in range(len(sizes))
+    ]
+    first = 0  # files before it stay as they are
+    while first < len(sizes) and sizes[first] > layout.EPISODES_PER_META_FILE and not moved[first]:
+        first += 1
+    if first < len(sizes):
+        while first > 0 and sizes[first - 1] <= min(starts[-1] - starts[first], PACKED_META_ROWS):
+            first -= 1
+    if len(sizes) - first == 1 and not moved[first]:
+        first = len(sizes)  # one file alone that nothing moved in: nothing to join
+    prepared.untouched = frozenset(p.relative_to(root).as_posix() for p in sealed_paths[:first])
+    sealed_paths = sealed_paths[first:]
+    rewritten = {p.relative_to(root).as_posix() for p in sealed_paths}
+    sealed = {rel: ident for rel, ident in sealed.items() if rel in rewritten}
+    prepared.sealed = sealed
+    n_sealed = starts[-1] - starts[first]
+    if sealed_paths:
         prepared.files_before += len(sealed_paths)
         sealed_table = pa.concat_tables(
             [tables.read_parquet_plain(p) for p in sealed_paths], promote_options="permissive"
@@ -189,7 +213,7 @@ def prepare(
             )
             part = tables.with_meta_slot(part, slot)
             rel = layout.episodes_path(slot)
-            tables.write_parquet(part, txn.stage_path(rel), layout.EPISODES_PER_META_FILE)
+            tables.write_parquet(part, txn.stage_path(rel), layout.META_ROW_GROUP)
             written.add(rel)
             prepared.files_after += 1
         for rel in sealed:
@@ -248,6 +272,8 @@ def _concat_videos(
             staged = prepared.txn.stage_path(layout.video_path(key, *target))
             offsets = _stream_copy(root, key, run, staged, fps)
             for f, offset in zip(run, offsets, strict=True):
+                if f.key == target:
+                    continue  # first in the packed file: same file, same span
                 for row in f.episodes:
                     patch = prepared.patches.setdefault(row["episode_index"], {})
                     patch[f"videos/{key}/chunk_index"], patch[f"videos/{key}/file_index"] = target
@@ -345,7 +371,7 @@ def install(
     new_state = state
     for path in layout.episodes_files(root):
         rel = path.relative_to(root).as_posix()
-        if rel in prepared.sealed or rel in staged:
+        if rel in prepared.sealed or rel in staged or rel in prepared.untouched:
             continue
         slot = layout.slot_of(path)
         is_tail = slot == state.tail_slot and state.tail is not None

@@ -273,13 +273,11 @@ def rebuild(
     if episode_stats is None:
         episode_stats = per_episode_stats(table, list(state.features))
     written: set[str] = set()
-    for slot, start in enumerate(range(0, n, layout.EPISODES_PER_META_FILE)):
+    for slot, (start, length) in enumerate(_meta_file_spans(n)):
         assert table is not None
-        part = tables.with_meta_slot(
-            _conform(table.slice(start, layout.EPISODES_PER_META_FILE), schema), slot
-        )
+        part = tables.with_meta_slot(_conform(table.slice(start, length), schema), slot)
         rel = layout.episodes_path(slot)
-        tables.write_parquet(part, txn.stage_path(rel))
+        tables.write_parquet(part, txn.stage_path(rel), layout.META_ROW_GROUP)
         written.add(rel)
         state.tail, state.tail_slot = part, slot
     for path in layout.episodes_files(root):
@@ -300,6 +298,15 @@ def rebuild(
     elif (root / layout.STATS_PATH).exists():
         txn.remove(layout.STATS_PATH)
     return state
+
+
+def _meta_file_spans(n: int) -> list[tuple[int, int]]:
+    """(start, rows) of each meta/episodes file for `n` rows: packed files, then a last file
+    small enough for commits to keep appending to cheaply."""
+    tail = n % layout.EPISODES_PER_META_FILE or min(n, layout.EPISODES_PER_META_FILE)
+    head, step = n - tail, layout.PACKED_EPISODES_PER_META_FILE
+    spans = [(start, min(step, head - start)) for start in range(0, head, step)]
+    return [*spans, (head, tail)] if tail else spans
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

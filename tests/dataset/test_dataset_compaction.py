@@ -83,7 +83,7 @@ def test_compaction_packs_into_few_files_and_reads_back_the_same(
         record_all(w, EPS)
         files_before = sum(1 for p in root.rglob("*") if p.is_file())
         result = w.compact().result(120)
-        assert result.episodes_moved == 8
+        assert result.episodes_moved == 7  # the first episode's files become the packed ones
         # Recording goes on after it, into new per-episode files after the packed ones.
         record_all(w, [(4, 900)])
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
@@ -106,8 +106,30 @@ def test_compaction_packs_into_few_files_and_reads_back_the_same(
     check_episodes(root, EPS + [(4, 900)])
     with DatasetWriter.open(root, make_spec("c/pack"), resume=True, compact_every=0) as w:
         assert w.repairs == []
-        assert w.compact().result(120).episodes_moved == 9  # joins the new one too
+        assert w.compact().result(120).episodes_moved == 1  # only the new one moves
     check_episodes(root, EPS + [(4, 900)])
+    assert len(list(root.glob("data/*/*.parquet"))) == 1
+
+
+def test_compaction_leaves_packed_meta_files_without_moved_episodes_alone(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Each compaction rewrites only new episode rows (and packed neighbours no larger than
+    them): a packed meta/episodes file whose episodes did not move is never read or
+    rewritten, so compaction's metadata work does not grow with the dataset."""
+    monkeypatch.setattr(layout, "EPISODES_PER_META_FILE", 2)
+    root = dataset_dir(tmp_path, "c/meta")
+    eps = [(3, 100 * k) for k in range(12)]
+    with DatasetWriter.open(root, make_spec("c/meta"), video=FAST_VIDEO, compact_every=0) as w:
+        record_all(w, eps[:9])
+        w.compact().result(120)  # rows 0-7 sealed in 4 files: packed into one at slot 0
+        first = root / "meta/episodes/chunk-000/file-000.parquet"
+        assert pq.ParquetFile(first).metadata.num_rows == 8
+        identity = (first.stat().st_ino, first.stat().st_mtime_ns)
+        record_all(w, eps[9:])
+        assert w.compact().result(120).episodes_moved == 3  # the new episodes only
+        assert (first.stat().st_ino, first.stat().st_mtime_ns) == identity
+    check_episodes(root, eps)
     assert len(list(root.glob("data/*/*.parquet"))) == 1
 
 
@@ -136,7 +158,7 @@ def test_delete_after_and_during_compaction(tmp_path: Path, small_meta_files) ->
         with pytest.raises(compaction_mod.CompactionConflict):
             compaction_mod.install(root, w._state, prepared, w._generation)
         assert not list(layout.tmp_dir(root).iterdir())
-        assert w.compact().result(120).episodes_moved == 7
+        assert w.compact().result(120).episodes_moved == 6  # all but the first
     delete_episodes(root, [2, 5])
     kept = [EPS[i] for i in (1, 2, 4, 5, 7)]
     check_episodes(root, kept)
@@ -281,7 +303,7 @@ def test_compaction_stream_copies_every_codec_we_write(tmp_path: Path, codec: st
         record_all(w, eps)
     key = "observation.images.front"
     sources = [packets(p) for p in sorted(root.glob(f"videos/{key}/*/*.mp4"))]
-    assert compact_dataset(root).episodes_moved == len(eps)
+    assert compact_dataset(root).episodes_moved == len(eps) - 1  # all but the first
     (packed,) = sorted(root.glob(f"videos/{key}/*/*.mp4"))
     assert packets(packed) == [p for src in sources for p in src]  # copied, not re-encoded
     with av.open(str(packed)) as c:
