@@ -19,8 +19,14 @@ counts the files after it (N + samples episodes).
 Anchor: lerobot 0.4.4's own writer (test-only venv) at --lerobot-sizes: save_episode median
 over the last --samples episodes, reopen (LeRobotDataset(...) load), files.
 
+--every-commit N: instead, N episodes into one dataset as a session records them (background
+compaction on), EVERY commit timed, p50/p99/max per block of --block commits, then the pack
+at rest and its files per episode; beside lerobot's writer with every save_episode timed
+(bench/results/dataset_commits.json).
+
 usage: .venv/bin/python bench/dataset_scale.py [--sizes 10 1000 10000 100000]
        [--real-up-to 1000] [--merged-up-to 10000] [--merge-unit 1000] [--samples 20] [--lerobot-sizes 10 1000] [--no-lerobot]
+       .venv/bin/python bench/dataset_scale.py --every-commit 10000 [--block 500] [--no-lerobot]
 """
 
 from __future__ import annotations
@@ -229,6 +235,57 @@ def bench_ours(n: int, mode: str, samples: int, unit: int) -> dict:
         shutil.rmtree(layout.private_dir(root), ignore_errors=True)
 
 
+def blocks_of(latencies: list[float], block: int) -> list[dict]:
+    """p50 / p99 / max (ms) of every block of `block` consecutive commits: every commit is
+    measured, so a sawtooth cannot hide between samples."""
+    out = []
+    for start in range(0, len(latencies), block):
+        part = np.asarray(latencies[start : start + block]) * 1000
+        out.append(
+            {
+                "from": start,
+                "to": start + len(part),
+                "p50_ms": float(np.median(part)),
+                "p99_ms": float(np.percentile(part, 99)),
+                "max_ms": float(part.max()),
+            }
+        )
+    return out
+
+
+def bench_every_commit(n: int, block: int) -> dict:
+    """`n` episodes into one dataset as a session records them (background compaction every
+    DEFAULT_COMPACT_EVERY commits), every commit timed; then packed as a session leaves it."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-commits-"))
+    root = tmp / "bench" / "scale"
+    try:
+        with DatasetWriter.open(root, SPEC, video=VIDEO) as w:
+            commits = [record(w, k) for k in range(n)]
+            t0 = time.perf_counter()
+            w.pack()
+            pack_s = time.perf_counter() - t0
+        blocks = blocks_of(commits, block)
+        files = file_count(root, True)
+        arr = np.asarray(commits) * 1000
+        return {
+            "episodes": n,
+            "mode": "every commit",
+            "blocks": blocks,
+            "commit_median_ms": float(np.median(arr)),
+            "commit_p90_ms": float(np.percentile(arr, 90)),
+            "commit_p99_ms": float(np.percentile(arr, 99)),
+            "commit_max_ms": float(arr.max()),
+            "worst_block_p50_vs_first": max(b["p50_ms"] for b in blocks) / blocks[0]["p50_ms"],
+            "pack_at_rest_s": pack_s,
+            "files_at_rest": files,
+            "files_per_episode_at_rest": files / n,
+            "meta_files_at_rest": len(layout.episodes_files(root)),
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(layout.private_dir(root), ignore_errors=True)
+
+
 LEROBOT_SCRIPT = textwrap.dedent(
     """
     import json, os, sys, time, tempfile, shutil, statistics, logging
@@ -267,7 +324,8 @@ LEROBOT_SCRIPT = textwrap.dedent(
     meta = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(root + "/meta")
                for f in fs)
     shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps({"episodes": n, "mode": "lerobot 0.4.4 writer",
+    every = [round(x * 1000, 3) for x in saves]
+    print(json.dumps({"episodes": n, "mode": "lerobot 0.4.4 writer", "every_ms": every,
                       "commit_median_ms": statistics.median(saves[n:]) * 1000,
                       "commit_p90_ms": float(np.percentile(saves[n:], 90)) * 1000,
                       "reopen_s": reopen, "files": files, "meta_bytes": meta}))
@@ -314,7 +372,25 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--lerobot-sizes", type=int, nargs="*", default=[10, 1000])
     ap.add_argument("--no-lerobot", action="store_true")
+    ap.add_argument(
+        "--every-commit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: record N episodes, time every commit, report per block of --block",
+    )
+    ap.add_argument("--block", type=int, default=100)
+    ap.add_argument(
+        "--lerobot-episodes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --every-commit: lerobot's writer records this many (default: the same N)",
+    )
     args = ap.parse_args()
+    if args.every_commit:
+        every_commit_main(args)
+        return
     rows = []
     for n in args.sizes:
         mode = (
@@ -361,6 +437,68 @@ def main() -> None:
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}x")
     print(f"saved {RESULTS}")
+
+
+def every_commit_main(args: argparse.Namespace) -> None:
+    n, block = args.every_commit, args.block
+    ours = bench_every_commit(n, block)
+    rows = [{"writer": "ours", **ours}]
+    if not args.no_lerobot:
+        lr = bench_lerobot(0, args.lerobot_episodes or n)  # every save timed (samples = n)
+        if "every_ms" in lr:
+            every = np.asarray(lr.pop("every_ms")) / 1000
+            lr["blocks"] = blocks_of(list(every), block)
+            lr["commit_p99_ms"] = float(np.percentile(every, 99)) * 1000
+            lr["commit_max_ms"] = float(every.max()) * 1000
+            lr["worst_block_p50_vs_first"] = (
+                max(b["p50_ms"] for b in lr["blocks"]) / lr["blocks"][0]["p50_ms"]
+            )
+        rows.append({"writer": "lerobot", **lr})
+    out = RESULTS.with_name("dataset_commits.json")
+    result = {
+        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_name()},
+        "episode": {"cameras": len(CAMS), "height": H, "width": W, "frames": FRAMES, "fps": FPS},
+        "episodes_per_meta_file": layout.EPISODES_PER_META_FILE,
+        "rows": rows,
+        "targets": {"worst_block_p50_vs_first": 1.3, "commit_p99_ms": 100.0},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    by_writer = {r["writer"]: r for r in rows if "blocks" in r}
+    print(f"{'commits':>13s} " + " ".join(f"{w + ' p50/p99/max ms':>30s}" for w in by_writer))
+    for i, b in enumerate(ours["blocks"]):
+        cells = []
+        for r in by_writer.values():
+            if i < len(r["blocks"]):
+                x = r["blocks"][i]
+                cells.append(f"{x['p50_ms']:>10.1f}{x['p99_ms']:>10.1f}{x['max_ms']:>10.1f}")
+        print(f"{b['from']:>6d}-{b['to']:<6d} " + " ".join(cells))
+    for w, r in by_writer.items():
+        print(
+            f"{w}: worst block p50 / first {r['worst_block_p50_vs_first']:.2f}x, "
+            f"p99 {r['commit_p99_ms']:.1f} ms, max {r['commit_max_ms']:.1f} ms"
+        )
+    lr = by_writer.get("lerobot")
+    if lr:
+        print(
+            f"ours / lerobot commit p50: {ours['commit_median_ms'] / lr['commit_median_ms']:.2f}x"
+        )
+    print(
+        f"at rest: {ours['files_at_rest']} files for {n} episodes "
+        f"({ours['files_per_episode_at_rest']:.3f} per episode), packed in "
+        f"{ours['pack_at_rest_s']:.2f} s"
+    )
+    print(f"saved {out}")
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
 
 
 if __name__ == "__main__":

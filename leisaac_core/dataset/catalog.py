@@ -82,11 +82,12 @@ def _size_bytes(root: Path) -> int:
 def _outcomes(root: Path) -> dict[str, int]:
     outcomes: dict[str, int] = {}
     for path in layout.episodes_files(root):
-        schema = pq.read_schema(path)
-        if "outcome" in schema.names:
-            values = pq.read_table(path, columns=["outcome"]).column("outcome").to_pylist()
-        else:
-            values = [None] * pq.ParquetFile(path).metadata.num_rows
+        with open(path, "rb") as f:  # one open: a commit may replace the file meanwhile
+            pf = pq.ParquetFile(f)
+            if "outcome" in pf.schema_arrow.names:
+                values = pf.read(columns=["outcome"]).column("outcome").to_pylist()
+            else:
+                values = [None] * pf.metadata.num_rows
         for value in values:
             key = value or "unknown"
             outcomes[key] = outcomes.get(key, 0) + 1
@@ -230,9 +231,9 @@ def load_episode_signals(dataset_dir: Path | str, episode_index: int) -> dict[st
             )
         (row,) = _episode_rows(root, episode_index, episode_index + 1)
         data_file = layout.data_path(row["data/chunk_index"], row["data/file_index"])
-    table = pq.read_table(
+    table = tables.read_parquet_plain(
         root / data_file,
-        columns=["timestamp", "frame_index", "episode_index", STATE_KEY, ACTION_KEY],
+        ["timestamp", "frame_index", "episode_index", STATE_KEY, ACTION_KEY],
     )
     table = table.filter(pc.equal(table.column("episode_index"), episode_index))
 

@@ -88,15 +88,29 @@ class _File:
     size: int
 
 
-def _group(files: list[_File], limit_bytes: int) -> list[list[_File]]:
-    """Consecutive files greedily joined while the total stays within the limit."""
-    groups: list[list[_File]] = []
-    for f in files:
-        if groups and sum(g.size for g in groups[-1]) + f.size <= limit_bytes:
-            groups[-1].append(f)
-        else:
-            groups.append([f])
-    return groups
+def _group(files: list[_File], limit_bytes: int, tiered: bool) -> list[list[_File]]:
+    """Consecutive files greedily joined while the total stays within the limit.
+
+    `tiered` (the compactions that run while recording): only the last files are joined,
+    from the end, each earlier file only while it is no larger than what joins it (a size-
+    tiered pack: O(log n) files, and each run copies in proportion to what is new, where a
+    full pack would copy the whole growing packed file every time). The pack at rest is
+    full: one file per camera up to lerobot's limits."""
+    if not tiered:
+        groups: list[list[_File]] = []
+        for f in files:
+            if groups and sum(g.size for g in groups[-1]) + f.size <= limit_bytes:
+                groups[-1].append(f)
+            else:
+                groups.append([f])
+        return groups
+    start, total = len(files), 0
+    while start > 0:
+        f = files[start - 1]
+        if start < len(files) and (f.size > total or total + f.size > limit_bytes):
+            break
+        start, total = start - 1, total + f.size
+    return [[f] for f in files[:start]] + ([files[start:]] if start < len(files) else [])
 
 
 def _files_of(root: Path, rows: list[dict[str, Any]], prefix: str, path: Callable) -> list[_File]:
@@ -115,8 +129,10 @@ def prepare(
     generation: int = 0,
     data_limit_mb: float | None = None,
     video_limit_mb: float | None = None,
+    tiered: bool = False,
 ) -> PreparedCompaction | None:
-    """Phase 1 (heavy, lock-free); None when there is nothing to pack."""
+    """Phase 1 (heavy, lock-free); None when there is nothing to pack. `tiered`: see
+    _group (for the compactions that run while recording)."""
     info = read_info(root)
     data_limit = (data_limit_mb or info.get("data_files_size_in_mb") or 100) * MIB
     video_limit = (video_limit_mb or info.get("video_files_size_in_mb") or 200) * MIB
@@ -140,7 +156,7 @@ def prepare(
 
     data_files = _files_of(root, rows, "data/", layout.data_path)
     prepared.files_before += len(data_files)
-    for group in _group(data_files, data_limit):
+    for group in _group(data_files, data_limit, tiered):
         prepared.files_after += 1
         if len(group) == 1:
             continue
@@ -163,7 +179,7 @@ def prepare(
             root, rows, f"videos/{key}/", lambda c, f, k=key: layout.video_path(k, c, f)
         )
         prepared.files_before += len(files)
-        for group in _group(files, video_limit):
+        for group in _group(files, video_limit, tiered):
             for target, members in _concat_videos(root, key, group, fps, prepared):
                 prepared.files_after += 1
                 if len(members) == 1:

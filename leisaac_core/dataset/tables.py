@@ -166,7 +166,8 @@ def read_tasks(root: Path) -> list[str]:
     path = root / layout.TASKS_PATH
     if not path.exists():
         return []
-    table = pq.read_table(path)
+    with open(path, "rb") as f:  # one open: a new task replaces the file by rename
+        table = pq.read_table(f)
     names = [n for n in table.column_names if n != "task_index"]
     if not names:
         raise ValueError(f"{path} has no task column")
@@ -241,8 +242,12 @@ def with_meta_slot(part: pa.Table, slot: int) -> pa.Table:
 
 def read_parquet_plain(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
     """A parquet file's table without schema metadata (so tables from files compare and
-    concatenate on columns alone)."""
-    table = pq.read_table(path, columns=list(columns) if columns else None)
+    concatenate on columns alone). Read through one open file: a commit may replace the file
+    (by rename) meanwhile, and a reader that opened the path twice would mix two versions
+    (seen: compaction's lock-free read of the last meta/episodes file failed with
+    "Page was smaller than expected")."""
+    with open(path, "rb") as f:
+        table = pq.read_table(f, columns=list(columns) if columns else None)
     return table.replace_schema_metadata(None)
 
 

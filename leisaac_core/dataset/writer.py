@@ -159,6 +159,7 @@ class DatasetWriter:
         self.compact_every = 0
         self._generation = 0
         self._commits_since_compaction = 0
+        self._packed = True  # no commit since the last full pack (or since open)
         self._compaction: concurrent.futures.Future[CompactionResult] | None = None
         self._compaction_thread: threading.Thread | None = None
         self._closing = False
@@ -372,8 +373,8 @@ class DatasetWriter:
 
     @property
     def needs_packing(self) -> bool:
-        """Episodes were committed since the last compaction (and compaction is on)."""
-        return bool(self.compact_every) and self._commits_since_compaction > 0
+        """Episodes were committed since the last full pack (and compaction is on)."""
+        return bool(self.compact_every) and not self._packed
 
     def pack(self) -> CompactionResult:
         """Wait for commits in flight, then pack everything into lerobot-sized files and wait
@@ -384,9 +385,11 @@ class DatasetWriter:
         running = self._compaction
         if running is not None and not running.done():
             concurrent.futures.wait([running])
-        if self._commits_since_compaction == 0 or self._closing:
+        if self._packed or self._closing:
             return CompactionResult(0, 0, 0)
-        return self.compact().result()
+        result = self.compact().result()
+        self._packed = True
+        return result
 
     def close(self) -> None:
         """Discard an unsaved episode, finish commits (and a compaction) in flight, release
@@ -424,10 +427,12 @@ class DatasetWriter:
 
         return self._submit(run, episode=False)
 
-    def compact(self) -> concurrent.futures.Future[CompactionResult]:
+    def compact(self, tiered: bool = False) -> concurrent.futures.Future[CompactionResult]:
         """Pack committed episodes into lerobot-sized files in the background; recording
         goes on (only the short install step runs on the commit thread, in order with
-        commits). Returns the running compaction's future if one is already running."""
+        commits). Returns the running compaction's future if one is already running.
+        `tiered`: join only what is new (the periodic compaction while recording; see
+        compaction._group); otherwise a full pack, as a dataset at rest has."""
         self._check_open()
         with self._futures_lock:
             if self._compaction is not None and not self._compaction.done():
@@ -439,7 +444,7 @@ class DatasetWriter:
             self._commits_since_compaction = 0
             thread = threading.Thread(
                 target=self._run_compaction,
-                args=(future,),
+                args=(future, tiered),
                 name=f"compact-{self.spec.repo_id}",
                 daemon=True,
             )
@@ -447,9 +452,11 @@ class DatasetWriter:
         thread.start()
         return future
 
-    def _run_compaction(self, future: concurrent.futures.Future[CompactionResult]) -> None:
+    def _run_compaction(
+        self, future: concurrent.futures.Future[CompactionResult], tiered: bool
+    ) -> None:
         try:
-            prepared = compaction.prepare(self.root, self._generation)
+            prepared = compaction.prepare(self.root, self._generation, tiered=tiered)
             if prepared is None:
                 future.set_result(CompactionResult(0, 0, 0))
                 return
@@ -633,8 +640,9 @@ class DatasetWriter:
             txn.commit()
         self._state = new_state
         self._commits_since_compaction += 1
+        self._packed = False
         if self.compact_every and self._commits_since_compaction >= self.compact_every:
-            self.compact()
+            self.compact(tiered=True)
         dropped = {k: e.dropped for k, e in ep.encoders.items()}
         elapsed = time.perf_counter() - t_start
         if any(dropped.values()):

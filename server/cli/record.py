@@ -193,7 +193,9 @@ def run_session(config: Any) -> int:
         return _follow(engine, events, progress, config)
     except KeyboardInterrupt:
         progress.line("interrupted: the episode under way is discarded, saved episodes are kept")
-        engine.submit("stop").result(timeout=60)
+        # No timeout: stopping finishes commits and packs the dataset (a second Ctrl+C leaves
+        # it unpacked, and the next open finishes or rolls back an interrupted pack).
+        engine.submit("stop").result()
         return 130
     finally:
         engine.shutdown()
@@ -218,6 +220,8 @@ def _follow(engine: Any, events: queue.Queue[Any], progress: _Progress, config: 
             "episode_save_failed",
             "session_started",
             "evaluation_progress",
+            "dataset_packing",
+            "dataset_packed",
         ):
             progress.line(event.message)
         if event.kind == "session_error" and engine.snapshot.phase == "error":

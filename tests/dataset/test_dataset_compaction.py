@@ -349,3 +349,30 @@ def test_stream_copy_joins_mp4s_of_h264_hevc_and_av1(tmp_path: Path, encoder: st
     with av.open(str(dst)) as c:
         shown = [read_frame_index(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
     assert shown == [100 * k + i for k, n in enumerate(lengths) for i in range(n)]
+
+
+def test_compaction_while_recording_joins_only_what_is_new() -> None:
+    """The periodic compaction is size-tiered: new files join, and an earlier packed file
+    joins them only while it is no larger than they are, so each run copies in proportion
+    to what is new. The pack at rest (tiered=False) joins everything up to the limit."""
+    from leisaac_core.dataset.compaction import _File, _group
+
+    def sizes(groups):
+        return [[f.size for f in g] for g in groups]
+
+    def files(*s):
+        return [_File((0, i), [], size) for i, size in enumerate(s)]
+
+    assert sizes(_group(files(1000, 100, 100, 100, 100), 10_000, tiered=True)) == [
+        [1000],
+        [100, 100, 100, 100],
+    ]
+    assert sizes(_group(files(2000, 300, 100, 100, 100, 100), 10_000, tiered=True)) == [
+        [2000],
+        [300, 100, 100, 100, 100],
+    ]
+    assert sizes(_group(files(1000, 100, 100), 10_000, tiered=False)) == [[1000, 100, 100]]
+    # The limit holds in both.
+    assert sizes(_group(files(100, 100, 100), 250, tiered=True)) == [[100], [100, 100]]
+    assert sizes(_group(files(100, 100, 100), 250, tiered=False)) == [[100, 100], [100]]
+    assert _group([], 100, tiered=True) == []

@@ -40,9 +40,7 @@ def test_drops_not_recorded_are_null_not_zero(tmp_path: Path) -> None:
             listed = http.get("/api/datasets/tester/theirs/episodes")
             assert listed.status_code == 200, listed.text
             assert [e["frames_dropped"] for e in listed.json()] == [None, None]
-            page = http.get(
-                "/api/datasets/tester/theirs/episodes/page", params={"sort": "dropped"}
-            )
+            page = http.get("/api/datasets/tester/theirs/episodes/page", params={"sort": "dropped"})
             assert page.status_code == 200, page.text
             assert [(e["dropped"], e["frames_dropped"]) for e in page.json()["items"]] == [
                 (None, None),
