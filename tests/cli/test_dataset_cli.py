@@ -46,7 +46,7 @@ def test_dataset_merge_cli(tmp_path: Path) -> None:
 
     packed = _run("dataset", "compact", "ns/c", "--root", str(tmp_path))
     assert packed.returncode == 0, packed.stderr
-    assert "3 episodes moved" in packed.stdout
+    assert "2 episodes moved" in packed.stdout
     c = dataset_dir(tmp_path, "ns/c")
     assert len(list(c.glob("data/*/*.parquet"))) == 1
     assert [e.length for e in load_episodes(c)] == [3, 4, 5]
