@@ -62,6 +62,7 @@ from leisaac_core.dataset.fsutil import json_bytes  # noqa: E402
 from leisaac_core.dataset.state import referenced_files  # noqa: E402
 from leisaac_core.dataset.synthetic import synthetic_frame  # noqa: E402
 from leisaac_core.sim.base import CameraSpec  # noqa: E402
+from leisaac_core.sim.mujoco.cost import cpu_model  # noqa: E402
 from leisaac_core.so101 import JOINT_FEATURE_NAMES  # noqa: E402
 
 FPS, H, W, FRAMES = 30, 48, 64, 10
@@ -456,7 +457,7 @@ def every_commit_main(args: argparse.Namespace) -> None:
         rows.append({"writer": "lerobot", **lr})
     out = RESULTS.with_name("dataset_commits.json")
     result = {
-        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_name()},
+        "machine": {"cpus": os.cpu_count(), "cpu": cpu_model()},
         "episode": {"cameras": len(CAMS), "height": H, "width": W, "frames": FRAMES, "fps": FPS},
         "episodes_per_meta_file": layout.EPISODES_PER_META_FILE,
         "rows": rows,
@@ -489,16 +490,6 @@ def every_commit_main(args: argparse.Namespace) -> None:
         f"{ours['pack_at_rest_s']:.2f} s"
     )
     print(f"saved {out}")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 if __name__ == "__main__":
