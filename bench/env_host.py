@@ -46,9 +46,9 @@ def run_loop(actions: np.ndarray, hosted: bool) -> dict[str, float]:
 
     def run() -> None:
         config = make_env_config(
-            "mujoco", task=TASK, fps=FPS, camera_width=WIDTH, camera_height=HEIGHT
+            "mujoco", task=TASK, fps=FPS, camera_width=WIDTH, camera_height=HEIGHT, hosted=hosted
         )
-        env = make_env_from_config(config, env_process=hosted)
+        env = make_env_from_config(config)
         host = psutil.Process(env.host_pid) if hosted else None  # type: ignore[attr-defined]
         kept: collections.deque = collections.deque(maxlen=8)
         env.reset(seed=SEED)

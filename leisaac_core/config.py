@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from leisaac_core.limits import CameraSide, Fps
+
 
 def default_dataset_root() -> Path:
     """Where lerobot's own tools look for local datasets ($HF_LEROBOT_HOME)."""
@@ -37,9 +39,9 @@ class Settings(BaseSettings):
     backend: str = "mujoco"
     task: str = "so101_pick_orange"
     device: str = "scripted"
-    fps: int = Field(30, ge=1, le=240)
-    camera_width: int = Field(640, ge=16, le=4096)
-    camera_height: int = Field(480, ge=16, le=4096)
+    fps: Fps = 30
+    camera_width: CameraSide = 640
+    camera_height: CameraSide = 480
 
     # Live preview over the websocket
     preview_hz: float = Field(12.0, gt=0, le=60)

@@ -9,15 +9,8 @@ Importing this package registers the policy device with the teleop registry, so
 
 from __future__ import annotations
 
-from leisaac_core.policy.config import PolicyDeviceConfig
-from leisaac_core.teleop import (
-    Device,
-    DeviceConfig,
-    make_device_config,
-    make_device_from_config,
-    register_device,
-)
-from leisaac_core.teleop.so101_leader.config import SO101LeaderConfig
+from leisaac_core.policy.config import PolicyConfig, PolicyDeviceConfig
+from leisaac_core.teleop import Device, DeviceConfig, make_device_from_config, register_device
 
 
 def make_policy_device(config: DeviceConfig) -> Device:
@@ -28,16 +21,10 @@ def make_policy_device(config: DeviceConfig) -> Device:
         raise TypeError(
             f"the policy device needs a PolicyDeviceConfig, got {type(config).__name__}"
         )
-    human = None
-    if config.takeover == "so101_leader":
-        human = make_device_from_config(
-            SO101LeaderConfig(
-                port=config.takeover_port or "", calibration_path=config.takeover_calibration
-            )
-        )
-    elif config.takeover is not None:
-        human = make_device_from_config(make_device_config(config.takeover))
+    human = None if config.takeover is None else make_device_from_config(config.takeover)
     return PolicyDevice(config, human=human)
 
 
 register_device(PolicyDeviceConfig, make_policy_device)
+
+__all__ = ["PolicyConfig", "PolicyDeviceConfig", "make_policy_device"]

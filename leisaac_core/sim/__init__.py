@@ -6,17 +6,35 @@ simulator, so choosing MuJoCo never imports Isaac Lab and vice versa.
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Tag
+
 from leisaac_core.sim.base import CameraSpec, Env, EnvError, Step
-from leisaac_core.sim.config import EnvConfig
+from leisaac_core.sim.config import EnvConfig, config_type
 from leisaac_core.sim.isaaclab.config import IsaacLabEnvConfig
 from leisaac_core.sim.mujoco.config import MujocoEnvConfig
 
+
+def _backend_of(value: Any) -> Any:
+    """The backend a config names; a body that names none means the embedded default."""
+    if isinstance(value, dict):
+        return value.get("type", "mujoco")
+    return getattr(value, "type", None)
+
+
+# Any backend's config, told apart by its `type` (a session body's `env`).
+AnyEnvConfig = Annotated[
+    Annotated[MujocoEnvConfig, Tag("mujoco")] | Annotated[IsaacLabEnvConfig, Tag("isaaclab")],
+    Discriminator(
+        _backend_of,
+        custom_error_type="unknown_backend",
+        custom_error_message="unknown sim backend; choose one of: isaaclab, mujoco",
+    ),
+]
 ENV_CONFIGS: dict[str, type[EnvConfig]] = {
-    MujocoEnvConfig.type: MujocoEnvConfig,
-    IsaacLabEnvConfig.type: IsaacLabEnvConfig,
+    config_type(cls): cls for cls in (MujocoEnvConfig, IsaacLabEnvConfig)
 }
-# Backends that only ever run in an env host process.
-ALWAYS_HOSTED: frozenset[str] = frozenset({IsaacLabEnvConfig.type})
 
 
 def make_env_config(backend: str, **kwargs: object) -> EnvConfig:
@@ -28,20 +46,11 @@ def make_env_config(backend: str, **kwargs: object) -> EnvConfig:
     return config_cls(**kwargs)  # type: ignore[arg-type]
 
 
-def make_env_from_config(config: EnvConfig, env_process: bool | None = None) -> Env:
-    """Build the env for `config`, in this process or in an env host process of its own.
-
-    `env_process` None means the backend's default: Isaac Lab always runs in its own process
-    (Isaac Sim owns its process's main thread, event-loop policy and stage, and cannot build a
-    second env after a failed or closed one); MuJoCo runs in this process unless asked.
-    """
-    hosted = env_process if env_process is not None else config.type in ALWAYS_HOSTED
-    if config.type in ALWAYS_HOSTED and not hosted:
-        raise ValueError(
-            f"the {config.type} backend always runs in its own env host process; "
-            "leave env_process unset or true"
-        )
-    if hosted:
+def make_env_from_config(config: EnvConfig) -> Env:
+    """Build the env for `config`, in this process or, with `hosted`, in an env host process
+    of its own (Isaac Lab always: Isaac Sim owns its process's main thread, event-loop policy
+    and stage, and cannot build a second env after a failed or closed one)."""
+    if config.hosted:
         from leisaac_core.sim.host import HostedEnv
 
         return HostedEnv(config)
@@ -62,8 +71,8 @@ def build_env_in_this_process(config: EnvConfig) -> Env:
 
 
 __all__ = [
+    "AnyEnvConfig",
     "CameraSpec",
-    "ALWAYS_HOSTED",
     "ENV_CONFIGS",
     "Env",
     "EnvConfig",

@@ -9,17 +9,31 @@ registry never imports them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import Field
 
 from leisaac_core.teleop.base import Device, DeviceError, DeviceHealth
 from leisaac_core.teleop.browser.config import GamepadDeviceConfig, KeyboardDeviceConfig
-from leisaac_core.teleop.config import DeviceConfig
+from leisaac_core.teleop.config import DeviceConfig, device_type
 from leisaac_core.teleop.scripted.config import ScriptedDeviceConfig
 from leisaac_core.teleop.so101_leader.config import SO101LeaderConfig
 
 DeviceFactory = Callable[[DeviceConfig], Device]
 
+# The devices a session lists in `devices`, told apart by `type`. A new family adds its
+# config here (and its factory below).
+AnyDeviceConfig = Annotated[
+    ScriptedDeviceConfig | SO101LeaderConfig | KeyboardDeviceConfig | GamepadDeviceConfig,
+    Field(discriminator="type"),
+]
+# Devices a person drives (the ones that may take over from a policy).
+HUMAN_DEVICES = frozenset(
+    device_type(cls) for cls in (SO101LeaderConfig, KeyboardDeviceConfig, GamepadDeviceConfig)
+)
+
 DEVICE_CONFIGS: dict[str, type[DeviceConfig]] = {
-    cfg.type: cfg
+    device_type(cfg): cfg
     for cfg in (
         ScriptedDeviceConfig,
         SO101LeaderConfig,
@@ -32,12 +46,13 @@ _REGISTERED: dict[type[DeviceConfig], DeviceFactory] = {}
 
 
 def register_device(config_cls: type[DeviceConfig], factory: DeviceFactory) -> None:
-    """Add a device family: `make_device_config(config_cls.type)` and
-    `make_device_from_config` then know it. Registering the same class again replaces it."""
-    known = DEVICE_CONFIGS.get(config_cls.type)
+    """Add a device family: `make_device_config(type)` and `make_device_from_config` then
+    know it. Registering the same class again replaces it."""
+    name = device_type(config_cls)
+    known = DEVICE_CONFIGS.get(name)
     if known is not None and known is not config_cls:
-        raise ValueError(f"device type {config_cls.type!r} is taken by {known.__name__}")
-    DEVICE_CONFIGS[config_cls.type] = config_cls
+        raise ValueError(f"device type {name!r} is taken by {known.__name__}")
+    DEVICE_CONFIGS[name] = config_cls
     _REGISTERED[config_cls] = factory
 
 
@@ -70,7 +85,9 @@ def make_device_from_config(config: DeviceConfig) -> Device:
 
 
 __all__ = [
+    "AnyDeviceConfig",
     "DEVICE_CONFIGS",
+    "HUMAN_DEVICES",
     "Device",
     "DeviceConfig",
     "DeviceError",

@@ -16,16 +16,18 @@ log() { echo "[setup_lerobot_reader] $*" >&2; }
 
 # The lerobot policy server test also runs `leisaac_core.policy.lerobot_server` here: it
 # needs the OpenPI wire format (msgpack, websockets) and what lerobot's policy factory imports
-# beyond the reader (imageio, diffusers, pyserial, deepdiff, gymnasium), torch held at 2.13.0.
+# beyond the reader (imageio, diffusers, pyserial, deepdiff, gymnasium), torch held at 2.13.0,
+# and pydantic, which `leisaac_core.policy`'s configs are (a full lerobot install has it
+# through wandb; this venv installs lerobot without its dependencies).
 # Checked on every run (cheap), so a venv built by an earlier recipe gets them without a
 # rebuild.
 policy_server_extras() {
-    "$VENV/bin/python" -c "import msgpack, websockets, imageio, diffusers, serial, deepdiff, gymnasium" \
+    "$VENV/bin/python" -c "import msgpack, websockets, imageio, diffusers, serial, deepdiff, gymnasium, pydantic" \
         2>/dev/null && return 0
     log "installing the policy server's extras"
     "$VENV/bin/python" -m pip install --quiet -c "$VENV/constraints.txt" "msgpack>=1.0.5,<2" \
         "websockets>=13,<18" "imageio>=2.34,<3" "diffusers>=0.27.2,<0.36" "pyserial>=3.5,<4" \
-        "deepdiff>=7.0.1,<9" "gymnasium>=1.1.1,<2"
+        "deepdiff>=7.0.1,<9" "gymnasium>=1.1.1,<2" "pydantic>=2.7,<3"
 }
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$RECIPE_VERSION" ]]; then

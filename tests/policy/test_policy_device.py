@@ -12,6 +12,8 @@ import pytest
 from leisaac_core.policy.config import PolicyDeviceConfig
 from leisaac_core.policy.expert import ExpertPolicy
 from leisaac_core.teleop import DeviceError, make_device_config, make_device_from_config
+from leisaac_core.teleop.browser.config import KeyboardDeviceConfig
+from leisaac_core.teleop.scripted.config import ScriptedDeviceConfig
 from tests.support.live_server import free_port
 
 
@@ -220,7 +222,7 @@ def test_too_slow_in_lockstep_fails_the_episode(make_mujoco_env, serve_policy) -
 def test_human_takeover_marks_intervention_and_hands_back(make_mujoco_env, serve_policy) -> None:
     env = make_mujoco_env("so101_lift_cube", width=16, height=16)
     server = serve_policy(lambda: FixedPolicy(np.zeros((4, 6), np.float32)))
-    device = _device(server.url, lockstep=True)
+    device = _device(server.url, lockstep=True, takeover=KeyboardDeviceConfig())
     device.connect(env)
     step = env.reset(seed=0)
     device.reset(0)
@@ -267,9 +269,7 @@ def test_leader_arm_takeover(make_mujoco_env, serve_policy, tmp_path) -> None:
         device = _device(
             server.url,
             lockstep=True,
-            takeover="so101_leader",
-            takeover_port=arm.url,
-            takeover_calibration=calibration,
+            takeover={"type": "so101_leader", "port": arm.url, "calibration_path": calibration},
         )
         device.connect(env)
         step = env.reset(seed=0)
@@ -285,8 +285,13 @@ def test_leader_arm_takeover(make_mujoco_env, serve_policy, tmp_path) -> None:
 
 
 def test_leader_takeover_needs_a_port() -> None:
-    with pytest.raises(ValueError, match="needs its port"):
-        PolicyDeviceConfig(url="ws://127.0.0.1:1", takeover="so101_leader")
+    with pytest.raises(ValueError, match=r"takeover\.so101_leader\.port\s+Field required"):
+        PolicyDeviceConfig(url="ws://127.0.0.1:1", takeover={"type": "so101_leader"})
+
+
+def test_takeover_by_a_device_that_is_not_a_person_is_refused() -> None:
+    with pytest.raises(ValueError, match="a person takes over"):
+        PolicyDeviceConfig(url="ws://127.0.0.1:1", takeover=ScriptedDeviceConfig())
 
 
 class KeyedPolicy:

@@ -44,9 +44,9 @@ def make_env(request: pytest.FixtureRequest) -> Iterator[Callable[..., Env]]:
     envs: list[Env] = []
 
     def make(task: str = "so101_pick_orange", width: int = 32, height: int = 24) -> Env:
+        options = {"hosted": True} if hosted else {}
         env = make_env_from_config(
-            make_env_config(backend, task=task, camera_width=width, camera_height=height),
-            env_process=True if hosted else None,
+            make_env_config(backend, task=task, camera_width=width, camera_height=height, **options)
         )
         envs.append(env)
         return env

@@ -19,6 +19,7 @@ from leisaac_core import so101
 from leisaac_core.sim import EnvError, make_env_config, make_env_from_config
 from leisaac_core.sim.host import HostedEnv
 from leisaac_core.sim.host.frames import FramePool
+from leisaac_core.sim.mujoco.config import MujocoEnvConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,8 +89,15 @@ def test_a_hung_host_is_stopped_after_the_timeout_and_reset_starts_another() -> 
 
 def test_a_failed_build_is_a_clear_error_and_leaves_no_process() -> None:
     before = {p.pid for p in psutil.Process().children()}
+    # The config refuses a bad value before any process starts...
     with pytest.raises(ValueError, match="physics_timestep"):
-        make_env_from_config(_config(physics_timestep=1.0), env_process=True)
+        make_env_from_config(_config(physics_timestep=1.0, hosted=True))
+    # ...and a build that fails inside the host (a config that skipped the checks) says why.
+    unchecked = MujocoEnvConfig.model_construct(
+        task="no_such_task", hosted=True, camera_width=32, camera_height=24
+    )
+    with pytest.raises(ValueError, match="unknown task 'no_such_task'"):
+        make_env_from_config(unchecked)
     time.sleep(0.2)
     assert {p.pid for p in psutil.Process().children()} <= before
 
@@ -100,7 +108,7 @@ def test_the_host_exits_when_its_server_process_is_killed() -> None:
         "import sys, time\n"
         "from leisaac_core.sim import make_env_config, make_env_from_config\n"
         "env = make_env_from_config(make_env_config('mujoco', camera_width=32, "
-        "camera_height=24), env_process=True)\n"
+        "camera_height=24, hosted=True))\n"
         "env.reset(seed=0)\n"
         "print(env.host_pid, flush=True)\n"
         "time.sleep(60)\n"

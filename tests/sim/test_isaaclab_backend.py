@@ -149,7 +149,7 @@ def test_creating_the_env_without_isaac_lab_raises_a_clear_env_error() -> None:
 
 def test_isaac_lab_never_runs_in_the_calling_process() -> None:
     with pytest.raises(ValueError, match="own env host process"):
-        make_env_from_config(IsaacLabEnvConfig(), env_process=False)
+        make_env_from_config(IsaacLabEnvConfig(hosted=False))
 
 
 def test_isaac_env_refuses_a_worker_thread() -> None:

@@ -6,8 +6,9 @@ tested on machines without Isaac Lab.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import Literal
+
+from pydantic import Field, field_validator
 
 from leisaac_core.sim.config import EnvConfig
 
@@ -66,7 +67,6 @@ def task_name(task: str) -> str:
     return {v: k for k, v in LEISAAC_TASK_IDS.items()}.get(task, task)
 
 
-@dataclass
 class IsaacLabEnvConfig(EnvConfig):
     """Settings of one Isaac Lab env (num_envs=1).
 
@@ -76,27 +76,53 @@ class IsaacLabEnvConfig(EnvConfig):
     ids get registered.
     """
 
-    type: ClassVar[str] = "isaaclab"
-    device: str = "cuda:0"
+    type: Literal["isaaclab"] = "isaaclab"
+    hosted: bool = Field(
+        True,
+        description="Always true: Isaac Sim owns its process's main thread, event-loop policy "
+        "and stage, so it runs in an env host process of its own",
+    )
+    device: str = Field("cuda:0", description="Torch device of the sim: cuda, cuda:N or cpu")
     headless: bool = True
-    task_package: str = "leisaac.tasks"
+    task_package: str = Field(
+        "leisaac.tasks", description="Imported after the app starts, to register LeIsaac's ids"
+    )
 
-    def __post_init__(self) -> None:
-        leisaac_task_id(self.task)  # fail at config time, with the list of valid names
-        if self.fps <= 0 or LEISAAC_SIM_HZ % self.fps:
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, task: str) -> str:
+        leisaac_task_id(task)  # fail at config time, with the list of valid names
+        return task
+
+    @field_validator("fps")
+    @classmethod
+    def _divides_physics_rate(cls, fps: int) -> int:
+        if LEISAAC_SIM_HZ % fps:
             rates = ", ".join(
                 str(f) for f in range(1, LEISAAC_SIM_HZ + 1) if LEISAAC_SIM_HZ % f == 0
             )
             raise ValueError(
-                f"fps {self.fps} does not divide LeIsaac's {LEISAAC_SIM_HZ} Hz physics rate, so "
+                f"fps {fps} does not divide LeIsaac's {LEISAAC_SIM_HZ} Hz physics rate, so "
                 "recorded time would not match simulated time; use one of: " + rates
             )
-        if self.camera_width < 16 or self.camera_height < 16:
+        return fps
+
+    @field_validator("hosted")
+    @classmethod
+    def _always_hosted(cls, hosted: bool) -> bool:
+        if not hosted:
             raise ValueError(
-                f"camera size {self.camera_width}x{self.camera_height} is too small; use >= 16"
+                "the isaaclab backend always runs in its own env host process; leave hosted "
+                "unset or true"
             )
-        if not (self.device == "cpu" or self.device.startswith("cuda")):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        return hosted
+
+    @field_validator("device")
+    @classmethod
+    def _torch_device(cls, device: str) -> str:
+        if not (device == "cpu" or device.startswith("cuda")):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+        return device
 
     @property
     def task_id(self) -> str:

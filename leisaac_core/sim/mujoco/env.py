@@ -37,17 +37,7 @@ SETTLE_SECONDS = 0.1  # physics run after placing objects so they rest on the ta
 
 class MujocoEnv:
     def __init__(self, config: MujocoEnvConfig) -> None:
-        if config.fps <= 0:
-            raise ValueError(f"fps must be positive, got {config.fps}")
-        if config.camera_width < 16 or config.camera_height < 16:
-            raise ValueError(
-                f"camera size {config.camera_width}x{config.camera_height} is too small; "
-                "use at least 16x16"
-            )
-        if not 0 < config.physics_timestep <= 0.01:
-            raise ValueError(
-                f"physics_timestep must be in (0, 0.01] s, got {config.physics_timestep}"
-            )
+        # fps, camera size, task and timestep were checked by MujocoEnvConfig.
         self._config = config
         self._task: TaskSpec = get_task(config.task)
         period = 1.0 / config.fps
@@ -89,7 +79,7 @@ class MujocoEnv:
             CameraSpec(c.name, config.camera_height, config.camera_width)
             for c in self._task.cameras
         )
-        self._rng = np.random.default_rng(config.seed)
+        self._rng = np.random.default_rng()  # resets without a seed
         self._renderer: SceneRenderer | None = None
         self._has_reset = False
 

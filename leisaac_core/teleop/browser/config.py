@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import Literal
 
 from leisaac_core.teleop.config import DeviceConfig
 
 
-@dataclass
 class KeyboardDeviceConfig(DeviceConfig):
-    type: ClassVar[str] = "keyboard"
+    type: Literal["keyboard"] = "keyboard"
 
 
-@dataclass
 class GamepadDeviceConfig(DeviceConfig):
-    type: ClassVar[str] = "gamepad"
+    type: Literal["gamepad"] = "gamepad"

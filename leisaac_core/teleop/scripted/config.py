@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import Literal
+
+from pydantic import Field
 
 from leisaac_core.teleop.config import DeviceConfig
 
 
-@dataclass
 class ScriptedDeviceConfig(DeviceConfig):
-    type: ClassVar[str] = "scripted"
-    # Tool speed for straight-line moves (m/s); descents and lifts run at half of it.
-    speed: float = 0.3
-    # Height of the tool point above the table when travelling between grasp and place (m).
-    travel_height: float = 0.08
-    # Vary the demonstration under the episode's seed (speed, travel height, grasp yaw by
-    # wrist roll, approach direction), as a human does; False: one fixed style for every seed.
-    vary: bool = True
+    type: Literal["scripted"] = "scripted"
+    speed: float = Field(
+        0.3, gt=0, le=2, description="Tool speed of straight moves (m/s); descents at half"
+    )
+    travel_height: float = Field(
+        0.08, gt=0, le=0.3, description="Tool height above the table between grasp and place (m)"
+    )
+    vary: bool = Field(
+        True,
+        description="Vary the demonstration under the episode's seed (speed, travel height, "
+        "grasp yaw, approach) as a human does; false: one fixed style for every seed",
+    )

@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Literal
+
+from pydantic import Field, field_validator
 
 from leisaac_core.teleop.config import DeviceConfig
 
 
-@dataclass
 class SO101LeaderConfig(DeviceConfig):
-    type: ClassVar[str] = "so101_leader"
-    # Anything serial.serial_for_url accepts: /dev/ttyACM0, socket://host:port, spy://...
-    port: str = "/dev/ttyACM0"
-    # A lerobot calibration JSON; None means lerobot's default file for `id`:
-    # $HF_LEROBOT_CALIBRATION/teleoperators/so_leader/<id>.json
-    calibration_path: Path | None = None
-    # The arm's name, as lerobot's --teleop.id (names the default calibration file).
-    id: str = "leader"
-    baudrate: int = 1_000_000
-    # Per bus transaction; damaged or missing replies are retried `retries` times.
-    timeout_s: float = 0.05
-    retries: int = 2
-    # After a fault, reopen the port at most this often (reads in between fail fast).
-    reconnect_interval_s: float = 1.0
+    type: Literal["so101_leader"] = "so101_leader"
+    port: str = Field(
+        ...,
+        min_length=1,
+        description="Serial port URL: /dev/ttyACM0, COM3, socket://host:port (anything "
+        "pyserial's serial_for_url takes)",
+        examples=["/dev/ttyACM0"],
+    )
+    calibration_path: Path | None = Field(
+        None,
+        description="A lerobot calibration JSON; default: lerobot's file for `id` "
+        "($HF_LEROBOT_CALIBRATION/teleoperators/so_leader/<id>.json)",
+    )
+    id: str = Field("leader", description="The arm's name, as lerobot's --teleop.id")
+    baudrate: int = Field(1_000_000, gt=0)
+    timeout_s: float = Field(0.05, gt=0, le=5, description="Per bus transaction")
+    retries: int = Field(2, ge=0, le=20, description="Retries of a damaged or missing reply")
+    reconnect_interval_s: float = Field(
+        1.0, ge=0, le=60, description="After a fault, reopen the port at most this often"
+    )
 
-    def __post_init__(self) -> None:
-        if not self.port:
-            raise ValueError("so101_leader needs a port, e.g. /dev/ttyACM0 or socket://host:port")
-        if self.calibration_path is not None:
-            self.calibration_path = Path(self.calibration_path).expanduser()
-        if self.retries < 0:
-            raise ValueError(f"retries must be >= 0, got {self.retries}")
-        if self.timeout_s <= 0 or self.reconnect_interval_s < 0:
-            raise ValueError("timeout_s must be > 0 and reconnect_interval_s >= 0")
+    @field_validator("calibration_path")
+    @classmethod
+    def _expand_home(cls, path: Path | None) -> Path | None:
+        return None if path is None else path.expanduser()
