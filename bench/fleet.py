@@ -55,14 +55,11 @@ def _fleet_in_process(workers: int, episodes: int, size: str, root: Path) -> dic
     width, height = (int(v) for v in size.split("x"))
     config = FleetConfig(
         session=SessionConfig(
-            task=TASK,
-            device="scripted",
-            repo_id=f"bench/fleet{workers}",
-            root=root,
             episodes=episodes,
-            seed=0,
-            camera_width=width,
-            camera_height=height,
+            env={"task": TASK, "camera_width": width, "camera_height": height},
+            devices=[{"type": "scripted"}],
+            dataset={"repo_id": f"bench/fleet{workers}", "root": root},
+            episode={"seed": 0},
         ),
         workers=workers,
     )

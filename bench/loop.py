@@ -138,16 +138,20 @@ def full_stack(
             http.post(
                 "/api/session",
                 json={
-                    "task": TASK,
-                    "device": device,
-                    **({"episode_time_s": 10, "reset_time_s": 0} if device == "keyboard" else {}),
-                    "repo_id": "bench/loop",
                     "episodes": episodes,
-                    "camera_width": width,
-                    "camera_height": height,
-                    "seed": seed,
-                    "realtime": True,
-                    "fps": fps,
+                    "env": {
+                        "task": TASK,
+                        "fps": fps,
+                        "camera_width": width,
+                        "camera_height": height,
+                    },
+                    "devices": [{"type": device}],
+                    "dataset": {"repo_id": "bench/loop"},
+                    "episode": {
+                        "seed": seed,
+                        "realtime": True,
+                        **({"time_s": 10, "reset_time_s": 0} if device == "keyboard" else {}),
+                    },
                 },
             ).raise_for_status()
             done.wait(timeout=episodes * 120)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,6 +21,7 @@ from leisaac_core import __version__
 from leisaac_core.config import Settings
 from leisaac_core.session import SessionEngine
 from server.auth import require_token
+from server.legacy_session import flat_body_handler
 from server.preview import PreviewEncoder
 from server.resume_conflict import ResumeConflict, resume_conflict_handler
 from server.routes import (
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(ResumeConflict, resume_conflict_handler)
+    app.add_exception_handler(RequestValidationError, flat_body_handler)
     app.state.settings = settings
     app.state.engine = engine
     app.state.hub = hub

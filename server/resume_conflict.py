@@ -20,7 +20,9 @@ class DifferenceOut(BaseModel):
         description="what differs: fps, codec, camera_size, cameras, reward_features, features, "
         "robot_type, pix_fmt"
     )
-    fields: list[str] = Field(description="the request body fields that decide it")
+    fields: list[str] = Field(
+        description="the request body fields that decide it, as paths (env.fps)"
+    )
     dataset: JsonValue = Field(description="what the dataset has")
     requested: JsonValue = Field(description="what this request asked for")
     use: dict[str, JsonValue] | None = Field(
@@ -73,7 +75,7 @@ def conflict_for(exc: BaseException) -> HTTPException:
     detail = (
         f"cannot resume {cause.repo_id!r}: it was recorded with other settings: "
         + "; ".join(parts)
-        + '. Send the values that match it, or another "repo_id".'
+        + '. Send the values that match it, or another "dataset.repo_id".'
     )
     return ResumeConflict(detail, differences)
 
@@ -85,7 +87,7 @@ async def resume_conflict_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     import json
 
     return json.dumps(value)
@@ -106,29 +108,29 @@ def _item(setting: str, diffs: list[FeatureDifference]) -> dict[str, Any]:
     fields: list[str] = []
     use: dict[str, Any] | None = None
     if setting == "fps":
-        fields, use = ["fps"], {"fps": dataset}
+        fields, use = ["env.fps"], {"env.fps": dataset}
     elif setting == "identity":  # the page's "Robot identity"
-        fields = ["identity"]
-        use = {"identity": dataset} if dataset in IDENTITIES else None
+        fields = ["dataset.identity"]
+        use = {"dataset.identity": dataset} if dataset in IDENTITIES else None
     elif setting == "codec":
-        fields = ["video_codec"]
-        use = {"video_codec": dataset} if dataset in ("h264", "av1") else None
+        fields = ["dataset.video_codec"]
+        use = {"dataset.video_codec": dataset} if dataset in ("h264", "av1") else None
     elif setting == "camera_size":
-        fields = ["camera_width", "camera_height"]
+        fields = ["env.camera_width", "env.camera_height"]
         if dataset is not None:
-            use = {"camera_width": dataset[0], "camera_height": dataset[1]}
+            use = {"env.camera_width": dataset[0], "env.camera_height": dataset[1]}
         else:  # cameras of several sizes: one width and height cannot match them all
             dataset = {d.key.split(".")[-2]: list(d.dataset) for d in diffs}
     elif setting == "reward_features":
-        fields = ["reward_features"]
+        fields = ["dataset.reward_features"]
         if all(d.dataset is not None for d in diffs):
-            use = {"reward_features": True}
+            use = {"dataset.reward_features": True}
         elif all(d.requested is not None for d in diffs):
-            use = {"reward_features": False}
+            use = {"dataset.reward_features": False}
         dataset = [d.dataset for d in diffs if d.dataset is not None]
         requested = [d.requested for d in diffs if d.requested is not None]
     elif setting in ("cameras", "features"):
-        fields = ["task"]  # the task decides the cameras and the robot's features
+        fields = ["env.task"]  # the task decides the cameras and the robot's features
         if setting == "cameras":
             dataset = [d.dataset for d in diffs if d.dataset is not None]
             requested = [d.requested for d in diffs if d.requested is not None]

@@ -13,8 +13,8 @@ class FleetConfig(BaseModel):
     session: SessionConfig = Field(
         ...,
         description="Template for every worker's session. `episodes` is the number of "
-        "episodes the dataset holds at the end, `seed` the first seed (default 0), "
-        "`repo_id`/`root` the one target dataset.",
+        "episodes the dataset holds at the end, `episode.seed` the first seed (default 0), "
+        "`dataset` the one target dataset.",
     )
     workers: int = Field(2, ge=1, le=1024, description="Ray actors, one session each")
     address: str | None = Field(
@@ -34,21 +34,24 @@ class FleetConfig(BaseModel):
     @model_validator(mode="after")
     def _worker_sessions(self) -> FleetConfig:
         s = self.session
-        if s.device not in ("scripted", "policy"):
+        if s.driver not in ("scripted", "policy"):
             raise ValueError(
-                f"device {s.device!r} needs a person at the machine; a fleet runs unattended "
-                "devices only (scripted, policy)"
+                f"device {s.driver!r} needs a person at the machine; a fleet runs unattended "
+                "devices only (scripted, or a policy)"
             )
-        if s.keep_failures or s.push_every_episodes:
-            raise ValueError("keep_failures and push_every_episodes are not fleet options yet")
+        if s.dataset.keep_failures or s.dataset.push_every_episodes:
+            raise ValueError(
+                "dataset.keep_failures and dataset.push_every_episodes are not fleet options yet"
+            )
         return self
 
     @property
     def num_gpus(self) -> float:
         if self.gpus_per_worker is not None:
             return self.gpus_per_worker
-        return 1.0 if self.session.backend == "isaaclab" else 0.0
+        return 1.0 if self.session.env.type == "isaaclab" else 0.0
 
     @property
     def first_seed(self) -> int:
-        return self.session.seed if self.session.seed is not None else 0
+        seed = self.session.episode.seed
+        return seed if seed is not None else 0

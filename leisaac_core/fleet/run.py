@@ -142,11 +142,11 @@ class FleetRun:
     ) -> None:
         self.config = config
         s = config.session
-        self.root = Path(s.root or dataset_dir(dataset_root, s.repo_id))
+        self.root = Path(s.dataset.root or dataset_dir(dataset_root, s.dataset.repo_id))
         self.on_event = on_event
         self.on_status = on_status
         self.status = FleetStatus(
-            state="idle", repo_id=s.repo_id, root=str(self.root), episodes_target=s.episodes
+            state="idle", repo_id=s.dataset.repo_id, root=str(self.root), episodes_target=s.episodes
         )
         self._stop = threading.Event()
         self._errors: list[str] = []
@@ -174,7 +174,9 @@ class FleetRun:
         cfg = self.config
         self._publish(state="starting", message="opening the dataset")
         try:
-            writer = FleetWriter(self.root, cfg.session.repo_id, resume=cfg.session.resume)
+            writer = FleetWriter(
+                self.root, cfg.session.dataset.repo_id, resume=cfg.session.dataset.resume
+            )
         except Exception as exc:  # exists without --resume, busy (another writer), corrupt
             return self._publish(state="error", message=str(exc))
         try:
@@ -298,7 +300,7 @@ class FleetRun:
         )
         message = (
             f"{outcome}: {saved} episode(s) saved by this run, {writer.episodes} in "
-            f"{cfg.session.repo_id}"
+            f"{cfg.session.dataset.repo_id}"
         )
         if state == "error":
             message += "; " + "; ".join(self._errors[-len(workers) :])
@@ -373,7 +375,7 @@ class FleetRun:
         gpus = float(ray.cluster_resources().get("GPU", 0))
         if gpus < cfg.num_gpus:
             raise FleetError(
-                f"{cfg.session.backend} workers need {cfg.num_gpus:g} GPU each and the Ray "
+                f"{cfg.session.env.type} workers need {cfg.num_gpus:g} GPU each and the Ray "
                 f"cluster has {gpus:g}; add GPU nodes or lower --workers"
             )
 

@@ -84,17 +84,12 @@ class FleetWorker:
         t0 = time.monotonic()
         root = self.scratch / f"seed-{seed}"
         shutil.rmtree(root, ignore_errors=True)
-        config = self.template.model_copy(
-            update={
-                "episodes": 1,
-                "seed": seed,
-                "root": root,
-                "resume": False,
-                "max_consecutive_failures": 1,
-                "keep_failures": False,
-                "push_every_episodes": 0,
-            }
+        template = self.template
+        dataset = template.dataset.model_copy(
+            update={"root": root, "resume": False, "keep_failures": False, "push_every_episodes": 0}
         )
+        episode = template.episode.model_copy(update={"seed": seed, "max_consecutive_failures": 1})
+        config = template.model_copy(update={"episodes": 1, "dataset": dataset, "episode": episode})
         while not self._events.empty():  # events of an earlier call
             self._events.get_nowait()
         try:

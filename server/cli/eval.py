@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from server.cli.args import Subparsers
 from server.cli.record import (
     _camera_size,
     add_policy_arguments,
@@ -14,7 +14,7 @@ from server.cli.record import (
 )
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "eval",
         help="evaluate a policy server on fixed seeds",
@@ -55,11 +55,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.device_port = None
-    args.device_calibration = None
-    args.reset_time_s = 0.0
-    args.max_consecutive_failures = 5
-    args.keep_failures = True
     config = session_config(args, mode="evaluate")
     if config is None:
         return 2

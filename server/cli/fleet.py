@@ -7,12 +7,16 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server.cli.record import _camera_size
+from server.cli.args import Subparsers
+from server.cli.record import _camera_size, _flag_of, _plain
+
+if TYPE_CHECKING:
+    from leisaac_core.fleet.status import FleetStatus
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     fleet = subparsers.add_parser("fleet", help="record with many workers on a Ray cluster")
     sub = fleet.add_subparsers(dest="fleet_command", metavar="FLEET_COMMAND", required=True)
     p = sub.add_parser(
@@ -30,7 +34,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--task", default="so101_pick_orange")
     p.add_argument("--backend", default="mujoco")
-    p.add_argument("--device", default="scripted", help="scripted or policy")
+    p.add_argument("--device", choices=("scripted", "policy"), default="scripted")
+    p.add_argument("--policy-url", default=None, help="policy server for --device policy")
     p.add_argument("--episodes", type=int, default=10, help="episodes the dataset holds at the end")
     p.add_argument("--repo-id", required=True, help="dataset id namespace/name")
     p.add_argument("--root", type=Path, default=None, help="dataset directory")
@@ -66,22 +71,29 @@ def run(args: argparse.Namespace) -> int:
     from leisaac_core.session import SessionConfig
 
     width, height = args.camera_size
+    if args.device == "policy" and not args.policy_url:
+        print("error: --device policy needs --policy-url ws://HOST:PORT", file=sys.stderr)
+        return 2
     try:
         session = SessionConfig(
-            task=args.task,
-            backend=args.backend,
-            device=args.device,
             episodes=args.episodes,
-            repo_id=args.repo_id,
-            root=args.root,
-            resume=args.resume,
-            fps=args.fps,
-            seed=args.seed,
-            episode_time_s=args.episode_time_s,
-            camera_width=width,
-            camera_height=height,
-            video_codec=args.video_codec,
-            identity=args.identity,
+            env={
+                "type": args.backend,
+                "task": args.task,
+                "fps": args.fps,
+                "camera_width": width,
+                "camera_height": height,
+            },
+            devices=[] if args.device == "policy" else [{"type": args.device}],
+            policy={"url": args.policy_url} if args.device == "policy" else None,
+            dataset={
+                "repo_id": args.repo_id,
+                "root": args.root,
+                "resume": args.resume,
+                "video_codec": args.video_codec,
+                "identity": args.identity,
+            },
+            episode={"seed": args.seed, "time_s": args.episode_time_s},
         )
         config = FleetConfig(
             session=session,
@@ -90,10 +102,14 @@ def run(args: argparse.Namespace) -> int:
             gpus_per_worker=args.gpus_per_worker,
             max_restarts=args.max_restarts,
         )
-    except ValidationError as exc:
+    except ValidationError as exc:  # in the flags' words, as `record` says them
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "arguments"
-            print(f"error: {where}: {err['msg']}", file=sys.stderr)
+            loc = err["loc"]
+            if exc.title == "SessionConfig":
+                where = _flag_of(loc)
+            else:  # FleetConfig's own fields are its flags (--workers, --max-restarts)
+                where = "--" + str(loc[0]).replace("_", "-") if loc else "arguments"
+            print(f"error: {where}: {_plain(err['msg'])}", file=sys.stderr)
         return 2
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -133,7 +149,7 @@ class FleetProgress:
     def event(self, message: str) -> None:
         self.line(message)
 
-    def status(self, status: Any) -> None:
+    def status(self, status: FleetStatus) -> None:
         last, self._last_status = self._last_status, status
         if not self.tty:
             if status.workers and (
@@ -149,7 +165,7 @@ class FleetProgress:
         self._drawn = True
 
 
-def progress_line(status: Any) -> str:
+def progress_line(status: FleetStatus) -> str:
     width = 20
     total = max(1, status.episodes_target)
     filled = int(width * min(status.episodes_in_dataset, total) / total)

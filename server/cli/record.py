@@ -8,7 +8,12 @@ import queue
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from server.cli.args import Subparsers
+
+if TYPE_CHECKING:
+    from leisaac_core.session import Event, SessionConfig, SessionEngine, SessionSnapshot
 
 
 def _camera_size(text: str) -> tuple[int, int]:
@@ -19,7 +24,7 @@ def _camera_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "record",
         help="record episodes headless (no browser)",
@@ -121,56 +126,125 @@ def run(args: argparse.Namespace) -> int:
     return run_session(config)
 
 
-def session_config(args: argparse.Namespace, **overrides: Any) -> Any:
-    """The SessionConfig from the flags, or None after printing what is wrong."""
+def session_config(args: argparse.Namespace, mode: str = "record") -> SessionConfig | None:
+    """The SessionConfig from the flags, or None after printing what is wrong (in flags)."""
     from pydantic import ValidationError
 
     from leisaac_core.session import SessionConfig
 
-    width, height = args.camera_size
-    fields = {
-        k: getattr(args, k)
-        for k in (
-            "task",
-            "backend",
-            "env_process",
-            "device",
-            "device_port",
-            "device_calibration",
-            "episodes",
-            "repo_id",
-            "root",
-            "resume",
-            "fps",
-            "seed",
-            "realtime",
-            "episode_time_s",
-            "reset_time_s",
-            "max_consecutive_failures",
-            "keep_failures",
-            "video_codec",
-            "identity",
-            "policy_url",
-            "reward_features",
-        )
-    }
-    keys = dict(item.split("=", 1) for item in args.policy_key if "=" in item)
-    bad = [item for item in args.policy_key if "=" not in item]
-    if bad:
-        print(f"error: --policy-key {bad[0]!r} must look like OURS=THEIRS", file=sys.stderr)
+    problem = _flag_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return None
-    fields["policy"] = {"takeover": args.takeover, "observation_keys": keys}
-    fields.update(overrides)
+    width, height = args.camera_size
+    env: dict[str, Any] = {
+        "type": args.backend,
+        "task": args.task,
+        "fps": args.fps,
+        "camera_width": width,
+        "camera_height": height,
+    }
+    if args.env_process is not None:
+        env["hosted"] = args.env_process
+    body: dict[str, Any] = {
+        "mode": mode,
+        "episodes": args.episodes,
+        "env": env,
+        "dataset": {
+            "repo_id": args.repo_id,
+            "root": args.root,
+            "resume": args.resume,
+            "video_codec": args.video_codec,
+            "identity": args.identity,
+            "keep_failures": getattr(args, "keep_failures", False),
+            "reward_features": args.reward_features,
+        },
+        "episode": {
+            "seed": args.seed,
+            "realtime": args.realtime,
+            "time_s": args.episode_time_s,
+            "reset_time_s": getattr(args, "reset_time_s", 0.0),
+            "max_consecutive_failures": getattr(args, "max_consecutive_failures", 5),
+        },
+    }
+    if args.device == "policy":
+        keys = dict(item.split("=", 1) for item in args.policy_key)
+        body["policy"] = {"url": args.policy_url, "observation_keys": keys}
+        body["devices"] = [] if args.takeover == "none" else [_device(args.takeover, args)]
+    else:
+        body["devices"] = [_device(args.device, args)]
     try:
-        return SessionConfig(**fields, camera_width=width, camera_height=height)
+        return SessionConfig.model_validate(body)
     except ValidationError as exc:
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "arguments"
-            print(f"error: {where}: {err['msg']}", file=sys.stderr)
+            print(f"error: {_flag_of(err['loc'])}: {_plain(err['msg'])}", file=sys.stderr)
         return None
 
 
-def run_session(config: Any) -> int:
+def _flag_problem(args: argparse.Namespace) -> str | None:
+    """What the flags lack before a config can be built, in the flags' words."""
+    bad = [item for item in args.policy_key if "=" not in item]
+    if bad:
+        return f"--policy-key {bad[0]!r} must look like OURS=THEIRS"
+    if args.device == "policy" and not args.policy_url:
+        return "--device policy needs --policy-url ws://HOST:PORT (a running policy server)"
+    leader = args.device == "so101_leader" or (
+        args.device == "policy" and args.takeover == "so101_leader"
+    )
+    if leader and not getattr(args, "device_port", None):
+        return "the so101_leader needs --port, e.g. /dev/ttyACM0 or socket://host:port"
+    return None
+
+
+def _device(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    if name == "so101_leader":
+        return {
+            "type": name,
+            "port": args.device_port,
+            "calibration_path": getattr(args, "device_calibration", None),
+        }
+    return {"type": name}
+
+
+# Config fields -> the flags that set them (for messages about a bad value).
+_FLAGS = {
+    "env": "--backend",  # a backend with no config of its own
+    "env.type": "--backend",
+    "env.task": "--task",
+    "env.fps": "--fps",
+    "env.camera_width": "--camera-size",
+    "env.camera_height": "--camera-size",
+    "env.hosted": "--env-process",
+    "episodes": "--episodes",
+    "dataset.repo_id": "--repo-id",
+    "dataset.identity": "--identity",
+    "episode.time_s": "--episode-time",
+    "episode.reset_time_s": "--reset-time",
+    "episode.seed": "--seed",
+    "episode.max_consecutive_failures": "--max-failures",
+    "policy.url": "--policy-url",
+    "devices": "--device",
+    "devices.port": "--port",
+    "devices.calibration_path": "--calibration",
+}
+
+
+def _flag_of(loc: tuple[int | str, ...]) -> str:
+    """The flag behind a config error's location, e.g. ('env', 'mujoco', 'fps') -> --fps."""
+    path = [str(p) for p in loc if not isinstance(p, int)]
+    if path[:1] == ["env"] and len(path) == 2:
+        return "--camera-size"  # the env's one check across its fields: even sides
+    if len(path) > 2 and path[0] in ("env", "devices"):
+        del path[1]  # the chosen type's tag
+    key = ".".join(path)
+    return _FLAGS.get(key, key or "arguments")
+
+
+def _plain(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def run_session(config: SessionConfig) -> int:
     from leisaac_core.config import Settings
     from leisaac_core.session import SessionEngine
 
@@ -201,7 +275,9 @@ def run_session(config: Any) -> int:
         engine.shutdown()
 
 
-def _follow(engine: Any, events: queue.Queue[Any], progress: _Progress, config: Any) -> int:
+def _follow(
+    engine: SessionEngine, events: queue.Queue[Event], progress: _Progress, config: SessionConfig
+) -> int:
     saved = 0
     report: str | None = None
     while True:
@@ -254,7 +330,7 @@ class _Progress:
             self._drawn = False
         print(text, file=sys.stderr, flush=True)
 
-    def update(self, saved: int, snapshot: Any) -> None:
+    def update(self, saved: int, snapshot: SessionSnapshot) -> None:
         if not self.tty or time.monotonic() - self._last < 0.2:
             return
         self._last = time.monotonic()

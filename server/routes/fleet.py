@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from leisaac_core.fleet import FleetConfig
 from server.deps import SettingsDep
 from server.models import FleetView, binary_responses
+from server.policy_access import with_allowed_policy_url
 
 if TYPE_CHECKING:  # imported when a run starts: the run module needs Ray only then
     from leisaac_core.fleet.run import FleetRun
@@ -74,12 +75,16 @@ async def get_fleet(request: Request) -> FleetView:
 async def start_fleet(config: FleetConfig, request: Request, settings: SettingsDep) -> FleetView:
     from leisaac_core.fleet.run import FleetRun, ray_installed
 
-    if config.session.root is not None:
+    if config.session.dataset.root is not None:
         raise HTTPException(
             422,
-            detail="'session.root' cannot be set over the API: datasets live under the "
-            f"server's dataset root ({settings.dataset_root}); choose it with 'repo_id'",
+            detail="'session.dataset.root' cannot be set over the API: datasets live under the "
+            f"server's dataset root ({settings.dataset_root}); choose it with "
+            "'session.dataset.repo_id'",
         )
+    config = config.model_copy(
+        update={"session": with_allowed_policy_url(config.session, settings)}
+    )
     if not ray_installed():
         raise HTTPException(
             status.HTTP_409_CONFLICT,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 
-from leisaac_core.config import Settings
 from leisaac_core.session import SessionConfig
 from server.commands import START_TIMEOUT_S, run_command
 from server.deps import EngineDep, SettingsDep
 from server.models import EventOut, SessionStatusOut
+from server.policy_access import with_allowed_policy_url
 from server.resume_conflict import ResumeConflictOut
 
 router = APIRouter(prefix="/api/session", tags=["session"])
@@ -35,38 +35,15 @@ async def get_session(engine: EngineDep) -> SessionStatusOut:
 async def start_session(
     config: SessionConfig, engine: EngineDep, settings: SettingsDep
 ) -> SessionStatusOut:
-    if config.root is not None:
+    if config.dataset.root is not None:
         raise HTTPException(
             422,
-            detail="'root' cannot be set over the API: datasets live under the server's dataset "
-            f"root ({settings.dataset_root}); choose the dataset with 'repo_id'",
+            detail="'dataset.root' cannot be set over the API: datasets live under the server's "
+            f"dataset root ({settings.dataset_root}); choose the dataset with 'dataset.repo_id'",
         )
-    if config.device == "policy" or config.policy_url:
-        config = _with_allowed_policy_url(config, settings)
+    config = with_allowed_policy_url(config, settings)
     await run_command(engine, "start", config, timeout=START_TIMEOUT_S)
     return SessionStatusOut.of(engine.snapshot)
-
-
-def _with_allowed_policy_url(config: SessionConfig, settings: Settings) -> SessionConfig:
-    """The policy server comes from the server's own settings, or from an authenticated
-    request (a server with a token checks it on this route before the body is read)."""
-    url = config.policy_url or settings.policy_url
-    if url is None:
-        raise HTTPException(
-            422,
-            detail="device 'policy' needs 'policy_url' (ws://HOST:PORT of an OpenPI policy "
-            "server), or a server started with LEISAAC_POLICY_URL",
-        )
-    configured = {u for u in (settings.policy_url, *settings.policy_urls) if u}
-    if url not in configured and settings.token is None:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail=f"policy_url {url!r} is not in this server's configuration and the request "
-            "is not authenticated (the server has no token): start the server with "
-            "LEISAAC_POLICY_URLS='[\"" + url + "\"]' (or LEISAAC_POLICY_URL), or run it with a "
-            "token",
-        )
-    return config.model_copy(update={"policy_url": url})
 
 
 def _command_route(name: str, summary: str) -> None:

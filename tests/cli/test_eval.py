@@ -150,8 +150,8 @@ def test_resume_refuses_a_dataset_with_other_frame_features(tmp_path: Path) -> N
 
 def test_eval_without_a_policy_url_is_a_clear_error(tmp_path: Path) -> None:
     result = _cli("eval", "--task", "so101_lift_cube", "--repo-id", "ev/x", root=tmp_path)
-    assert result.returncode == 1
-    assert "policy_url" in result.stderr
+    assert result.returncode == 2
+    assert "--device policy needs --policy-url" in result.stderr
 
 
 def test_lerobot_policy_server_without_lerobot_is_a_clear_error(tmp_path: Path) -> None:

@@ -82,10 +82,42 @@ def test_too_many_failures_in_a_row_exit_non_zero(tmp_path: Path) -> None:
 def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
     result = _record("--episodes", "1", "--repo-id", "../../etc", root=tmp_path)
     assert result.returncode == 2
-    assert "repo_id" in result.stderr and "namespace/name" in result.stderr
+    assert "--repo-id" in result.stderr and "namespace/name" in result.stderr
     result = _record("--episodes", "1", "--repo-id", "a/b", "--camera-size", "big", root=tmp_path)
     assert result.returncode == 2
     assert "640x480" in result.stderr
+    assert not list(tmp_path.iterdir()), "nothing was written"
+
+
+def test_errors_name_the_flags(tmp_path: Path) -> None:
+    """What is missing or wrong is said in flags, not in the session config's field paths."""
+    cases = [
+        (("--device", "so101_leader"), "error: the so101_leader needs --port"),
+        (
+            (
+                "--device",
+                "policy",
+                "--policy-url",
+                "ws://127.0.0.1:1",
+                "--takeover",
+                "so101_leader",
+            ),
+            "error: the so101_leader needs --port",
+        ),
+        (("--device", "policy"), "error: --device policy needs --policy-url ws://HOST:PORT"),
+        (("--device", "policy", "--policy-url", "http://x"), "error: --policy-url: "),
+        (("--fps", "0"), "error: --fps: "),
+        (("--camera-size", "97x64"), "error: --camera-size: "),
+        (("--episode-time", "-1"), "error: --episode-time: "),
+        (("--backend", "unreal"), "error: --backend: "),
+        (("--device", "joystick"), "error: --device: "),
+    ]
+    for flags, needle in cases:
+        result = _record("--episodes", "1", "--repo-id", "a/b", *flags, root=tmp_path)
+        assert result.returncode == 2, (flags, result.stderr)
+        assert needle in result.stderr, (flags, result.stderr)
+        for config_path in ("env.", "devices", "policy.url", "episode.", "dataset."):
+            assert config_path not in result.stderr, (flags, result.stderr)
     assert not list(tmp_path.iterdir()), "nothing was written"
 
 

@@ -24,16 +24,11 @@ def _record(root: Path, url: str) -> Path:
     engine.add_listener(events.put)
     engine.start()
     config = SessionConfig(
-        task="so101_lift_cube",
-        device="policy",
-        policy_url=url,
-        repo_id="sim/policy",
         episodes=2,
-        camera_width=64,
-        camera_height=48,
-        seed=0,
-        realtime=False,
-        success_tail_ticks=5,
+        env={"task": "so101_lift_cube", "camera_width": 64, "camera_height": 48},
+        policy={"url": url},
+        dataset={"repo_id": "sim/policy"},
+        episode={"seed": 0, "realtime": False, "success_tail_ticks": 5},
     )
     engine.submit("start", config).result(timeout=120)
     while (event := events.get(timeout=300)).kind not in ("session_finished", "session_stopped"):

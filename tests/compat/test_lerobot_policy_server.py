@@ -72,16 +72,13 @@ def test_random_act_served_by_lerobot_drives_an_evaluation(
         engine.add_listener(events.put)
         engine.start()
         config = SessionConfig(
-            task="so101_lift_cube",
-            device="policy",
-            policy_url=url,
-            repo_id="act/eval",
-            episodes=2,
-            camera_width=96,  # the client resizes to the policy's 64x48
-            camera_height=64,
-            episode_time_s=1.0,
-            realtime=False,
             mode="evaluate",
+            episodes=2,
+            # The client resizes to the policy's 64x48.
+            env={"task": "so101_lift_cube", "camera_width": 96, "camera_height": 64},
+            policy={"url": url},
+            dataset={"repo_id": "act/eval"},
+            episode={"time_s": 1.0, "realtime": False},
         )
         engine.submit("start", config).result(timeout=120)
         while (event := events.get(timeout=300)).kind not in (

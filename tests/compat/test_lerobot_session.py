@@ -24,14 +24,11 @@ def _record(root: Path) -> Path:
     engine.add_listener(events.put)
     engine.start()
     config = SessionConfig(
-        task="so101_pick_orange",
-        device="scripted",
-        repo_id="sim/pick",
         episodes=1,
-        camera_width=128,
-        camera_height=96,
-        seed=SEED,
-        warmup_frames=WARMUP,
+        env={"task": "so101_pick_orange", "camera_width": 128, "camera_height": 96},
+        devices=[{"type": "scripted"}],
+        dataset={"repo_id": "sim/pick"},
+        episode={"seed": SEED, "warmup_frames": WARMUP},
     )
     engine.submit("start", config).result(timeout=120)
     while (event := events.get(timeout=300)).kind not in ("session_finished", "session_stopped"):

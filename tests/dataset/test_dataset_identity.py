@@ -47,11 +47,14 @@ def test_identities_robot_types_and_defaults():
     assert identity_of_robot_type("koch") is None
     assert default_identity("mujoco") == "lerobot"
     assert default_identity("isaaclab") == "leisaac"
-    config = SessionConfig(repo_id="a/b")
-    assert config.identity is None and config.robot_identity == "lerobot"
-    assert SessionConfig(repo_id="a/b", identity="leisaac").robot_identity == "leisaac"
+    config = SessionConfig(dataset={"repo_id": "a/b"})
+    assert config.dataset.identity is None and config.robot_identity == "lerobot"
+    isaac = SessionConfig(dataset={"repo_id": "a/b"}, env={"type": "isaaclab"})
+    assert isaac.robot_identity == "leisaac"
+    chosen = SessionConfig(dataset={"repo_id": "a/b", "identity": "leisaac"})
+    assert chosen.robot_identity == "leisaac"
     with pytest.raises(ValueError, match="unknown robot identity 'so100'.*lerobot.*leisaac"):
-        SessionConfig(repo_id="a/b", identity="so100")
+        SessionConfig(dataset={"repo_id": "a/b", "identity": "so100"})
 
 
 def _spec(identity: str, repo_id: str = "tester/ident"):
@@ -81,8 +84,9 @@ def test_resume_with_the_other_identity_is_refused_naming_the_option(tmp_path):
     assert "--identity leisaac" in text and text.count("robot identity") == 1
     conflict = conflict_for(err.value)
     [item] = conflict.differences
-    assert item["fields"] == ["identity"] and item["use"] == {"identity": "leisaac"}
-    assert '"identity": "leisaac"' in conflict.detail
+    assert item["fields"] == ["dataset.identity"]
+    assert item["use"] == {"dataset.identity": "leisaac"}
+    assert '"dataset.identity": "leisaac"' in conflict.detail
     # The matching identity resumes.
     DatasetWriter.open(root, _spec("leisaac"), resume=True, video=FAST_VIDEO).close()
 

@@ -71,7 +71,7 @@ def test_passes_its_own_health_check(default_user_container: Container) -> None:
 def test_refuses_requests_without_the_token(default_user_container: Container) -> None:
     url = default_user_container.url
     good = {"Authorization": f"Bearer {default_user_container.token}"}
-    start = {"repo_id": "docker/denied", "episodes": 1}
+    start = {"episodes": 1, "dataset": {"repo_id": "docker/denied"}}
     assert httpx.get(f"{url}/api/session").status_code == 401
     assert httpx.post(f"{url}/api/session", json=start).status_code == 401
     wrong = {"Authorization": "Bearer not-the-token"}
@@ -100,7 +100,7 @@ def test_a_data_folder_it_cannot_write_is_a_clear_error(
 ) -> None:
     reply = httpx.post(
         f"{default_user_container.url}/api/session",
-        json={"repo_id": "docker/unwritable", "episodes": 1},
+        json={"episodes": 1, "dataset": {"repo_id": "docker/unwritable"}},
         headers={"Authorization": f"Bearer {default_user_container.token}"},
         timeout=120,
     )
@@ -150,11 +150,10 @@ def _record_one_episode(container: Container) -> dict:
     reply = httpx.post(
         f"{container.url}/api/session",
         json={
-            "repo_id": "docker/pick",
             "episodes": 1,
-            "camera_width": 128,
-            "camera_height": 96,
-            "seed": 7,
+            "env": {"camera_width": 128, "camera_height": 96},
+            "dataset": {"repo_id": "docker/pick"},
+            "episode": {"seed": 7},
         },
         headers=auth,
         timeout=120,

@@ -15,12 +15,10 @@ def _body(address: str, repo_id: str, episodes: int) -> dict[str, Any]:
         "workers": 2,
         "address": address,
         "session": {
-            "task": "so101_lift_cube",
-            "device": "scripted",
-            "repo_id": repo_id,
             "episodes": episodes,
-            "camera_width": 32,
-            "camera_height": 24,
+            "env": {"task": "so101_lift_cube", "camera_width": 32, "camera_height": 24},
+            "devices": [{"type": "scripted"}],
+            "dataset": {"repo_id": repo_id},
         },
     }
 
@@ -47,8 +45,9 @@ def test_rest_start_status_stop(ray_cluster: Any, live_server: LiveServer) -> No
     bad = client.post("/api/fleet", json={**_body("x", "api/a", 2), "workers": 0})
     assert bad.status_code == 422 and "workers" in bad.text
     rooted = _body(ray_cluster.address, "api/a", 2)
-    rooted["session"]["root"] = "/tmp/elsewhere"
-    assert client.post("/api/fleet", json=rooted).status_code == 422
+    rooted["session"]["dataset"]["root"] = "/tmp/elsewhere"
+    refused = client.post("/api/fleet", json=rooted)
+    assert refused.status_code == 422 and "session.dataset.root" in refused.json()["detail"]
 
     started = client.post("/api/fleet", json=_body(ray_cluster.address, "api/a", 3))
     assert started.status_code == 201, started.text

@@ -16,17 +16,16 @@ from leisaac_core.fleet.run import FleetRun
 from leisaac_core.session import SessionConfig
 
 
-def _config(address: str, root: Path, **session: Any) -> FleetConfig:
-    fields = {
-        "task": "so101_lift_cube",
-        "device": "scripted",
-        "repo_id": "fleet/faults",
-        "root": root,
+def _config(address: str, root: Path, **sections: Any) -> FleetConfig:
+    """Six scripted episodes on the lift-cube task; each keyword merges into its section."""
+    fields: dict[str, Any] = {
         "episodes": 6,
-        "camera_width": 32,
-        "camera_height": 24,
-        **session,
+        "env": {"task": "so101_lift_cube", "camera_width": 32, "camera_height": 24},
+        "devices": [{"type": "scripted"}],
+        "dataset": {"repo_id": "fleet/faults", "root": root},
     }
+    for name, value in sections.items():
+        fields[name] = {**fields.get(name, {}), **value} if isinstance(value, dict) else value
     return FleetConfig(session=SessionConfig(**fields), workers=2, address=address)
 
 
@@ -38,7 +37,9 @@ def test_worker_killed_mid_episode_is_restarted_and_nothing_is_lost(
     # for a second is mid-episode when it is killed.
     events: list[str] = []
     run = FleetRun(
-        _config(ray_cluster.address, root, realtime=True), tmp_path, on_event=events.append
+        _config(ray_cluster.address, root, episode={"realtime": True}),
+        tmp_path,
+        on_event=events.append,
     )
     killed: list[tuple[str, int, int]] = []  # (worker, pid, seed)
 
@@ -91,9 +92,10 @@ def test_workers_that_cannot_start_are_reported_by_name_not_retried(
 ) -> None:
     # Isaac Lab is not installed here: every worker's session fails to start. GPUs are not
     # asked for (gpus_per_worker=0) so the actors get placed on these CPU-only nodes.
-    config = _config(
-        ray_cluster.address, tmp_path / "isaac", backend="isaaclab", task="so101_pick_orange"
-    ).model_copy(update={"gpus_per_worker": 0.0})
+    isaac = {"type": "isaaclab", "task": "so101_pick_orange"}
+    config = _config(ray_cluster.address, tmp_path / "isaac", env=isaac).model_copy(
+        update={"gpus_per_worker": 0.0}
+    )
     status = FleetRun(config, tmp_path).run()
     assert status.state == "error"
     assert {w.state for w in status.workers} == {"failed"}
@@ -106,9 +108,8 @@ def test_workers_that_cannot_start_are_reported_by_name_not_retried(
 def test_isaaclab_without_gpus_in_the_cluster_is_a_clear_error(
     ray_cluster: Any, tmp_path: Path
 ) -> None:
-    config = _config(
-        ray_cluster.address, tmp_path / "gpu", backend="isaaclab", task="so101_pick_orange"
-    )
+    isaac = {"type": "isaaclab", "task": "so101_pick_orange"}
+    config = _config(ray_cluster.address, tmp_path / "gpu", env=isaac)
     status = FleetRun(config, tmp_path).run()
     assert status.state == "error"
     assert "GPU" in status.message and "cluster has 0" in status.message
@@ -118,7 +119,7 @@ def test_failed_episodes_count_their_seeds_as_tried_and_stop_the_run(
     ray_cluster: Any, tmp_path: Path
 ) -> None:
     # A time limit far too short for the task: every episode times out.
-    config = _config(ray_cluster.address, tmp_path / "timeouts", episode_time_s=0.2)
+    config = _config(ray_cluster.address, tmp_path / "timeouts", episode={"time_s": 0.2})
     config = config.model_copy(update={"max_seed_failures": 3})
     status = FleetRun(config, tmp_path).run()
     assert status.state == "error"

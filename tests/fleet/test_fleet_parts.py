@@ -28,14 +28,18 @@ def test_seeds_are_disjoint_and_lost_ones_come_back_first() -> None:
 
 
 def test_fleet_config_refuses_human_devices() -> None:
-    session = SessionConfig(device="keyboard", repo_id="a/b")
+    session = SessionConfig(devices=[{"type": "keyboard"}], dataset={"repo_id": "a/b"})
     with pytest.raises(ValueError, match="unattended"):
         FleetConfig(session=session)
+    policy = SessionConfig(policy={"url": "ws://127.0.0.1:1"}, dataset={"repo_id": "a/b"})
+    assert FleetConfig(session=policy).session.driver == "policy"
 
 
 def test_head_writer_commits_worker_episodes_in_arrival_order(tmp_path: Path) -> None:
     template = SessionConfig(
-        task="so101_lift_cube", device="scripted", repo_id="x/y", camera_width=32, camera_height=24
+        env={"task": "so101_lift_cube", "camera_width": 32, "camera_height": 24},
+        devices=[{"type": "scripted"}],
+        dataset={"repo_id": "x/y"},
     )
     orphan = tmp_path / "leisaac-fleet-999999999-worker-1-abc"  # of a process that died
     (orphan / "seed-3").mkdir(parents=True)

@@ -73,12 +73,20 @@ def test_two_workers_on_two_nodes_record_one_dataset(
 
 
 def test_bad_arguments_are_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["fleet", "record", "--device", "keyboard", "--repo-id", "a/b"])
-    assert rc == 2
-    assert "unattended" in capsys.readouterr().err
+    # A person's device is not among the fleet's choices (workers run unattended).
+    with pytest.raises(SystemExit) as exit_:
+        main(["fleet", "record", "--device", "keyboard", "--repo-id", "a/b"])
+    assert exit_.value.code == 2
+    assert "--device: invalid choice: 'keyboard'" in capsys.readouterr().err
     rc = main(["fleet", "record", "--task", "nope", "--repo-id", "a/b"])
     assert rc == 2
-    assert "unknown task" in capsys.readouterr().err
+    assert "--task: unknown task" in capsys.readouterr().err
+    rc = main(["fleet", "record", "--fps", "0", "--repo-id", "a/b"])
+    assert rc == 2
+    assert "--fps: " in capsys.readouterr().err
+    rc = main(["fleet", "record", "--device", "policy", "--repo-id", "a/b"])
+    assert rc == 2
+    assert "--device policy needs --policy-url" in capsys.readouterr().err
 
 
 def test_head_killed_then_resume_continues_without_duplicates(

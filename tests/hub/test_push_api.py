@@ -12,7 +12,7 @@ import pytest
 
 from tests.hub.conftest import READ_TOKEN, WRITE_TOKEN
 from tests.support.fake_hub import FakeHub
-from tests.support.live_server import QUICK_SESSION, LiveServer, make_settings, start_server
+from tests.support.live_server import LiveServer, make_settings, session_body, start_server
 
 
 @pytest.fixture
@@ -44,9 +44,7 @@ def _events(http: httpx.Client, kind: str) -> list[dict]:
 def test_push_from_the_page_with_a_token_entered_there(server: LiveServer, hub: FakeHub) -> None:
     with server.client() as http:
         assert (
-            http.post(
-                "/api/session", json={**QUICK_SESSION, "episodes": 1, "repo_id": "alice/lift"}
-            ).status_code
+            http.post("/api/session", json=session_body("alice/lift", episodes=1)).status_code
             == 201
         )
         _wait_idle(http)
@@ -87,10 +85,7 @@ def test_push_from_the_page_with_a_token_entered_there(server: LiveServer, hub: 
 def test_push_errors_are_clear(server: LiveServer, hub: FakeHub) -> None:
     with server.client() as http:
         assert (
-            http.post(
-                "/api/session", json={**QUICK_SESSION, "episodes": 1, "repo_id": "alice/ro"}
-            ).status_code
-            == 201
+            http.post("/api/session", json=session_body("alice/ro", episodes=1)).status_code == 201
         )
         _wait_idle(http)
         assert http.post("/api/datasets/nobody/none/push", json={}).status_code == 404
@@ -110,7 +105,7 @@ def test_push_errors_are_clear(server: LiveServer, hub: FakeHub) -> None:
 def test_auto_push_every_episode_during_a_session(server: LiveServer, hub: FakeHub) -> None:
     with server.client() as http:
         http.put("/api/hub/token", json={"token": WRITE_TOKEN})
-        body = {**QUICK_SESSION, "episodes": 2, "repo_id": "alice/auto", "push_every_episodes": 1}
+        body = session_body("alice/auto", episodes=2, dataset={"push_every_episodes": 1})
         assert http.post("/api/session", json=body).status_code == 201
         _wait_idle(http)
         deadline = time.monotonic() + 120

@@ -35,15 +35,13 @@ def test_unplugged_leader_fails_the_episode_and_reset_recovers(
         ws.recv(timeout=10)
         arm.set_positions([2000] * 6)
         body = {
-            "task": "so101_pick_orange",
-            "device": "so101_leader",
-            "device_port": arm.url,
-            "device_calibration": str(calibration),
-            "repo_id": "op/leader",
             "episodes": 2,
-            "camera_width": 64,
-            "camera_height": 48,
-            "episode_time_s": 120,
+            "env": {"task": "so101_pick_orange", "camera_width": 64, "camera_height": 48},
+            "devices": [
+                {"type": "so101_leader", "port": arm.url, "calibration_path": str(calibration)}
+            ],
+            "dataset": {"repo_id": "op/leader"},
+            "episode": {"time_s": 120},
         }
         response = http.post("/api/session", json=body)
         assert response.status_code == 201, response.text

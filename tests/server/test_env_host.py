@@ -1,4 +1,4 @@
-"""The sim in an env host process (`env_process: true`) behind a real server: the host is
+"""The sim in an env host process (`env.hosted: true`) behind a real server: the host is
 killed with SIGKILL mid-episode; the episode fails with a clear event, the server stays up,
 the saved episode is intact, `reset` starts a new host, and a new session works after it.
 Real parts: uvicorn on loopback, a websockets client, MuJoCo in a child process, the writer."""
@@ -33,17 +33,22 @@ def _thumbnail(ws: object, timeout: float = 15) -> bytes:
     return b""
 
 
-def _session(repo_id: str, **overrides: object) -> dict[str, object]:
+def _session(
+    repo_id: str, episodes: int = 2, env: dict | None = None, resume: bool = False
+) -> dict[str, object]:
     return {
-        "task": "so101_pick_orange",
-        "device": "keyboard",  # holds the arm still; episodes end by the operator's word
-        "repo_id": repo_id,
-        "env_process": True,
-        "episodes": 2,
-        "camera_width": 64,
-        "camera_height": 48,
-        "episode_time_s": 300,
-        **overrides,
+        "episodes": episodes,
+        "env": {
+            "task": "so101_pick_orange",
+            "hosted": True,
+            "camera_width": 64,
+            "camera_height": 48,
+            **(env or {}),
+        },
+        # The keyboard holds the arm still; episodes end by the operator's word.
+        "devices": [{"type": "keyboard"}],
+        "dataset": {"repo_id": repo_id, "resume": resume},
+        "episode": {"time_s": 300},
     }
 
 
@@ -104,7 +109,7 @@ def test_killed_env_host_fails_the_episode_and_reset_starts_a_new_one(
 
 def test_isaaclab_refuses_to_run_in_the_server_process(live_server: LiveServer) -> None:
     with live_server.client() as http:
-        body = _session("op/isaac", backend="isaaclab", env_process=False)
+        body = _session("op/isaac", env={"type": "isaaclab", "hosted": False})
         response = http.post("/api/session", json=body)
     assert response.status_code == 422
     assert "own env host process" in response.text

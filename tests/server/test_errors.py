@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.support.live_server import QUICK_SESSION, LiveServer
+from tests.support.live_server import LiveServer, session_body
 
 
 def _wait_idle(http, timeout: float = 120) -> None:
@@ -19,20 +19,40 @@ def _wait_idle(http, timeout: float = 120) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ({**QUICK_SESSION, "repo_id": "../escape"}, "repo id"),
-        ({**QUICK_SESSION, "repo_id": "a/b/c"}, "exactly one '/'"),
-        ({**QUICK_SESSION, "repo_id": "/abs/path"}, "repo id"),
-        ({**QUICK_SESSION, "repo_id": "me/..."}, "not allowed"),
-        ({**QUICK_SESSION, "repo_id": ""}, "empty"),
-        ({**QUICK_SESSION}, "repo_id"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "episodes": 0}, "episodes"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "task": "fly_to_mars"}, "unknown task"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "device": "joystick9000"}, "unknown device"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "backend": "unreal"}, "unknown backend"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "camera_width": 97}, "even"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "fps": "fast"}, "fps"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "surprise": 1}, "surprise"),
-        ({**QUICK_SESSION, "repo_id": "me/x", "device": "so101_leader"}, "device_port"),
+        (session_body("../escape"), "repo id"),
+        (session_body("a/b/c"), "exactly one '/'"),
+        (session_body("/abs/path"), "repo id"),
+        (session_body("me/..."), "not allowed"),
+        (session_body(""), "empty"),
+        ({**session_body("me/x"), "dataset": {}}, '"dataset","repo_id"'),
+        (session_body("me/x", episodes=0), "episodes"),
+        (session_body("me/x", env={"task": "fly_to_mars"}), "unknown task"),
+        (
+            session_body("me/x", devices=[{"type": "joystick9000"}]),
+            "'joystick9000' found using 'type' does not match any of the expected tags: 'scripted'",
+        ),
+        (
+            session_body("me/x", env={"type": "unreal"}),
+            "unknown sim backend; choose one of: isaaclab, mujoco",
+        ),
+        (session_body("me/x", env={"camera_width": 97}), "even"),
+        (session_body("me/x", env={"fps": "fast"}), '"fps"]'),
+        (session_body("me/x", env={"fps": 0}), '"fps"]'),
+        ({**session_body("me/x"), "surprise": 1}, "surprise"),
+        (
+            session_body("me/x", devices=[{"type": "so101_leader"}]),
+            '"so101_leader","port"],"msg":"Field required"',
+        ),
+        (
+            session_body("me/x", devices=[{"type": "scripted"}, {"type": "keyboard"}]),
+            "one device drives the arm, got 2",
+        ),
+        (
+            session_body(
+                "me/x", policy={"url": "ws://127.0.0.1:1"}, devices=[{"type": "scripted"}]
+            ),
+            "'scripted' cannot take over from a policy",
+        ),
     ],
 )
 def test_invalid_session_fields_are_422(live_server: LiveServer, body: dict, needle: str) -> None:
@@ -54,11 +74,9 @@ def test_malformed_json_is_422(live_server: LiveServer) -> None:
 
 def test_root_cannot_be_chosen_over_the_api(live_server: LiveServer) -> None:
     with live_server.client() as http:
-        response = http.post(
-            "/api/session", json={**QUICK_SESSION, "repo_id": "me/x", "root": "/etc"}
-        )
+        response = http.post("/api/session", json=session_body("me/x", dataset={"root": "/etc"}))
     assert response.status_code == 422
-    assert "root" in response.json()["detail"]
+    assert "dataset.root" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("command", ["stop", "success", "failure", "rerecord", "reset"])
@@ -70,9 +88,11 @@ def test_commands_when_idle_are_409(live_server: LiveServer, command: str) -> No
 
 
 def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveServer) -> None:
-    body = {**QUICK_SESSION, "episodes": 1, "repo_id": "me/twice"}
+    body = session_body("me/twice", episodes=1)
+    resume = {**body, "dataset": {**body["dataset"], "resume": True}}
     with live_server.client() as http:
-        assert http.post("/api/session", json={**body, "realtime": True}).status_code == 201
+        paced = session_body("me/twice", episodes=1, episode={"realtime": True})
+        assert http.post("/api/session", json=paced).status_code == 201
         second = http.post("/api/session", json=body)
         assert second.status_code == 409
         assert "already running" in second.json()["detail"]
@@ -84,7 +104,7 @@ def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveS
         assert "resume" in again.json()["detail"]
         assert http.get("/api/datasets/me/twice/episodes").json() == before
         # With resume it appends.
-        resumed = http.post("/api/session", json={**body, "resume": True})
+        resumed = http.post("/api/session", json=resume)
         assert resumed.status_code == 201
         # "Episode N of M" counts this session; the dataset's total is reported beside it.
         assert resumed.json()["episode_number"] == 1
@@ -93,17 +113,22 @@ def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveS
         assert len(http.get("/api/datasets/me/twice/episodes").json()) == len(before) + 1
         # Resuming with other settings: the 409 names the body fields and the values that
         # match the dataset, and lists them for a script (the page names its own controls).
-        other = {**body, "resume": True, "fps": 15, "video_codec": "av1", "camera_width": 64}
+        other = session_body(
+            "me/twice",
+            episodes=1,
+            env={"fps": 15, "camera_width": 64},
+            dataset={"resume": True, "video_codec": "av1"},
+        )
         refused = http.post("/api/session", json=other)
         assert refused.status_code == 409
         answer = refused.json()
-        for needle in ('"fps": 30', '"video_codec": "h264"', '"camera_width": 96'):
+        for needle in ('"env.fps": 30', '"dataset.video_codec": "h264"', '"env.camera_width": 96'):
             assert needle in answer["detail"], answer["detail"]
         uses = {d["setting"]: d["use"] for d in answer["differences"]}
         assert uses == {
-            "fps": {"fps": 30},
-            "camera_size": {"camera_width": 96, "camera_height": 64},
-            "codec": {"video_codec": "h264"},
+            "fps": {"env.fps": 30},
+            "camera_size": {"env.camera_width": 96, "env.camera_height": 64},
+            "codec": {"dataset.video_codec": "h264"},
         }
         assert http.get("/api/session").json()["phase"] == "idle"
 
@@ -119,7 +144,7 @@ def test_unknown_datasets_and_episodes_are_404(live_server: LiveServer) -> None:
 
 def test_unknown_episode_signals_are_404(live_server: LiveServer) -> None:
     with live_server.client() as http:
-        body = {**QUICK_SESSION, "episodes": 1, "repo_id": "me/sig"}
+        body = session_body("me/sig", episodes=1)
         assert http.post("/api/session", json=body).status_code == 201
         _wait_idle(http)
         signals = http.get("/api/datasets/me/sig/episodes/0/signals")

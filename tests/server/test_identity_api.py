@@ -8,7 +8,7 @@ import json
 import time
 
 from leisaac_core.dataset import dataset_dir
-from tests.support.live_server import QUICK_SESSION, LiveServer
+from tests.support.live_server import LiveServer, session_body
 
 
 def _wait_idle(http, timeout: float = 120) -> None:
@@ -21,20 +21,21 @@ def _wait_idle(http, timeout: float = 120) -> None:
 
 
 def test_identity_is_a_session_field_checked_on_resume(live_server: LiveServer) -> None:
-    body = {**QUICK_SESSION, "episodes": 1, "repo_id": "me/ident", "identity": "leisaac"}
+    body = session_body("me/ident", episodes=1, dataset={"identity": "leisaac"})
     with live_server.client() as http:
-        bad = http.post("/api/session", json={**body, "identity": "so100"})
+        bad_body = session_body("me/ident", episodes=1, dataset={"identity": "so100"})
+        bad = http.post("/api/session", json=bad_body)
         assert bad.status_code == 422
         assert "lerobot" in json.dumps(bad.json()) and "leisaac" in json.dumps(bad.json())
         assert http.post("/api/session", json=body).status_code == 201
         _wait_idle(http)
         info = dataset_dir(live_server.settings.dataset_root, "me/ident") / "meta" / "info.json"
         assert json.loads(info.read_text())["robot_type"] == "so101_follower"
-        default = {k: v for k, v in body.items() if k != "identity"}
-        refused = http.post("/api/session", json={**default, "resume": True})
+        default = session_body("me/ident", episodes=1, dataset={"resume": True})
+        refused = http.post("/api/session", json=default)
         assert refused.status_code == 409
         answer = refused.json()
-        assert '"identity": "leisaac"' in answer["detail"], answer["detail"]
+        assert '"dataset.identity": "leisaac"' in answer["detail"], answer["detail"]
         assert [(d["setting"], d["use"]) for d in answer["differences"]] == [
-            ("identity", {"identity": "leisaac"})
+            ("identity", {"dataset.identity": "leisaac"})
         ]

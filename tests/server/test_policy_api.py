@@ -12,14 +12,19 @@ from websockets.sync.client import connect
 from leisaac_core.policy.expert import ExpertPolicy
 from leisaac_core.policy.server import PolicyServer
 from tests.support.live_server import (
-    QUICK_SESSION,
     collect_until,
     free_port,
     make_settings,
+    session_body,
     start_server,
 )
 
-POLICY_SESSION = {**QUICK_SESSION, "device": "policy", "camera_width": 32, "camera_height": 24}
+
+def policy_body(repo_id: str, url: str | None = None, **sections: object) -> dict:
+    """The quick session driven by a policy (at `url`, or the server's own), small cameras."""
+    policy = {"url": url} if url else {}
+    env = {"camera_width": 32, "camera_height": 24}
+    return session_body(repo_id, env=env, policy=policy, **sections)
 
 
 @pytest.fixture
@@ -33,12 +38,12 @@ def test_unauthenticated_request_cannot_name_a_policy_server(tmp_path: Path, exp
     server = start_server(make_settings(tmp_path / "datasets"))
     try:
         with server.client() as http:
-            body = {**POLICY_SESSION, "repo_id": "p/x", "policy_url": expert.url}
+            body = policy_body("p/x", expert.url)
             refused = http.post("/api/session", json=body)
             assert refused.status_code == 403, refused.text
             assert "LEISAAC_POLICY_URLS" in refused.json()["detail"]
-            missing = http.post("/api/session", json={**POLICY_SESSION, "repo_id": "p/x"})
-            assert missing.status_code == 422 and "policy_url" in missing.text
+            missing = http.post("/api/session", json=policy_body("p/x"))
+            assert missing.status_code == 422 and "policy.url" in missing.text
             assert http.get("/api/session").json()["phase"] == "idle"
     finally:
         server.stop()
@@ -49,7 +54,7 @@ def test_authenticated_request_may_name_a_policy_server(tmp_path: Path, expert) 
     server = start_server(settings)
     try:
         with server.client("tok") as http:
-            body = {**POLICY_SESSION, "repo_id": "p/auth", "policy_url": expert.url}
+            body = policy_body("p/auth", expert.url)
             started = http.post("/api/session", json=body)
             assert started.status_code == 201, started.text
             http.post("/api/session/stop")
@@ -63,7 +68,7 @@ def test_evaluation_mode_over_rest_reports_the_success_rate(tmp_path: Path, expe
     try:
         with connect(server.ws_url) as ws, server.client() as http:
             ws.recv(timeout=10)
-            body = {**POLICY_SESSION, "repo_id": "p/eval", "mode": "evaluate", "seed": 0}
+            body = policy_body("p/eval", mode="evaluate", episode={"seed": 0})
             started = http.post("/api/session", json=body)
             assert started.status_code == 201, started.text
             events, statuses, _ = collect_until(ws, {"session_finished", "session_stopped"})
@@ -90,7 +95,7 @@ def test_dead_policy_server_fails_the_episode_and_reset_recovers(tmp_path: Path)
     try:
         with connect(server.ws_url) as ws, server.client() as http:
             ws.recv(timeout=10)
-            body = {**POLICY_SESSION, "repo_id": "p/dead", "policy_url": url, "episodes": 1}
+            body = policy_body("p/dead", url, episodes=1)
             assert http.post("/api/session", json=body).status_code == 201
             events, _, _ = collect_until(ws, {"session_error"}, timeout=60)
             [failure] = [e for e in events if e["kind"] == "episode_failure"]
@@ -124,7 +129,7 @@ def test_evaluation_goes_on_after_a_bad_policy_and_reports_why(tmp_path: Path) -
     try:
         with connect(server.ws_url) as ws, server.client() as http:
             ws.recv(timeout=10)
-            body = {**POLICY_SESSION, "repo_id": "p/nan", "mode": "evaluate"}
+            body = policy_body("p/nan", mode="evaluate")
             assert http.post("/api/session", json=body).status_code == 201
             events, _, _ = collect_until(ws, {"session_finished", "session_stopped"})
             [report] = [e for e in events if e["kind"] == "evaluation_report"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.live_server import QUICK_SESSION, LiveServer, make_settings, start_server
+from tests.support.live_server import LiveServer, make_settings, session_body, start_server
 from tests.support.recorded import record_dataset
 
 
@@ -46,8 +46,7 @@ def test_replay_over_rest(server_with_dataset: LiveServer) -> None:
 
 def test_replay_is_refused_while_a_session_runs(server_with_dataset: LiveServer) -> None:
     with httpx.Client(base_url=server_with_dataset.url, timeout=300) as http:
-        body = {**QUICK_SESSION, "repo_id": "tester/other", "realtime": True}
-        body["episode_time_s"] = 600
+        body = session_body("tester/other", episode={"realtime": True, "time_s": 600})
         assert http.post("/api/session", json=body).status_code == 201
         refused = http.post("/api/datasets/tester/replay/episodes/0/replay")
         assert refused.status_code == 409 and "stop it before replaying" in refused.text

@@ -11,18 +11,15 @@ import httpx
 from websockets.sync.client import connect
 
 from leisaac_core.dataset import load_episodes
-from tests.support.live_server import QUICK_SESSION, LiveServer, collect_until
+from tests.support.live_server import LiveServer, collect_until, session_body
 
 
 def test_keep_discard_and_default_keep(live_server: LiveServer) -> None:
-    body = {
-        **QUICK_SESSION,
-        "episodes": 2,
-        "repo_id": "tester/review",
-        "review": True,
-        "realtime": True,
-        "reset_time_s": 2,
-    }
+    body = session_body(
+        "tester/review",
+        episodes=2,
+        episode={"review": True, "realtime": True, "reset_time_s": 2},
+    )
     with connect(live_server.ws_url) as ws, live_server.client() as http:
         ws.recv(timeout=10)
         assert http.post("/api/session", json=body).status_code == 201

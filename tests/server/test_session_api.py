@@ -10,7 +10,7 @@ import simplejpeg
 from websockets.sync.client import connect
 
 from server.preview import unpack_frame
-from tests.support.live_server import QUICK_SESSION, LiveServer, collect_until
+from tests.support.live_server import LiveServer, collect_until, session_body
 
 
 def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> None:
@@ -19,7 +19,7 @@ def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> No
         assert hello["type"] == "hello"
         assert hello["snapshot"]["phase"] == "idle"
 
-        response = http.post("/api/session", json={**QUICK_SESSION, "repo_id": "tester/lift"})
+        response = http.post("/api/session", json=session_body("tester/lift"))
         assert response.status_code == 201, response.text
         assert response.json()["phase"] in ("warmup", "recording")
 
@@ -73,14 +73,12 @@ def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> No
 
 
 def test_operator_commands_change_the_episode(live_server: LiveServer) -> None:
-    session = {
-        **QUICK_SESSION,
-        "episodes": 1,
-        "repo_id": "tester/manual",
-        "realtime": True,
-        "device": "scripted",
-        "episode_time_s": 60,
-    }
+    session = session_body(
+        "tester/manual",
+        episodes=1,
+        devices=[{"type": "scripted"}],
+        episode={"realtime": True, "time_s": 60},
+    )
     with connect(live_server.ws_url) as ws, live_server.client() as http:
         ws.recv(timeout=10)
         assert http.post("/api/session", json=session).status_code == 201
@@ -107,9 +105,7 @@ def test_operator_commands_change_the_episode(live_server: LiveServer) -> None:
 
 def test_events_are_listed_over_rest(live_server: LiveServer) -> None:
     with live_server.client() as http:
-        response = http.post(
-            "/api/session", json={**QUICK_SESSION, "episodes": 1, "repo_id": "tester/ev"}
-        )
+        response = http.post("/api/session", json=session_body("tester/ev", episodes=1))
         assert response.status_code == 201
         deadline = time.monotonic() + 120
         while http.get("/api/session").json()["phase"] != "idle" and time.monotonic() < deadline:
@@ -125,16 +121,16 @@ def test_success_hold_and_tail_are_recorded(live_server: LiveServer) -> None:
     """The rule must hold K ticks, then M more ticks are recorded before the commit; the first
     N ticks are warm-up. Same seed and scripted demonstrator (deterministic), so the lengths
     differ by exactly (K - 1) + M, and by N without warm-up."""
-    base = {**QUICK_SESSION, "episodes": 1}
     with connect(live_server.ws_url) as ws, live_server.client() as http:
         ws.recv(timeout=10)
-        body = {**base, "repo_id": "tester/plain", "success_hold_ticks": 1}
+        body = session_body("tester/plain", episodes=1, episode={"success_hold_ticks": 1})
         assert http.post("/api/session", json=body).status_code == 201
         collect_until(ws, {"session_finished"})
-        body = {**base, "repo_id": "tester/tail", "success_hold_ticks": 3, "success_tail_ticks": 10}
+        tail = {"success_hold_ticks": 3, "success_tail_ticks": 10}
+        body = session_body("tester/tail", episodes=1, episode=tail)
         assert http.post("/api/session", json=body).status_code == 201
         events, _, _ = collect_until(ws, {"session_finished"})
-        body = {**base, "repo_id": "tester/nowarmup", "warmup_frames": 0}
+        body = session_body("tester/nowarmup", episodes=1, episode={"warmup_frames": 0})
         assert http.post("/api/session", json=body).status_code == 201
         collect_until(ws, {"session_finished"})
         [plain] = http.get("/api/datasets/tester/plain/episodes").json()
@@ -157,16 +153,12 @@ def test_a_loop_the_machine_cannot_hold_is_said_early_with_what_to_lower(
     """240 fps with two 1280x960 cameras: no CPU renderer holds a 4 ms period, so within a
     few seconds (the load window) the status says so and names the camera size to try.
     Assumes a machine without a GPU renderer, as the CI and development machines are."""
-    heavy = {
-        **QUICK_SESSION,
-        "repo_id": "tester/heavy",
-        "episodes": 1,
-        "fps": 240,
-        "camera_width": 1280,
-        "camera_height": 960,
-        "realtime": True,
-        "episode_time_s": 60,
-    }
+    heavy = session_body(
+        "tester/heavy",
+        episodes=1,
+        env={"fps": 240, "camera_width": 1280, "camera_height": 960},
+        episode={"realtime": True, "time_s": 60},
+    )
     with live_server.client() as http:
         assert http.post("/api/session", json=heavy).status_code == 201
         advice = ""
@@ -181,8 +173,13 @@ def test_a_loop_the_machine_cannot_hold_is_said_early_with_what_to_lower(
 
 def test_a_loop_with_headroom_gets_no_advice(live_server: LiveServer) -> None:
     # The keyboard device with nobody at the page: the arm holds still and no success ends it.
-    light = {**QUICK_SESSION, "repo_id": "tester/light", "device": "keyboard", "fps": 10}
-    light.update(realtime=True, camera_width=32, camera_height=24, episodes=1, episode_time_s=30)
+    light = session_body(
+        "tester/light",
+        episodes=1,
+        env={"fps": 10, "camera_width": 32, "camera_height": 24},
+        devices=[{"type": "keyboard"}],
+        episode={"realtime": True, "time_s": 30},
+    )
     with live_server.client() as http:
         assert http.post("/api/session", json=light).status_code == 201
         time.sleep(12)  # past the 90-tick window at 10 fps

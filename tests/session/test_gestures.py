@@ -47,16 +47,20 @@ def test_detector_arms_after_leaving_rest_and_fires_once_after_the_hold() -> Non
 def test_gestures_are_configurable() -> None:
     config = SessionConfig.model_validate(
         {
-            "device": "so101_leader",
-            "device_port": "socket://x:1",
-            "repo_id": "op/x",
-            "hands_free": {"success": {"gripper": "open", "hold_s": 0.5}, "failure": None},
+            "devices": [{"type": "so101_leader", "port": "socket://x:1"}],
+            "dataset": {"repo_id": "op/x"},
+            "episode": {
+                "hands_free": {"success": {"gripper": "open", "hold_s": 0.5}, "failure": None}
+            },
         }
-    ).hands_free
+    ).episode.hands_free
     assert config.describe() == "gripper open 0.5 s at the rest pose = success"
     with pytest.raises(ValueError, match="gripper"):
         SessionConfig.model_validate(
-            {"repo_id": "op/x", "hands_free": {"success": {"gripper": "sideways"}}}
+            {
+                "dataset": {"repo_id": "op/x"},
+                "episode": {"hands_free": {"success": {"gripper": "sideways"}}},
+            }
         )
 
 
@@ -97,17 +101,13 @@ def test_leader_gestures_end_episodes_on_the_simulated_bus(
         ws.recv(timeout=10)
         arm.set_positions(raw_ticks(REST))
         body = {
-            "task": "so101_pick_orange",
-            "device": "so101_leader",
-            "device_port": arm.url,
-            "device_calibration": str(calibration),
-            "repo_id": "op/hands-free",
             "episodes": 1,
-            "keep_failures": True,
-            "camera_width": 64,
-            "camera_height": 48,
-            "reset_time_s": 0,
-            "episode_time_s": 120,
+            "env": {"task": "so101_pick_orange", "camera_width": 64, "camera_height": 48},
+            "devices": [
+                {"type": "so101_leader", "port": arm.url, "calibration_path": str(calibration)}
+            ],
+            "dataset": {"repo_id": "op/hands-free", "keep_failures": True},
+            "episode": {"reset_time_s": 0, "time_s": 120},
         }
         response = http.post("/api/session", json=body)
         assert response.status_code == 201, response.text

@@ -3,6 +3,7 @@ run in a thread of the test process."""
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import threading
@@ -88,15 +89,34 @@ def make_settings(root: Path, **overrides: object) -> Settings:
 
 
 # A quick session: the scripted demonstrator on the lift-cube task at a small camera size.
-QUICK_SESSION = {
-    "task": "so101_lift_cube",
-    "device": "scripted",
-    "episodes": 2,
-    "camera_width": 96,
-    "camera_height": 64,
-    "seed": 3,
-    "realtime": False,
+_QUICK_SECTIONS: dict[str, Any] = {
+    "env": {"task": "so101_lift_cube", "camera_width": 96, "camera_height": 64},
+    "devices": [{"type": "scripted"}],
+    "episode": {"seed": 3, "realtime": False},
 }
+
+
+def session_body(repo_id: str, episodes: int = 2, **sections: Any) -> dict[str, Any]:
+    """A POST /api/session body: the quick session recording into `repo_id`.
+
+    Each keyword is a section of the body: a dict is merged over the quick one (env=...,
+    dataset=..., episode=..., policy=...), anything else replaces it (devices=[...],
+    mode="evaluate"). A policy without `devices` leaves them to the server's default (the
+    keyboard takes over), as a body that only asks for a policy does.
+    """
+    body: dict[str, Any] = {
+        "episodes": episodes,
+        **copy.deepcopy(_QUICK_SECTIONS),
+        "dataset": {"repo_id": repo_id},
+    }
+    if sections.get("policy") is not None and "devices" not in sections:
+        del body["devices"]
+    for name, value in sections.items():
+        if isinstance(value, dict) and isinstance(body.get(name), dict):
+            body[name] = {**body[name], **value}
+        else:
+            body[name] = value
+    return body
 
 
 def collect_until(
