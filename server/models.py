@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from leisaac_core.hub.push import Phase as PushPhase
-from leisaac_core.session import Phase, SessionSnapshot
+from leisaac_core.session import EventKind, Phase, SessionSnapshot
 
 # A JSON number as the domain object holds it: an int stays an int (a float field would
 # turn the 30 of a target fps into 30.0).
@@ -126,7 +126,7 @@ class SessionStatusOut(BaseModel):
 
 class EventOut(BaseModel):
     seq: int
-    kind: str
+    kind: EventKind
     message: str
     time: Number
     data: dict[str, Any] = Field(description="open: figures of this kind of event")

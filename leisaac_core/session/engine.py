@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from leisaac_core.session.commands import Command, CommandRejected
+from leisaac_core.session.commits import HubCredentials
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.runner import EpisodeRunner
-from leisaac_core.session.state import Event, FrameSet, Phase, SessionSnapshot
+from leisaac_core.session.state import Event, EventKind, FrameSet, Phase, SessionSnapshot
 from leisaac_core.sim.base import EnvError
 from leisaac_core.teleop.base import DeviceError
 
@@ -38,7 +39,7 @@ class SessionEngine:
         self,
         dataset_root: Path,
         event_history: int = 2000,
-        hub_credentials: Callable[[], tuple[Any, str | None]] = lambda: (None, None),
+        hub_credentials: HubCredentials = lambda: (None, None),
     ) -> None:
         self.dataset_root = Path(dataset_root)
         # (token, endpoint) for auto-push, read when a push starts; None token = HF_TOKEN or
@@ -94,8 +95,8 @@ class SessionEngine:
         with self._event_lock:
             return [e for e in self._events if e.seq > seq]
 
-    # ---- called by the runner on the worker thread (emit also from the commit thread) --
-    def emit(self, kind: str, message: str, **data: Any) -> Event:
+    # ---- the runner's SessionOutlet: called on the worker thread (emit also from others) --
+    def emit(self, kind: EventKind, message: str, **data: Any) -> Event:
         with self._event_lock:
             self._seq += 1
             event = Event(self._seq, kind, message, data=data)
@@ -109,10 +110,11 @@ class SessionEngine:
                 log.exception("event listener failed")
         return event
 
-    def publish(self, snapshot: SessionSnapshot, frames: FrameSet | None = None) -> None:
+    def publish(self, snapshot: SessionSnapshot) -> None:
         self.snapshot = snapshot
-        if frames is not None:
-            self.latest_frames = frames
+
+    def publish_frames(self, frames: FrameSet) -> None:
+        self.latest_frames = frames
 
     # ---- the worker thread ---------------------------------------------------------------
     def _run(self) -> None:
@@ -144,7 +146,7 @@ class SessionEngine:
                 continue
             except Exception as exc:  # last line of defence: never die silently
                 log.exception("session worker error")
-                self.emit("session_error", f"internal error: {exc}")
+                self.emit(EventKind.SESSION_ERROR, f"internal error: {exc}")
                 if self._runner is not None:
                     self._runner.enter_error(f"internal error: {exc}")
 
@@ -173,7 +175,9 @@ class SessionEngine:
                 )
             self.publish(SessionSnapshot(phase=Phase.STARTING, tick=0))
             try:
-                self._runner = EpisodeRunner.build(command.payload, self)
+                self._runner = EpisodeRunner.build(
+                    command.payload, self, self.dataset_root, self.hub_credentials
+                )
             except Exception:
                 self.publish(SessionSnapshot(phase=Phase.IDLE, tick=0))
                 raise

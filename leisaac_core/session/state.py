@@ -25,12 +25,46 @@ class Phase(StrEnum):
 EPISODE_PHASES = frozenset({Phase.WARMUP, Phase.RECORDING, Phase.SUCCESS_TAIL})
 
 
+class EventKind(StrEnum):
+    """Every kind of event a session emits (the page reads this list from the server)."""
+
+    SESSION_STARTING = "session_starting"
+    SESSION_STARTED = "session_started"
+    SESSION_FINISHED = "session_finished"  # reached its episodes (or stopped itself)
+    SESSION_STOPPED = "session_stopped"  # stopped by the operator or the server
+    SESSION_ERROR = "session_error"
+    DATASET_REPAIRED = "dataset_repaired"
+    DATASET_PACKING = "dataset_packing"
+    DATASET_PACKED = "dataset_packed"
+    EPISODE_STARTED = "episode_started"
+    RECORDING_STARTED = "recording_started"  # warm-up over
+    SUCCESS_DETECTED = "success_detected"
+    SUCCESS_TAIL_STARTED = "success_tail_started"
+    EPISODE_SUCCEEDED = "episode_succeeded"  # saving
+    EPISODE_SAVED = "episode_saved"  # committed
+    EPISODE_SAVE_FAILED = "episode_save_failed"
+    EPISODE_FAILURE = "episode_failure"
+    EPISODE_TIMEOUT = "episode_timeout"
+    EPISODE_DISCARDED = "episode_discarded"
+    EPISODE_KEPT = "episode_kept"  # after review
+    EPISODE_DISCARDED_AFTER_REVIEW = "episode_discarded_after_review"
+    RESET_STARTED = "reset_started"
+    RECOVERING = "recovering"
+    RECOVERED = "recovered"
+    EVALUATION_PROGRESS = "evaluation_progress"
+    EVALUATION_REPORT = "evaluation_report"
+    PUSH_STARTED = "push_started"
+    PUSH_PROGRESS = "push_progress"
+    PUSH_FINISHED = "push_finished"
+    PUSH_FAILED = "push_failed"
+
+
 @dataclass(frozen=True)
 class Event:
     """One thing that happened, in order: `seq` increases by one per event."""
 
     seq: int
-    kind: str
+    kind: EventKind
     message: str
     time: float = field(default_factory=time.time)
     data: dict[str, Any] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 import numpy as np
@@ -68,6 +69,44 @@ class LoadMeter:
         if len(self._busy) < (self._busy.maxlen or 0):
             return None
         return float(np.percentile(np.asarray(self._busy), 90) * 1e3)
+
+
+class LoopClock:
+    """Paces the loop at the fps when asked, and measures every tick: per episode (stored
+    with it) and over a rolling window for the page, which never restarts, so a new episode
+    does not look like a stalled loop."""
+
+    def __init__(self, fps: int, realtime: bool) -> None:
+        self.realtime = realtime
+        self.period = 1.0 / fps
+        self.episode = PeriodMeter(fps)
+        self.live = PeriodMeter(fps, max_samples=300)
+        self.load = LoadMeter(self.period)
+        self._next_deadline = 0.0
+
+    def start_tick(self, paced: bool) -> float:
+        """Wait for the tick's deadline (when `paced`), then count the tick; returns its start."""
+        now = time.perf_counter()
+        if paced:
+            if self._next_deadline > now:
+                time.sleep(self._next_deadline - now)
+            # After an overrun the schedule restarts from now instead of bursting to catch up.
+            self._next_deadline = max(self._next_deadline + self.period, time.perf_counter())
+        started = time.perf_counter()
+        self.episode.tick(started)
+        self.live.tick(started)
+        return started
+
+    def end_tick(self, started: float) -> None:
+        self.load.add(time.perf_counter() - started)
+
+    def encoder_wait_s(self) -> float | None:
+        """How long this tick may wait for a busy video encoder: unpaced, as long as it takes
+        (no frame is ever dropped); paced, until the next tick is due (a drop only where
+        waiting would break the period)."""
+        if not self.realtime:
+            return None
+        return max(0.0, self._next_deadline - time.perf_counter())
 
 
 def loop_advice(busy_p90_ms: float | None, fps: int, width: int, height: int) -> str:

@@ -33,6 +33,13 @@ class DeviceHealth:
 
 @runtime_checkable
 class Device(Protocol):
+    # Whether the last read() came from a person overriding an automatic driver (a takeover
+    # from a policy); recorded per frame as `intervention`.
+    intervention: bool
+    # Ticks of this episode with no fresh action to give (a policy waiting for its server);
+    # None for devices that always have one.
+    starved_ticks: int | None
+
     @property
     def name(self) -> str:
         """Registry name, stored with every episode ("scripted", "so101_leader", ...)."""

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from leisaac_core.config import Settings
 from leisaac_core.dataset import dataset_dir
 from leisaac_core.hub import HubError, PushProgress, push_dataset, resolve_token
-from leisaac_core.session import SessionEngine
+from leisaac_core.session import EventKind, SessionEngine
 from server.deps import EngineDep, SettingsDep
 from server.models import HubTokenStatus, PushStatus
 
@@ -159,7 +159,9 @@ def _run_push(
     endpoint: str | None,
 ) -> None:
     engine.emit(
-        "push_started", f"pushing {local.parent.name}/{local.name} to {repo_id}", repo_id=repo_id
+        EventKind.PUSH_STARTED,
+        f"pushing {local.parent.name}/{local.name} to {repo_id}",
+        repo_id=repo_id,
     )
     last = 0.0
 
@@ -171,7 +173,9 @@ def _run_push(
         if p.phase in ("done", "tagging") or now - last >= 1.0 / PROGRESS_EVENTS_PER_S:
             last = now
             engine.emit(
-                "push_progress", f"{p.phase}: {p.files_done}/{p.files_total} files", **figures
+                EventKind.PUSH_PROGRESS,
+                f"{p.phase}: {p.files_done}/{p.files_total} files",
+                **figures,
             )
 
     try:
@@ -187,11 +191,11 @@ def _run_push(
         )
     except HubError as exc:
         slot.status = {**slot.status, "running": False, "error": str(exc)}
-        engine.emit("push_failed", f"push to {repo_id} failed: {exc}", repo_id=repo_id)
+        engine.emit(EventKind.PUSH_FAILED, f"push to {repo_id} failed: {exc}", repo_id=repo_id)
     except Exception as exc:  # never let a push thread die silently
         slot.status = {**slot.status, "running": False, "error": f"unexpected error: {exc}"}
-        engine.emit("push_failed", f"push to {repo_id} failed: {exc}", repo_id=repo_id)
+        engine.emit(EventKind.PUSH_FAILED, f"push to {repo_id} failed: {exc}", repo_id=repo_id)
     else:
         figures = dataclasses.asdict(result)
         slot.status = {**slot.status, "running": False, "result": figures}
-        engine.emit("push_finished", f"pushed to {result.url}", repo_id=repo_id, **figures)
+        engine.emit(EventKind.PUSH_FINISHED, f"pushed to {result.url}", repo_id=repo_id, **figures)

@@ -78,6 +78,9 @@ def speed_from_input(message: Mapping[str, Any]) -> float:
 
 
 class BrowserDevice:
+    intervention = False  # a person drives it: never an override
+    starved_ticks = None  # always has an action
+
     realtime = True
 
     def __init__(self, config: KeyboardDeviceConfig | GamepadDeviceConfig) -> None:

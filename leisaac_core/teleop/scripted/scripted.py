@@ -78,6 +78,9 @@ def _half_width(task: TaskSpec, name: str) -> float:
 
 
 class ScriptedDevice:
+    intervention = False  # nobody overrides the demonstrator
+    starved_ticks = None  # always has an action
+
     def __init__(self, config: ScriptedDeviceConfig) -> None:
         if config.speed <= 0:
             raise ValueError(f"scripted speed must be positive, got {config.speed}")

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 
 class SO101Leader:
+    intervention = False  # a person drives it: never an override
+    starved_ticks = None  # always has an action
+
     name = "so101_leader"
     realtime = True
 

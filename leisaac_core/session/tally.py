@@ -1,0 +1,50 @@
+"""What a session counts: its episodes so far, and what the episode under way has seen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from leisaac_core.dataset import EpisodeMeta
+from leisaac_core.session.config import SessionConfig
+from leisaac_core.session.state import LoopTiming
+from leisaac_core.sim import Env, Step
+from leisaac_core.teleop import Device
+
+
+@dataclass
+class Counts:
+    dataset: int  # episodes in the dataset, earlier sessions included
+    saved: int = 0  # in this session
+    failed: int = 0
+    consecutive_failures: int = 0
+
+
+@dataclass
+class EpisodeState:
+    """What one episode has seen so far; replaced at each episode's start."""
+
+    seed: int | None = None
+    ticks: int = 0  # stepped ticks, warm-up included
+    success_streak: int = 0
+    success_tick: int | None = None  # first recorded tick the rule held
+    tail_left: int = 0
+    intervention_ticks: int = 0
+    last: Step | None = field(default=None, repr=False)
+
+    def meta(
+        self, outcome: str, timing: LoopTiming, device: Device, env: Env, config: SessionConfig
+    ) -> EpisodeMeta:
+        """What the episode's row says besides lerobot's columns."""
+        policy = config.policy is not None
+        return EpisodeMeta(
+            outcome=outcome,
+            fps_achieved=timing.achieved_fps,
+            period_p99_ms=timing.period_p99_ms,
+            device=device.name,
+            backend=env.backend,
+            seed=self.seed,
+            task=env.task_text,
+            note=config.episode.note,
+            starved_ticks=device.starved_ticks,
+            intervention_ticks=self.intervention_ticks if policy else None,
+        )
