@@ -133,14 +133,16 @@ def test_calibrate_the_leader_arm_from_the_page(
         started = http.post(
             "/api/session",
             json={
-                "task": "so101_lift_cube",
-                "device": "so101_leader",
-                "device_port": bus.url,
-                "device_calibration": str(saved),
-                "repo_id": "tester/leader",
-                "camera_width": CAMERA_W,
-                "camera_height": CAMERA_H,
-                "realtime": True,
+                "env": {
+                    "task": "so101_lift_cube",
+                    "camera_width": CAMERA_W,
+                    "camera_height": CAMERA_H,
+                },
+                "devices": [
+                    {"type": "so101_leader", "port": bus.url, "calibration_path": str(saved)}
+                ],
+                "dataset": {"repo_id": "tester/leader"},
+                "episode": {"realtime": True},
             },
         )
         try:

@@ -31,15 +31,13 @@ def test_leader_gesture_marks_success_on_the_page(
         expect(hotkeys).to_contain_text("foot pedal")
         expect(page.locator("#focus-note")).to_contain_text("focus")
         body = {
-            "task": "so101_pick_orange",
-            "device": "so101_leader",
-            "device_port": arm.url,
-            "device_calibration": str(calibration),
-            "repo_id": "op/pedal-free",
             "episodes": 1,
-            "camera_width": 64,
-            "camera_height": 48,
-            "episode_time_s": 120,
+            "env": {"task": "so101_pick_orange", "camera_width": 64, "camera_height": 48},
+            "devices": [
+                {"type": "so101_leader", "port": arm.url, "calibration_path": str(calibration)}
+            ],
+            "dataset": {"repo_id": "op/pedal-free"},
+            "episode": {"time_s": 120},
         }
         assert http.post("/api/session", json=body).status_code == 201
         expect(page.locator("#phase")).to_have_attribute("data-phase", "recording", timeout=60_000)

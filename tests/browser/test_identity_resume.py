@@ -15,14 +15,11 @@ def test_resume_of_the_other_identity_names_robot_identity(
 ) -> None:
     console.allow(r"status of 409")  # the refused start, on purpose
     body = {
-        "task": "so101_lift_cube",
-        "device": "scripted",
-        "repo_id": "form/leisaac",
         "episodes": 1,
-        "camera_width": CAMERA_W,
-        "camera_height": CAMERA_H,
-        "realtime": False,
-        "identity": "leisaac",
+        "env": {"task": "so101_lift_cube", "camera_width": CAMERA_W, "camera_height": CAMERA_H},
+        "devices": [{"type": "scripted"}],
+        "dataset": {"repo_id": "form/leisaac", "identity": "leisaac"},
+        "episode": {"realtime": False},
     }
     with live_server.client() as http:
         assert http.post("/api/session", json=body).status_code == 201

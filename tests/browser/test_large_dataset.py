@@ -47,6 +47,8 @@ def test_browse_filter_sort_page_and_delete_several(
     expect(page.locator("#ep-range")).to_have_text(f"1–50 of 600 (of {BIG})")
     expect(rows.locator(".badge")).to_have_text(["failure"] * 50)
     page.select_option("#ep-outcome", "")
+    # The unfiltered page first: the failure-filtered range also reads "... (of N)".
+    expect(page.locator("#ep-range")).to_have_text(f"1–50 of {BIG}", timeout=60_000)
 
     page.check("#ep-suspect")
     # Wait for the filtered page itself (QC over 3,000 rows can take seconds on a loaded

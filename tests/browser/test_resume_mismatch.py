@@ -15,13 +15,11 @@ def test_resume_with_other_settings_names_the_form_controls(
 ) -> None:
     console.allow(r"status of 409")  # the refused start, on purpose
     body = {
-        "task": "so101_lift_cube",
-        "device": "scripted",
-        "repo_id": "form/resume",
         "episodes": 1,
-        "camera_width": CAMERA_W,
-        "camera_height": CAMERA_H,
-        "realtime": False,
+        "env": {"task": "so101_lift_cube", "camera_width": CAMERA_W, "camera_height": CAMERA_H},
+        "devices": [{"type": "scripted"}],
+        "dataset": {"repo_id": "form/resume"},
+        "episode": {"realtime": False},
     }
     with live_server.client() as http:
         assert http.post("/api/session", json=body).status_code == 201

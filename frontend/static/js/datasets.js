@@ -4,51 +4,17 @@
 import { api } from "./api.js";
 import { toast } from "./banners.js";
 import { bytes, el, number } from "./format.js";
-import { recorderFigures } from "./health.js";
 import { EpisodePlayer } from "./player.js";
 import { TrajectoryPlot } from "./plot.js";
 
 const $ = (id) => document.getElementById(id);
 
-// Quality figures an operator should look at before training on an episode.
-export function qcProblems(episode, fps) {
-  // The dataset layer computes QC flags; older servers do not send them, so derive them.
-  if (Array.isArray(episode.qc_flags)) return episode.qc_flags;
-  const problems = [];
-  const achieved = episode.fps_achieved;
-  if (fps && Number.isFinite(achieved) && achieved > 0 && achieved < 0.95 * fps) {
-    problems.push(`slow loop ${achieved.toFixed(1)} fps`);
-  }
-  const p99 = episode.period_p99_ms;
-  if (fps && Number.isFinite(p99) && p99 > 1.5 * (1000 / fps)) problems.push(`p99 ${p99.toFixed(0)} ms`);
-  const dropped = droppedFrames(episode);
-  if (dropped > 0) problems.push(`${dropped} dropped`);
-  return problems;
-}
-
-// Frames dropped, all cameras: the page's `dropped` or the sum of `frames_dropped`; null
-// where the dataset does not record it (written by lerobot or another tool: unknown, not 0).
-export function droppedFrames(episode) {
-  if (typeof episode.dropped === "number") return episode.dropped;
-  const counts = episode.frames_dropped;
-  if (typeof counts === "number") return counts;
-  if (counts && typeof counts === "object") return recorderFigures({ frames_dropped: counts }).dropped;
-  return null;
-}
-
+// A row's `dropped` (all cameras) is null where the dataset does not record drops (written by
+// lerobot or another tool: unknown, not 0).
 const DROPPED_UNKNOWN = "not recorded: this dataset was written by another tool (lerobot?)";
 
-// Episode index under either name the API has used.
 export function episodeIndex(e) {
-  return e.episode_index ?? e.index;
-}
-
-function datasetEpisodes(d) {
-  return d.episodes ?? d.total_episodes ?? 0;
-}
-
-function datasetFrames(d) {
-  return d.frames ?? d.total_frames ?? 0;
+  return e.index;
 }
 
 export class DatasetBrowser {
@@ -88,8 +54,8 @@ export class DatasetBrowser {
           "tr",
           { "data-repo": d.repo_id, "aria-selected": String(this.current?.repo_id === d.repo_id) },
           el("td", { text: d.repo_id }),
-          el("td", { text: String(datasetEpisodes(d)) }),
-          el("td", { text: String(datasetFrames(d)) }),
+          el("td", { text: String(d.episodes) }),
+          el("td", { text: String(d.frames) }),
           el("td", { text: String(d.fps ?? "–") }),
           el("td", { text: d.size_bytes != null ? bytes(d.size_bytes) : "–" }),
         );
@@ -148,7 +114,7 @@ export class DatasetBrowser {
     body.replaceChildren(
       ...this.episodes.map((e) => {
         const outcome = e.outcome || "unknown";
-        const problems = qcProblems(e, fps);
+        const problems = e.qc_flags; // computed by the dataset layer
         const index = episodeIndex(e);
         const pick = el("input", { type: "checkbox", "aria-label": `Select episode ${index}` });
         pick.checked = this.selected.has(index);
@@ -167,9 +133,9 @@ export class DatasetBrowser {
           el("td", { class: "num", text: `${e.length} (${fps ? (e.length / fps).toFixed(1) : "?"} s)` }),
           el("td", { class: "mono num", text: number(e.fps_achieved) }),
           el("td", { class: "mono num", text: e.period_p99_ms != null ? `${number(e.period_p99_ms)} ms` : "–" }),
-          droppedFrames(e) == null
+          e.dropped == null
             ? el("td", { class: "mono muted", text: "unknown", title: DROPPED_UNKNOWN })
-            : el("td", { class: "mono", text: String(droppedFrames(e)) }),
+            : el("td", { class: "mono", text: String(e.dropped) }),
           el("td", { class: problems.length ? "qc-flag" : "qc-ok", text: problems.length ? `⚠ ${problems.join(", ")}` : "OK" }),
           el("td", {}, el("button", { class: "btn btn-ghost", type: "button", text: "Play" })),
         );

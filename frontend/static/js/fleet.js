@@ -39,14 +39,12 @@ export class FleetView {
       workers: Number($("fl-workers").value),
       address: $("fl-address").value.trim() || null,
       session: {
-        task: $("fl-task").value.trim(),
-        device: $("fl-device").value,
-        repo_id: $("fl-repo").value.trim(),
         episodes: Number($("fl-episodes").value),
-        seed: Number($("fl-seed").value),
-        camera_width: width,
-        camera_height: height,
-        resume: $("fl-resume").checked,
+        env: { task: $("fl-task").value.trim(), camera_width: width, camera_height: height },
+        // A policy's server is the one this server is configured with; nobody takes over.
+        ...($("fl-device").value === "policy" ? { policy: {}, devices: [] } : { devices: [{ type: "scripted" }] }),
+        dataset: { repo_id: $("fl-repo").value.trim(), resume: $("fl-resume").checked },
+        episode: { seed: Number($("fl-seed").value) },
       },
     };
   }

@@ -1,6 +1,7 @@
 // Renders the live state: phase, episode N of M, timers, the success light, counts,
 // health table and the problem banners derived from them.
 
+import { EVENT } from "./events.js";
 import { bytes, number, seconds } from "./format.js";
 import {
   ACTIVE_PHASES,
@@ -73,11 +74,11 @@ export class LiveView {
   // Success may hold for a single 30 Hz tick, shorter than the 10 Hz status period; the
   // success events latch the light so the operator always sees it.
   event(ev) {
-    if (ev.kind === "success_detected" || ev.kind === "episode_succeeded") {
+    if (ev.kind === EVENT.SUCCESS_DETECTED || ev.kind === EVENT.EPISODE_SUCCEEDED) {
       this.successUntil = performance.now() + SUCCESS_LATCH_MS;
       this.successEpisode = ev.data?.episode_number ?? this.snapshot.episode_number;
       this.render();
-    } else if (ev.kind === "session_starting") {
+    } else if (ev.kind === EVENT.SESSION_STARTING) {
       this.successUntil = 0;
       this.render();
     }

@@ -6,6 +6,7 @@ import { Banners, toast } from "./banners.js";
 import { CalibrationPanel } from "./calibration.js";
 import { CameraWall } from "./cameras.js";
 import { DatasetBrowser } from "./datasets.js";
+import { EVENT } from "./events.js";
 import { FleetView } from "./fleet.js";
 import { clock, el } from "./format.js";
 import { installFocusNote, installHotkeys } from "./hotkeys.js";
@@ -21,20 +22,21 @@ const $ = (id) => document.getElementById(id);
 
 // Event kind -> [css class for the log, audio cue].
 const EVENT_STYLE = {
-  recording_started: ["", "start"],
-  success_detected: ["ev-good", null],
-  episode_succeeded: ["ev-good", "success"],
-  episode_saved: ["ev-good", null],
-  reset_started: ["ev-warn", "reset"],
-  episode_failure: ["ev-bad", null],
-  episode_timeout: ["ev-bad", null],
-  episode_discarded: ["ev-warn", null],
-  episode_save_failed: ["ev-bad", "error"],
-  session_error: ["ev-bad", "error"],
-  recovered: ["ev-good", null],
-  session_finished: ["ev-good", null],
-  dataset_repaired: ["ev-warn", null],
+  [EVENT.RECORDING_STARTED]: ["", "start"],
+  [EVENT.SUCCESS_DETECTED]: ["ev-good", null],
+  [EVENT.EPISODE_SUCCEEDED]: ["ev-good", "success"],
+  [EVENT.EPISODE_SAVED]: ["ev-good", null],
+  [EVENT.RESET_STARTED]: ["ev-warn", "reset"],
+  [EVENT.EPISODE_FAILURE]: ["ev-bad", null],
+  [EVENT.EPISODE_TIMEOUT]: ["ev-bad", null],
+  [EVENT.EPISODE_DISCARDED]: ["ev-warn", null],
+  [EVENT.EPISODE_SAVE_FAILED]: ["ev-bad", "error"],
+  [EVENT.SESSION_ERROR]: ["ev-bad", "error"],
+  [EVENT.RECOVERED]: ["ev-good", null],
+  [EVENT.SESSION_FINISHED]: ["ev-good", null],
+  [EVENT.DATASET_REPAIRED]: ["ev-warn", null],
 };
+const PUSH_EVENTS = new Set([EVENT.PUSH_STARTED, EVENT.PUSH_PROGRESS, EVENT.PUSH_FINISHED, EVENT.PUSH_FAILED]);
 const EVENT_LOG_LIMIT = 200;
 
 const audio = new AudioCues();
@@ -111,12 +113,12 @@ function logEvent(ev, { quiet }) {
     el("li", { class: cls, "data-kind": ev.kind }, el("time", { text: clock(ev.time) }), el("span", { text: ev.message })),
   );
   while (list.children.length > EVENT_LOG_LIMIT) list.lastElementChild.remove();
-  if (ev.kind && ev.kind.startsWith("push_")) push.event(ev);
+  if (PUSH_EVENTS.has(ev.kind)) push.event(ev);
   if (quiet) return;
   live.event(ev);
   if (cue) audio.play(cue);
-  if (ev.kind === "session_error" || ev.kind === "episode_save_failed") toast(ev.message, "bad", 8000);
-  if (ev.kind === "session_finished" || ev.kind === "session_stopped") {
+  if (ev.kind === EVENT.SESSION_ERROR || ev.kind === EVENT.EPISODE_SAVE_FAILED) toast(ev.message, "bad", 8000);
+  if (ev.kind === EVENT.SESSION_FINISHED || ev.kind === EVENT.SESSION_STOPPED) {
     toast(ev.message, "ok");
     if (!$("view-datasets").hidden) datasets.refresh();
   }

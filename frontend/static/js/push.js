@@ -1,6 +1,7 @@
 // Push panel: shown for the open dataset. The push route is its own piece of work; the
 // panel finds out from the OpenAPI schema whether this server has it, and says so if not.
 
+import { EVENT } from "./events.js";
 import { api } from "./api.js";
 import { toast } from "./banners.js";
 
@@ -100,17 +101,17 @@ export class PushPanel {
     link.firstElementChild.textContent = url;
   }
 
-  // Websocket events of kind push_* (progress, done, failed).
+  // Websocket events of a push (started, progress, finished, failed).
   event(ev) {
     const d = ev.data || {};
-    if (ev.kind === "push_started") {
+    if (ev.kind === EVENT.PUSH_STARTED) {
       this.progress(0, ev.message);
-    } else if (ev.kind === "push_progress") {
+    } else if (ev.kind === EVENT.PUSH_PROGRESS) {
       const fraction = d.bytes_total ? d.bytes_done / d.bytes_total : d.files_total ? d.files_done / d.files_total : 0;
       this.progress(d.phase === "done" ? 1 : fraction, ev.message);
-    } else if (d.url && /push_(done|finished|succeeded|complete)/.test(ev.kind)) {
+    } else if (ev.kind === EVENT.PUSH_FINISHED) {
       this.finished(d.url);
-    } else if (/push_(failed|error)/.test(ev.kind)) {
+    } else if (ev.kind === EVENT.PUSH_FAILED) {
       this.running = false;
       $("push-start").disabled = false;
       this.progress(0, ev.message);

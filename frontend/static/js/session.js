@@ -37,12 +37,12 @@ export class StartForm {
     fill("#f-backend", options.backends);
     fill("#f-device", options.devices);
     const d = options.defaults || {};
-    this.setValue("task", d.task);
-    this.setValue("backend", d.backend);
+    this.setValue("env.task", d.task);
+    this.setValue("env.type", d.backend);
     this.setValue("device", d.device);
-    this.setValue("fps", d.fps);
-    this.setValue("camera_width", d.camera_width);
-    this.setValue("camera_height", d.camera_height);
+    this.setValue("env.fps", d.fps);
+    this.setValue("env.camera_width", d.camera_width);
+    this.setValue("env.camera_height", d.camera_height);
     this.restore();
     this.renderCost = options.render_cost || null;
     this.taskChanged();
@@ -55,11 +55,11 @@ export class StartForm {
   cameraChanged() {
     const hint = this.form.querySelector("#camera-hint");
     const f = this.form.elements;
-    const width = parseInt(f.camera_width.value, 10);
-    const height = parseInt(f.camera_height.value, 10);
-    const fps = parseInt(f.fps.value, 10) || 30;
+    const width = parseInt(f["env.camera_width"].value, 10);
+    const height = parseInt(f["env.camera_height"].value, 10);
+    const fps = parseInt(f["env.fps"].value, 10) || 30;
     const cost = this.renderCost;
-    if (!cost || f.backend.value !== "mujoco" || !(width > 0 && height > 0)) {
+    if (!cost || f["env.type"].value !== "mujoco" || !(width > 0 && height > 0)) {
       hint.hidden = true;
       return;
     }
@@ -80,8 +80,8 @@ export class StartForm {
         const use = el("button", { type: "button", class: "btn btn-ghost btn-inline", id: "use-suggested-size" });
         use.textContent = `Use ${best.width}x${best.height}`;
         use.addEventListener("click", () => {
-          this.setValue("camera_width", best.width);
-          this.setValue("camera_height", best.height);
+          this.setValue("env.camera_width", best.width);
+          this.setValue("env.camera_height", best.height);
           this.remember();
           this.cameraChanged();
         });
@@ -102,21 +102,27 @@ export class StartForm {
   }
 
   taskChanged() {
-    const task = this.tasks.find((t) => t.name === this.form.elements.task.value);
+    const task = this.tasks.find((t) => t.name === this.form.elements["env.task"].value);
     const input = this.form.querySelector("#f-episode-time");
     input.placeholder = task ? `task default: ${task.episode_time_s} s` : "task default";
     this.form.querySelector("#task-hint").textContent = task ? task.text : "";
   }
 
-  deviceChanged() {
+  // The person's device: the one that drives, or with a policy the one that takes over.
+  humanDevice() {
     const f = this.form.elements;
-    const policy = f.device.value === "policy";
+    return f.device.value === "policy" ? f.takeover.value : f.device.value;
+  }
+
+  deviceChanged() {
+    const policy = this.form.elements.device.value === "policy";
     this.form.querySelector("#policy-label").hidden = !policy;
     this.form.querySelector("#takeover-label").hidden = !policy;
-    // The leader arm's port and calibration serve the leader device and a leader takeover.
-    const leader = f.device.value === "so101_leader" || (policy && f.takeover.value === "so101_leader");
-    this.form.querySelector("#port-label").hidden = !leader;
-    this.form.querySelector("#calibration-label").hidden = !leader;
+    // A device option shows for the device types its label names (data-devices).
+    const type = this.humanDevice();
+    for (const label of this.form.querySelectorAll("[data-devices]")) {
+      label.hidden = !label.dataset.devices.split(" ").includes(type);
+    }
   }
 
   // The operator types the same things every morning: keep the last values.
@@ -139,44 +145,45 @@ export class StartForm {
     for (const [name, value] of Object.entries(values)) this.setValue(name, value);
   }
 
+  // The REST body: each control named "part.field" fills body.part.field (empty ones are
+  // left to the server's defaults); the driver select becomes `policy` and `devices`.
   body() {
+    const body = {};
+    for (const field of this.form.elements) {
+      const path = field.name?.split(".");
+      if (!path || path.length !== 2 || path[0] === "device") continue;
+      const value = this.fieldValue(field);
+      if (value === undefined) continue;
+      body[path[0]] = { ...body[path[0]], [path[1]]: value };
+    }
     const f = this.form.elements;
-    const body = {
-      task: f.task.value,
-      backend: f.backend.value,
-      device: f.device.value,
-      repo_id: f.repo_id.value.trim(),
-      resume: f.resume.checked,
-      keep_failures: f.keep_failures.checked,
-      review: f.review.checked,
-      video_codec: f.video_codec.value,
-    };
-    if (f.identity?.value) body.identity = f.identity.value;
-    const numbers = {
-      episodes: parseInt,
-      fps: parseInt,
-      episode_time_s: parseFloat,
-      reset_time_s: parseFloat,
-      camera_width: parseInt,
-      camera_height: parseInt,
-      seed: parseInt,
-      push_every_episodes: parseInt,
-    };
-    for (const [name, parse] of Object.entries(numbers)) {
-      const raw = f[name].value.trim();
-      if (raw !== "") body[name] = parse(raw, 10);
-    }
-    if (f.realtime.value) body.realtime = f.realtime.value === "true";
-    if (f.note.value.trim()) body.note = f.note.value.trim();
-    if (body.device === "policy" && f.policy_url.value.trim()) body.policy_url = f.policy_url.value.trim();
-    if (body.device === "policy") body.policy = { takeover: f.takeover.value };
-    const leader = body.device === "so101_leader" || body.policy?.takeover === "so101_leader";
+    body.episodes = this.fieldValue(f.episodes);
     if (f.mode.value === "evaluate") body.mode = "evaluate";
-    if (leader && f.device_port.value.trim()) body.device_port = f.device_port.value.trim();
-    if (leader && f.device_calibration.value.trim()) {
-      body.device_calibration = f.device_calibration.value.trim();
-    }
+    const human = this.humanDevice();
+    if (f.device.value === "policy") body.policy = body.policy || {};
+    else delete body.policy;
+    body.devices = human === "none" ? [] : [this.deviceConfig(human)];
     return body;
+  }
+
+  fieldValue(field) {
+    if (field.type === "checkbox") return field.checked;
+    const raw = field.value.trim();
+    if (raw === "") return undefined;
+    if (field.type === "number") return Number(raw);
+    if (field.dataset.parse === "bool") return raw === "true";
+    return raw;
+  }
+
+  // A device's config: its type and the options shown for it (controls named device.*).
+  deviceConfig(type) {
+    const device = { type };
+    for (const field of this.form.querySelectorAll("[name^='device.']")) {
+      if (field.closest("[data-devices]")?.hidden) continue;
+      const value = this.fieldValue(field);
+      if (value !== undefined) device[field.name.slice("device.".length)] = value;
+    }
+    return device;
   }
 
   // A resume refused because the dataset was recorded with other settings: each one in
@@ -203,7 +210,7 @@ export class StartForm {
         return `${names.map(label).join(" × ")}: the dataset has ${value(d.dataset)}, this session ${value(d.requested)} — set ${sets}.`;
       }
       if (d.setting === "cameras") {
-        return `Cameras: the dataset's differ from this task's (dataset: ${plain(d.dataset) || "none extra"}; task: ${plain(d.requested) || "none extra"}) — choose the ${label("task")} it was recorded with.`;
+        return `Cameras: the dataset's differ from this task's (dataset: ${plain(d.dataset) || "none extra"}; task: ${plain(d.requested) || "none extra"}) — choose the ${label("env.task")} it was recorded with.`;
       }
       if ((d.fields || []).length) {
         return `${d.fields.map(label).join(" × ")}: the dataset was recorded otherwise (${plain(d.dataset)}, this session ${plain(d.requested)}) — no value here matches it.`;
@@ -232,9 +239,10 @@ export class StartForm {
   async submit() {
     if (this.busy) return;
     const body = this.body();
-    if (!/^[^/\s]+\/[^/\s]+$/.test(body.repo_id)) {
+    const repoId = body.dataset?.repo_id || "";
+    if (!/^[^/\s]+\/[^/\s]+$/.test(repoId)) {
       this.showError("Enter the dataset repo id as namespace/name, e.g. alice/pick_orange.");
-      this.form.elements.repo_id.focus();
+      this.form.elements["dataset.repo_id"].focus();
       return;
     }
     this.showError("");
@@ -249,10 +257,10 @@ export class StartForm {
     } catch (err) {
       const differences = err.data?.differences;
       if (Array.isArray(differences) && differences.length) {
-        this.showError(this.describeDifferences(body.repo_id, differences));
+        this.showError(this.describeDifferences(repoId, differences));
       } else {
         this.showError(err.message);
-        if (/resume/i.test(err.message)) this.form.elements.resume.parentElement.classList.add("attention");
+        if (/resume/i.test(err.message)) this.markControl("dataset.resume");
       }
     } finally {
       this.busy = false;
