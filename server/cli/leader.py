@@ -16,12 +16,17 @@ import select
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+from server.cli.args import Subparsers
+
+if TYPE_CHECKING:
+    from leisaac_core.teleop.so101_leader.calibrator import CalibrationSample, LeaderCalibrator
 
 EXIT_ERROR = 1
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "leader",
         help="read or calibrate an SO-101 leader arm",
@@ -167,7 +172,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _live_until_enter(calibrator: Any, stdin: TextIO, stdout: TextIO) -> None:
+def _live_until_enter(calibrator: LeaderCalibrator, stdin: TextIO, stdout: TextIO) -> None:
     """Sample the arm ~10 times a second, showing live values on a terminal, until a line
     arrives on stdin. EOFError if stdin closes first (nobody can confirm)."""
     live = stdout.isatty()
@@ -193,7 +198,7 @@ def _read_line(fd: int) -> None:
             return
 
 
-def _format_sample(sample: Any) -> str:
+def _format_sample(sample: CalibrationSample) -> str:
     parts = []
     for joint, pos in sample.positions.items():
         if joint in sample.range_min:

@@ -3,7 +3,7 @@ setting that differs, with the flag (and value) that matches the dataset."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from leisaac_core.dataset import FeatureDifference, FeatureMismatchError
 from leisaac_core.dataset.identity import IDENTITIES
@@ -37,12 +37,12 @@ def describe_for_cli(exc: FeatureMismatchError) -> str:
     return text + "\nRecord into a new dataset (another --repo-id): no flag matches it."
 
 
-def _size(value: Any) -> str:
+def _size(value: Sequence[int]) -> str:
     width, height = value
     return f"{width}x{height}"
 
 
-def _one(values: list[Any]) -> Any:
+def _one(values: list[object]) -> object:
     distinct = list(dict.fromkeys(tuple(v) if isinstance(v, list) else v for v in values))
     return distinct[0] if len(distinct) == 1 else None
 

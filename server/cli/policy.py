@@ -7,8 +7,10 @@ import logging
 import sys
 from typing import Any
 
+from server.cli.args import Subparsers
 
-def register(subparsers: Any) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser("policy", help="serve a policy over the OpenPI websocket protocol")
     sub = p.add_subparsers(dest="policy_command", metavar="COMMAND")
     s = sub.add_parser(

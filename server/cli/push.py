@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+from server.cli.args import Subparsers
+
+if TYPE_CHECKING:
+    from leisaac_core.hub import PushProgress
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "push",
         help="push a dataset to the Hugging Face Hub",
@@ -60,7 +65,7 @@ class ProgressPrinter:
         self.tty = stream.isatty()
         self._last_phase: str | None = None
 
-    def __call__(self, p: Any) -> None:
+    def __call__(self, p: PushProgress) -> None:
         if p.phase == "uploading":
             percent = 100 * p.bytes_done / p.bytes_total if p.bytes_total else 100.0
             text = (

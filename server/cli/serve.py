@@ -10,8 +10,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from server.cli.args import Subparsers
 
-def register(subparsers: Any) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "serve",
         help="start the web dashboard",
