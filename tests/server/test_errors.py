@@ -22,6 +22,8 @@ def _wait_idle(http, timeout: float = 120) -> None:
         ({**QUICK_SESSION, "repo_id": "../escape"}, "repo id"),
         ({**QUICK_SESSION, "repo_id": "a/b/c"}, "exactly one '/'"),
         ({**QUICK_SESSION, "repo_id": "/abs/path"}, "repo id"),
+        ({**QUICK_SESSION, "repo_id": "/etc"}, "has no namespace before the '/'"),
+        ({**QUICK_SESSION, "repo_id": "my data/pick one"}, "has spaces; use '_' or '-'"),
         ({**QUICK_SESSION, "repo_id": "me/..."}, "not allowed"),
         ({**QUICK_SESSION, "repo_id": ""}, "empty"),
         ({**QUICK_SESSION}, "repo_id"),
@@ -81,7 +83,11 @@ def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveS
         before = http.get("/api/datasets/me/twice/episodes").json()
         again = http.post("/api/session", json=body)
         assert again.status_code == 409
-        assert "resume" in again.json()["detail"]
+        # In the API's words (the body's "resume"), and the facts for the page's own words.
+        assert '"resume": true' in again.json()["detail"]
+        assert "resume=True" not in again.json()["detail"]
+        root = live_server.settings.dataset_root / "me" / "twice"
+        assert again.json()["exists"] == {"repo_id": "me/twice", "path": str(root)}
         assert http.get("/api/datasets/me/twice/episodes").json() == before
         # With resume it appends.
         resumed = http.post("/api/session", json={**body, "resume": True})
