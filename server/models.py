@@ -180,6 +180,7 @@ class OptionsOut(BaseModel):
     render_cost: RenderCostOut | None = Field(
         description="per-size tick cost measured on this machine, or None"
     )
+    dataset_root: str = Field(description="where datasets are written: <root>/<namespace>/<name>")
 
 
 # ------------------------------------------------------------------------------- datasets

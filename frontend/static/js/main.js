@@ -8,6 +8,7 @@ import { CameraWall } from "./cameras.js";
 import { DatasetBrowser } from "./datasets.js";
 import { FleetView } from "./fleet.js";
 import { clock, el } from "./format.js";
+import { Guide } from "./guide.js";
 import { installFocusNote, installHotkeys } from "./hotkeys.js";
 import { JointBars } from "./joints.js";
 import { LiveView } from "./live.js";
@@ -47,6 +48,7 @@ const startForm = new StartForm($("start-form"), (snapshot) => live.setSnapshot(
 const push = new PushPanel();
 const datasets = new DatasetBrowser(confirmDialog, push);
 const fleet = new FleetView();
+const guide = new Guide();
 let lastSeq = 0;
 
 const socket = new LiveSocket({
@@ -250,7 +252,9 @@ async function init() {
     /* the socket's banner already says the server is unreachable */
   }
   try {
-    await startForm.load();
+    const options = await startForm.load();
+    guide.setDatasetRoot(options.dataset_root);
+    fleet.setOptions(options);
   } catch (err) {
     startForm.showError(`Cannot load the session options: ${err.message}`);
   }

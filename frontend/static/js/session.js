@@ -1,9 +1,10 @@
 // The start form and the session controls (buttons and hotkeys share one code path).
 
-import { api } from "./api.js";
+import { api, describeDetail } from "./api.js";
 import { toast } from "./banners.js";
 import { el } from "./format.js";
 import { EPISODE_PHASES } from "./health.js";
+import { repoIdProblem } from "./repo_id.js";
 
 const FORM_STORAGE_KEY = "leisaac.start-form";
 
@@ -23,7 +24,9 @@ export class StartForm {
     form.querySelector("#f-takeover").addEventListener("change", () => this.deviceChanged());
     form.addEventListener("change", () => this.remember());
     form.addEventListener("input", () => this.cameraChanged());
+    form.querySelector("#f-repo").addEventListener("input", () => this.repoChanged());
     this.renderCost = null;
+    this.datasetRoot = null;
   }
 
   async load() {
@@ -45,9 +48,12 @@ export class StartForm {
     this.setValue("camera_height", d.camera_height);
     this.restore();
     this.renderCost = options.render_cost || null;
+    this.datasetRoot = options.dataset_root || null;
+    this.repoChanged();
     this.taskChanged();
     this.deviceChanged();
     this.cameraChanged();
+    return options;
   }
 
   // What `leisaac-dashboard doctor` measured here: the largest camera size whose tick takes at
@@ -91,6 +97,16 @@ export class StartForm {
     }
     hint.classList.toggle("warn", !fits);
     hint.hidden = false;
+  }
+
+  // Where the dataset will be written, as the operator types its id.
+  repoChanged() {
+    const hint = this.form.querySelector("#repo-hint");
+    const id = this.form.elements.repo_id.value.trim();
+    const shown = id && !repoIdProblem(id) ? id : "<namespace>/<name>";
+    hint.textContent = this.datasetRoot
+      ? `Saved on the server in ${this.datasetRoot}/${shown}`
+      : "Names the dataset here and on the Hugging Face Hub.";
   }
 
   setValue(name, value) {
@@ -221,7 +237,9 @@ export class StartForm {
     label.classList.add("attention");
     const details = label.closest("details");
     if (details) details.open = true;
-    control.addEventListener("change", () => label.classList.remove("attention"), { once: true });
+    const calm = () => label.classList.remove("attention");
+    control.addEventListener("change", calm, { once: true });
+    control.addEventListener("input", calm, { once: true });
   }
 
   showError(message) {
@@ -229,11 +247,39 @@ export class StartForm {
     this.error.hidden = !message;
   }
 
+  // The words of a control's label ("Dataset repo id" for repo_id), for messages.
+  labelOf(name) {
+    const control = this.form.elements[name];
+    return control?.closest("label")?.firstChild?.textContent?.trim() || name;
+  }
+
+  // A refused start in the form's words: its controls' labels, its Resume checkbox.
+  describeRefusal(body, err) {
+    const data = err.data || {};
+    if (Array.isArray(data.differences) && data.differences.length) {
+      return this.describeDifferences(body.repo_id, data.differences);
+    }
+    if (data.exists) {
+      this.markControl("resume");
+      return (
+        `“${data.exists.repo_id}” already exists on the server. ` +
+        "Tick Resume to add episodes to it, or enter another Dataset repo id."
+      );
+    }
+    if (err.status === 422 && Array.isArray(data.detail)) {
+      for (const d of data.detail) this.markControl((d.loc || []).filter((p) => p !== "body")[0]);
+      return describeDetail(data.detail, (loc) => this.labelOf(loc.split(".")[0]));
+    }
+    return err.message;
+  }
+
   async submit() {
     if (this.busy) return;
     const body = this.body();
-    if (!/^[^/\s]+\/[^/\s]+$/.test(body.repo_id)) {
-      this.showError("Enter the dataset repo id as namespace/name, e.g. alice/pick_orange.");
+    const problem = repoIdProblem(body.repo_id, this.labelOf("repo_id"));
+    if (problem) {
+      this.showError(problem);
+      this.markControl("repo_id");
       this.form.elements.repo_id.focus();
       return;
     }
@@ -247,13 +293,7 @@ export class StartForm {
       this.remember();
       this.onStarted(snapshot);
     } catch (err) {
-      const differences = err.data?.differences;
-      if (Array.isArray(differences) && differences.length) {
-        this.showError(this.describeDifferences(body.repo_id, differences));
-      } else {
-        this.showError(err.message);
-        if (/resume/i.test(err.message)) this.form.elements.resume.parentElement.classList.add("attention");
-      }
+      this.showError(this.describeRefusal(body, err));
     } finally {
       this.busy = false;
       button.disabled = false;
