@@ -6,6 +6,8 @@ wrapped inside their panel. Real server, real Chromium."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from tests.browser.helpers import (
     wait_ready,
 )
 from tests.hub.handmade_dataset import write_dataset
+from tests.support.live_server import free_port
 
 
 def _render_cost_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,6 +100,45 @@ def test_first_screen_says_what_to_do_and_shows_start_without_scrolling(
     page.reload()
     wait_ready(page)
     expect(guide).to_be_visible()
+
+
+@pytest.fixture
+def failed_push_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server whose last push failed (its Hub endpoint is a closed port) before any page
+    was opened."""
+    os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+    root = tmp_path / "datasets"
+    write_dataset(root / "alice" / "pick_orange", episodes=1)
+    server = make_server(root, hub_endpoint=f"http://127.0.0.1:{free_port()}").start()
+    with server.client() as http:
+        assert http.put("/api/hub/token", json={"token": "hf_0123456789abcdef"}).is_success
+        assert http.post("/api/datasets/alice/pick_orange/push", json={}).status_code == 202
+        deadline = time.monotonic() + 60
+        while not any(e["kind"] == "push_failed" for e in http.get("/api/session/events").json()):
+            assert time.monotonic() < deadline, "the push did not fail"
+            time.sleep(0.1)
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("tab", ["record", "datasets", "fleet"])
+def test_a_past_push_failure_is_not_shown_again_on_a_fresh_page(
+    failed_push_server: LiveServer, laptop_page: Page, tab: str
+) -> None:
+    page = laptop_page
+    page.goto(f"{failed_push_server.url}/#{tab}")
+    wait_ready(page)
+    # The history is in the events list (the socket's hello was handled)...
+    failed = page.locator('#events li[data-kind="push_failed"]')
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("Cannot reach the Hub")
+    # ...and is not news: no toast, no failure in the push panel of a dataset opened now.
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    if tab == "datasets":
+        page.locator('#datasets-table tr[data-repo="alice/pick_orange"]').click()
+        expect(page.locator("#push-form")).to_be_visible()
+        expect(page.locator("#push-progress")).to_be_hidden()
+    expect(page.locator("#toasts .toast")).to_have_count(0)
 
 
 @pytest.fixture
