@@ -298,7 +298,9 @@ export class DatasetBrowser {
       tr.setAttribute("aria-selected", String(tr.dataset.episode === String(episodeIndex(episode))));
     }
     const repo = this.current.repo_id;
+    const opening = $("player").hidden;
     $("player").hidden = false;
+    if (opening) $("player").scrollIntoView({ block: "start" }); // below the fold on a laptop
     $("player-title").textContent = `${repo} · episode ${episodeIndex(episode)} · ${episode.outcome || ""}`;
     this.player.load(episode.videos);
     $("replay-result").hidden = true;

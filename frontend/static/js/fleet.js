@@ -163,6 +163,7 @@ export class FleetView {
 
   render(status) {
     $("fleet-state").textContent = status.state;
+    $("fleet-state").className = `pill ${STATE_PILL[status.state] || "pill-idle"}`;
     $("fleet-start").disabled = status.running;
     $("fleet-stop").disabled = !status.running;
     if (status.repo_id) {
