@@ -83,9 +83,10 @@ def test_first_screen_says_what_to_do_and_shows_start_without_scrolling(
     expect(repo).to_have_value("")
     assert repo.get_attribute("placeholder").startswith("namespace/name, e.g.")
     page.fill("#f-repo", "alice/first")
-    expect(page.locator("#repo-hint")).to_contain_text(
-        f"{live_server.settings.dataset_root}/alice/first"
-    )
+    hint = page.locator("#repo-hint")
+    expect(hint).to_contain_text("Saved on the server in ")
+    expect(hint).to_contain_text("/datasets/alice/first")  # the root's end: the whole is long
+    expect(hint).to_have_attribute("title", f"{live_server.settings.dataset_root}/alice/first")
 
     screenshot(page, "first-hour-first-screen-1280")
 
@@ -198,6 +199,6 @@ def test_start_form_messages_are_in_the_page_words(
     expect(page.locator("label:has(#f-resume)")).to_have_class("check attention")
     _error_fits(page, "#start-error")
     expect(page.locator("#repo-hint")).to_contain_text("a-dataset-root-with-a-rather-long-name")
-    _error_fits(page, "#repo-hint")
+    _error_fits(page, "#repo-hint")  # one long folder name: kept whole, wrapped
     page.locator("#start-panel").screenshot(path=str(SCREENSHOTS / "first-hour-start-error.png"))
     expect(page.locator("#phase")).to_have_attribute("data-phase", "idle")

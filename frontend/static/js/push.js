@@ -30,7 +30,7 @@ export class PushPanel {
       event.preventDefault();
       this.saveToken();
     });
-    $("hub-token-change").addEventListener("click", () => this.showTokenForm(true));
+    $("hub-token-change").addEventListener("click", () => this.showTokenForm(true, true));
     $("hub-token-cancel").addEventListener("click", () => this.showTokenForm(false));
     $("hub-token-forget").addEventListener("click", () => this.forgetToken());
   }
@@ -48,8 +48,9 @@ export class PushPanel {
     return status.configured;
   }
 
-  // The token form (to enter a first token, or change it) or the line saying one is set.
-  showTokenForm(editing) {
+  // The token form (to enter a first token, or change it) or the line saying one is set;
+  // the cursor goes to the form only when the operator asked for it (hotkeys stay live).
+  showTokenForm(editing, focus = false) {
     const { configured, source } = this.token;
     $("hub-token-form").hidden = !editing;
     $("hub-token-cancel").hidden = !configured;
@@ -60,7 +61,7 @@ export class PushPanel {
       : "";
     // Only the token entered here can be forgotten here; the others belong to the server.
     $("hub-token-forget").hidden = source !== "dashboard";
-    if (editing) $("hub-token").focus();
+    if (editing && focus) $("hub-token").focus();
   }
 
   tokenError(message) {

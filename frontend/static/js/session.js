@@ -105,8 +105,9 @@ export class StartForm {
     const id = this.form.elements.repo_id.value.trim();
     const shown = id && !repoIdProblem(id) ? id : "<namespace>/<name>";
     hint.textContent = this.datasetRoot
-      ? `Saved on the server in ${this.datasetRoot}/${shown}`
+      ? `Saved on the server in ${shortPath(this.datasetRoot)}/${shown}`
       : "Names the dataset here and on the Hugging Face Hub.";
+    hint.title = this.datasetRoot ? `${this.datasetRoot}/${shown}` : "";
   }
 
   setValue(name, value) {
@@ -300,6 +301,16 @@ export class StartForm {
       button.firstChild.textContent = "Start session ";
     }
   }
+}
+
+// A long folder shortened to its last parts ("…/lerobot"), so the hint stays within two
+// lines beside the form; the whole path is in the hint's title and in the guide.
+function shortPath(path, keep = 32) {
+  if (path.length <= keep) return path;
+  const parts = path.split("/");
+  let tail = parts.pop();
+  while (parts.length && tail.length + parts[parts.length - 1].length + 1 <= keep) tail = `${parts.pop()}/${tail}`;
+  return `…/${tail}`;
 }
 
 export class Controls {
