@@ -9,17 +9,18 @@ const $ = (id) => document.getElementById(id);
 
 const STATE_PILL = { starting: "pill-wait", running: "pill-rec", finished: "pill-ok", stopped: "pill-wait", error: "pill-bad" };
 
-// A field of the fleet's REST body -> the label of its control here.
+// A field of the fleet's REST body (its last part: "session.repo_id" -> repo_id) -> the
+// label of its control here.
 const FIELD_LABELS = {
   workers: "Workers",
   address: "Ray address",
-  "session.task": "Task",
-  "session.device": "Device",
-  "session.repo_id": "Dataset repo id",
-  "session.episodes": "Episodes",
-  "session.seed": "First seed",
-  "session.camera_width": "Camera",
-  "session.camera_height": "Camera",
+  task: "Task",
+  device: "Device",
+  repo_id: "Dataset repo id",
+  episodes: "Episodes",
+  seed: "First seed",
+  camera_width: "Camera",
+  camera_height: "Camera",
 };
 
 export class FleetView {
@@ -74,7 +75,7 @@ export class FleetView {
       );
     }
     if (err.status === 422 && Array.isArray(data.detail)) {
-      return describeDetail(data.detail, (loc) => FIELD_LABELS[loc] || loc);
+      return describeDetail(data.detail, (loc) => FIELD_LABELS[loc.split(".").pop()] || loc);
     }
     return err.message;
   }

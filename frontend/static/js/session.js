@@ -254,11 +254,18 @@ export class StartForm {
     return control?.closest("label")?.firstChild?.textContent?.trim() || name;
   }
 
+  // The form control a field of the REST body names ("repo_id", or "dataset.repo_id" in a
+  // nested body): its last part that is a control's name.
+  controlOf(loc) {
+    const parts = (Array.isArray(loc) ? loc : String(loc).split(".")).map(String);
+    return [...parts].reverse().find((p) => this.form.elements.namedItem(p)) ?? null;
+  }
+
   // A refused start in the form's words: its controls' labels, its Resume checkbox.
-  describeRefusal(body, err) {
+  describeRefusal(repoId, err) {
     const data = err.data || {};
     if (Array.isArray(data.differences) && data.differences.length) {
-      return this.describeDifferences(body.repo_id, data.differences);
+      return this.describeDifferences(repoId, data.differences);
     }
     if (data.exists) {
       this.markControl("resume");
@@ -268,22 +275,27 @@ export class StartForm {
       );
     }
     if (err.status === 422 && Array.isArray(data.detail)) {
-      for (const d of data.detail) this.markControl((d.loc || []).filter((p) => p !== "body")[0]);
-      return describeDetail(data.detail, (loc) => this.labelOf(loc.split(".")[0]));
+      for (const d of data.detail) this.markControl(this.controlOf(d.loc || []));
+      return describeDetail(data.detail, (loc) => {
+        const control = this.controlOf(loc);
+        return control ? this.labelOf(control) : loc;
+      });
     }
     return err.message;
   }
 
   async submit() {
     if (this.busy) return;
-    const body = this.body();
-    const problem = repoIdProblem(body.repo_id, this.labelOf("repo_id"));
+    // Read from the form, not the REST body (whose shape is the API's).
+    const repoId = this.form.elements.repo_id.value.trim();
+    const problem = repoIdProblem(repoId, this.labelOf("repo_id"));
     if (problem) {
       this.showError(problem);
       this.markControl("repo_id");
       this.form.elements.repo_id.focus();
       return;
     }
+    const body = this.body();
     this.showError("");
     this.busy = true;
     const button = this.form.querySelector("#btn-start");
@@ -294,7 +306,7 @@ export class StartForm {
       this.remember();
       this.onStarted(snapshot);
     } catch (err) {
-      this.showError(this.describeRefusal(body, err));
+      this.showError(this.describeRefusal(repoId, err));
     } finally {
       this.busy = false;
       button.disabled = false;
