@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from leisaac_core.dataset import load_episode_signals, load_episodes
+from leisaac_core.dataset import Progress, ProgressFn, load_episode_signals, load_episodes
 from leisaac_core.dataset.identity import get_identity, identity_of_robot_type
+from leisaac_core.dataset.progress import no_progress
 from leisaac_core.sim import make_env_config, make_env_from_config
 from leisaac_core.tasks import TASKS
 
@@ -104,8 +105,10 @@ def replay_episode(
     warmup_frames: int = DEFAULT_WARMUP_FRAMES,
     hold_ticks: int = DEFAULT_HOLD_TICKS,
     backend: str = "mujoco",
+    progress: ProgressFn = no_progress,
 ) -> ReplayResult:
-    """Replay one episode; with `video_dir`, write `<camera>.mp4` of the replayed cameras."""
+    """Replay one episode; with `video_dir`, write `<camera>.mp4` of the replayed cameras.
+    `progress` hears of every recorded frame stepped ("replaying", frames)."""
     root = Path(dataset_dir)
     if episode_index < 0:
         raise ReplayError(f"episode {episode_index} does not exist (indices start at 0)")
@@ -149,12 +152,14 @@ def replay_episode(
             step = env.step(recorded[0])
         replayed: list[np.ndarray] = []
         success = False
-        for action in actions:
+        progress(Progress("replaying", 0, len(actions), "frames"))
+        for done, action in enumerate(actions, start=1):
             replayed.append(np.asarray(step.state, dtype=np.float32))
             for name, writer in writers.items():
                 writer.add(step.images[name])
             step = env.step(action)
             success = success or bool(step.success)
+            progress(Progress("replaying", done, len(actions), "frames"))
         for _ in range(hold_ticks if len(actions) else 0):
             step = env.step(actions[-1])
             success = success or bool(step.success)

@@ -22,6 +22,7 @@ from leisaac_core.config import Settings
 from leisaac_core.session import SessionEngine
 from server.auth import require_token
 from server.legacy_session import flat_body_handler
+from server.operations import Operations
 from server.preview import PreviewEncoder
 from server.resume_conflict import ResumeConflict, resume_conflict_handler
 from server.routes import (
@@ -31,6 +32,7 @@ from server.routes import (
     fleet,
     health,
     leader,
+    operations,
     options,
     pages,
     push,
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.leader_calibration = leader.CalibrationSlot()
     app.state.push = push.PushSlot()
     app.state.fleet = fleet.FleetSlot()
+    app.state.operations = Operations(hub)
     app.state.templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
     if settings.cors_origins:
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(leader.router, dependencies=protected)
     app.include_router(push.router, dependencies=protected)
     app.include_router(fleet.router, dependencies=protected)
+    app.include_router(operations.router, dependencies=protected)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     return app
 

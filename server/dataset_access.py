@@ -1,9 +1,11 @@
 """Local datasets as the routes reach them: the path parameters, the dataset directory
-(404 when absent), and an episode as JSON with its videos' URLs."""
+(404 when absent), an episode (404 when absent, the same answer from every route), and an
+episode as JSON with its videos' URLs."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +13,7 @@ from fastapi import HTTPException, status
 from fastapi import Path as PathParam
 
 from leisaac_core.config import Settings
-from leisaac_core.dataset import EpisodeRecord, dataset_dir
+from leisaac_core.dataset import EpisodeRecord, dataset_dir, load_episodes
 from server.models import EpisodeOut, VideoOut
 
 Namespace = Annotated[str, PathParam(min_length=1, max_length=96)]
@@ -31,6 +33,26 @@ def local_dataset(settings: Settings, namespace: str, name: str) -> Path:
             detail=f"no dataset {namespace}/{name} under {settings.dataset_root}",
         )
     return path
+
+
+def no_episode(namespace: str, name: str, index: int, path: Path) -> HTTPException:
+    """The 404 for an episode index the dataset does not have."""
+    info = json.loads((path / "meta" / "info.json").read_text())
+    total = int(info.get("total_episodes", 0))
+    has = {0: "it has none", 1: "it has 1: episode 0"}.get(total, f"it has {total}: 0..{total - 1}")
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        detail=f"dataset {namespace}/{name} has no episode {index} ({has})",
+    )
+
+
+def existing_episode(path: Path, namespace: str, name: str, index: int) -> EpisodeRecord:
+    """The episode's record (reads one metadata row); 404 when the dataset has no such
+    episode. Blocking: call it on a worker thread."""
+    found = load_episodes(path, index, 1) if index >= 0 else []
+    if not found or found[0].index != index:
+        raise no_episode(namespace, name, index, path)
+    return found[0]
 
 
 def episode_item(record: EpisodeRecord, path: Path, namespace: str, name: str) -> EpisodeOut:

@@ -180,6 +180,7 @@ class OptionsOut(BaseModel):
     render_cost: RenderCostOut | None = Field(
         description="per-size tick cost measured on this machine, or None"
     )
+    dataset_root: str = Field(description="where datasets are written: <root>/<namespace>/<name>")
 
 
 # ------------------------------------------------------------------------------- datasets
@@ -283,6 +284,29 @@ class ReplayOut(BaseModel):
     joint_error_mean: Number
     joint_error_final: Number
     videos: dict[str, str] = Field(description="camera -> URL of the replayed video")
+
+
+class CompactionOut(BaseModel):
+    episodes_moved: int = Field(description="episodes whose files were joined into others")
+    files_before: int
+    files_after: int
+
+
+class OperationOut(BaseModel):
+    """A long operation (replay, merge, compaction) under way or recently ended."""
+
+    id: int
+    kind: Literal["replay", "merge", "compaction"]
+    subject: str = Field(description="ns/name#index (replay), the target or the dataset")
+    title: str
+    step: str = Field(description="starting, replaying, copying, merging, packing")
+    done: int
+    total: int
+    unit: str = Field(description="what done/total count: frames, datasets, files")
+    state: Literal["running", "finished", "failed"]
+    error: str | None
+    started_at: float
+    ended_at: float | None
 
 
 # ------------------------------------------------------------------------------------ hub

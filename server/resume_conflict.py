@@ -1,7 +1,7 @@
-"""A start refused because the dataset to resume was recorded with other settings, in the
-REST API's words: a 409 whose `detail` names the body fields (and the values that match
-the dataset), and whose `differences` list the same facts for a script or the page (which
-names its own controls for the fields)."""
+"""A start refused because of its dataset, in the REST API's words: a 409 whose `detail`
+names the body fields, and whose other fields carry the same facts for a script or the page
+(which names its own controls): `exists` when the dataset is there and "resume" was not
+sent, `differences` when the dataset to resume was recorded with other settings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, JsonValue
 
-from leisaac_core.dataset import FeatureDifference, FeatureMismatchError
+from leisaac_core.dataset import DatasetExistsError, FeatureDifference, FeatureMismatchError
 from leisaac_core.dataset.identity import IDENTITIES
 
 
@@ -31,28 +31,59 @@ class DifferenceOut(BaseModel):
     keys: list[str] = Field(description="where it differs in meta/info.json")
 
 
+class ExistingDatasetOut(BaseModel):
+    repo_id: str
+    path: str = Field(description="where it is on the server")
+
+
 class ResumeConflictOut(BaseModel):
-    """The 409 of a start whose dataset (resume) was recorded with other settings."""
+    """The 409 of a start refused because of its dataset."""
 
     detail: str
+    exists: ExistingDatasetOut | None = Field(
+        None, description="the dataset exists and 'resume' was not sent; absent otherwise"
+    )
     differences: list[DifferenceOut] = Field(
         default_factory=list, description="absent for the other refusals"
     )
 
 
 class ResumeConflict(HTTPException):
-    def __init__(self, detail: str, differences: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        detail: str,
+        differences: list[dict[str, Any]] | None = None,
+        exists: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(status.HTTP_409_CONFLICT, detail=detail)
-        self.differences = differences
+        self.differences = differences or []
+        self.exists = exists
+
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, kind):
+        cause = cause.__cause__
+    return cause
+
+
+def exists_conflict(exc: DatasetExistsError, resume_field: str = "resume") -> ResumeConflict:
+    """The 409 for a dataset that exists where "resume" was not sent."""
+    return ResumeConflict(
+        f"dataset {exc.repo_id!r} already exists at {exc.path}: send "
+        f'"{resume_field}": true to append episodes to it, or another "repo_id"',
+        exists={"repo_id": str(exc.repo_id), "path": str(exc.path)},
+    )
 
 
 def conflict_for(exc: BaseException) -> HTTPException:
-    """The 409 for a refused command: a ResumeConflict when a FeatureMismatchError is behind
-    it, else the command's message."""
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, FeatureMismatchError):
-        cause = cause.__cause__
-    if cause is None:
+    """The 409 for a refused command: a ResumeConflict when an existing dataset or a
+    FeatureMismatchError is behind it, else the command's message."""
+    existing = _cause(exc, DatasetExistsError)
+    if isinstance(existing, DatasetExistsError) and existing.repo_id is not None:
+        return exists_conflict(existing)
+    cause = _cause(exc, FeatureMismatchError)
+    if not isinstance(cause, FeatureMismatchError):
         return HTTPException(status.HTTP_409_CONFLICT, detail=str(exc))
     differences = [_item(setting, [d for d in cause.differences if d.setting == setting])
                    for setting in cause.settings()]  # fmt: skip
@@ -82,9 +113,10 @@ def conflict_for(exc: BaseException) -> HTTPException:
 
 async def resume_conflict_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ResumeConflict)
-    return JSONResponse(
-        {"detail": exc.detail, "differences": exc.differences}, status_code=exc.status_code
-    )
+    body: dict[str, Any] = {"detail": exc.detail, "differences": exc.differences}
+    if exc.exists is not None:
+        body["exists"] = exc.exists
+    return JSONResponse(body, status_code=exc.status_code)
 
 
 def _json(value: object) -> str:

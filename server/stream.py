@@ -92,6 +92,20 @@ class StreamHub:
             text = json.dumps({"type": "event", **event.to_dict()}, default=str)
             self.loop.call_soon_threadsafe(self._broadcast_event, text)
 
+    def message_from_any_thread(self, text: str) -> None:
+        """An ordered message (like an event) for every client, from the event loop or any
+        other thread."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self._broadcast_event(text)
+        else:
+            self.loop.call_soon_threadsafe(self._broadcast_event, text)
+
     # -- on the loop ----------------------------------------------------------------------
     def _broadcast_frame(self, camera: str, message: bytes) -> None:
         for client in self.clients.values():

@@ -12,6 +12,7 @@ from leisaac_core.dataset.catalog import (
 from leisaac_core.dataset.compaction import CompactionResult, compact_dataset
 from leisaac_core.dataset.editing import delete_episodes
 from leisaac_core.dataset.merge import MergeError, MergeResult, merge_datasets
+from leisaac_core.dataset.progress import Progress, ProgressFn
 from leisaac_core.dataset.recorder import EpisodeRecorder
 from leisaac_core.dataset.repair import DatasetCorruptError
 from leisaac_core.dataset.snapshot import snapshot_committed
@@ -50,6 +51,8 @@ __all__ = [
     "FeatureMismatchError",
     "MergeError",
     "MergeResult",
+    "Progress",
+    "ProgressFn",
     "SavedEpisode",
     "VideoSettings",
     "VideoSpan",

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from leisaac_core.dataset import layout, locks, tables
 from leisaac_core.dataset.encoder import check_mp4
 from leisaac_core.dataset.journal import Transaction
+from leisaac_core.dataset.progress import Progress, ProgressFn, no_progress
 from leisaac_core.dataset.state import DatasetState, read_info
 
 log = logging.getLogger(__name__)
@@ -130,9 +131,11 @@ def prepare(
     data_limit_mb: float | None = None,
     video_limit_mb: float | None = None,
     tiered: bool = False,
+    progress: ProgressFn = no_progress,
 ) -> PreparedCompaction | None:
     """Phase 1 (heavy, lock-free); None when there is nothing to pack. `tiered`: see
-    _group (for the compactions that run while recording)."""
+    _group (for the compactions that run while recording). `progress` hears of every data
+    and video file read ("packing", files)."""
     info = read_info(root)
     data_limit = (data_limit_mb or info.get("data_files_size_in_mb") or 100) * MIB
     video_limit = (video_limit_mb or info.get("video_files_size_in_mb") or 200) * MIB
@@ -155,9 +158,18 @@ def prepare(
     prepared = PreparedCompaction(txn, generation, {}, sealed)
 
     data_files = _files_of(root, rows, "data/", layout.data_path)
+    video_files = {
+        key: _files_of(root, rows, f"videos/{key}/", lambda c, f, k=key: layout.video_path(k, c, f))
+        for key in video_keys
+    }
+    total = len(data_files) + sum(len(files) for files in video_files.values())
+    done = 0
+    progress(Progress("packing", done, total, "files"))
     prepared.files_before += len(data_files)
     for group in _group(data_files, data_limit, tiered):
         prepared.files_after += 1
+        done += len(group)
+        progress(Progress("packing", done, total, "files"))
         if len(group) == 1:
             continue
         target = group[0].key
@@ -174,10 +186,7 @@ def prepare(
                 patch = prepared.patches.setdefault(row["episode_index"], {})
                 patch["data/chunk_index"], patch["data/file_index"] = target
 
-    for key in video_keys:
-        files = _files_of(
-            root, rows, f"videos/{key}/", lambda c, f, k=key: layout.video_path(k, c, f)
-        )
+    for key, files in video_files.items():
         prepared.files_before += len(files)
         for group in _group(files, video_limit, tiered):
             for target, members in _concat_videos(root, key, group, fps, prepared):
@@ -187,6 +196,8 @@ def prepare(
                 for f in members:
                     if f.key != target:
                         txn.remove(layout.video_path(key, *f.key))
+            done += len(group)
+            progress(Progress("packing", done, total, "files"))
 
     prepared.episodes = len(prepared.patches)
     # Sealed meta files: joined, with the episodes' new locations. Only the new ones and
@@ -411,9 +422,12 @@ def install(
     return new_state
 
 
-def compact_dataset(dataset_dir: Path | str) -> CompactionResult:
+def compact_dataset(
+    dataset_dir: Path | str, progress: ProgressFn = no_progress
+) -> CompactionResult:
     """Compact now and wait; works whether or not this process records into the dataset
-    (another process recording into it: DatasetBusyError)."""
+    (another process recording into it: DatasetBusyError). `progress` hears of every file
+    read, except where this process's recording writer does the work."""
     from leisaac_core.dataset.repair import repair
     from leisaac_core.dataset.writer import open_writer_for
 
@@ -426,7 +440,7 @@ def compact_dataset(dataset_dir: Path | str) -> CompactionResult:
     fd = locks.acquire_writer_lock(root)
     try:
         repair(root)
-        prepared = prepare(root)
+        prepared = prepare(root, progress=progress)
         if prepared is None:
             return CompactionResult(0, 0, 0)
         install(root, DatasetState.load(root), prepared, prepared.generation)

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from leisaac_core.dataset import compaction, layout, locks, tables
 from leisaac_core.dataset.fsutil import fsync_dir
 from leisaac_core.dataset.journal import Transaction
+from leisaac_core.dataset.progress import Progress, ProgressFn, no_progress
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.snapshot import snapshot_committed
 from leisaac_core.dataset.spec import DatasetExistsError
@@ -103,7 +104,11 @@ MERGE_WORK_PREFIX = "merge-"
 
 
 def merge_datasets(
-    sources: Sequence[tuple[str, Path]], into_repo_id: str, into: Path, compact: bool = True
+    sources: Sequence[tuple[str, Path]],
+    into_repo_id: str,
+    into: Path,
+    compact: bool = True,
+    progress: ProgressFn = no_progress,
 ) -> MergeResult:
     """Merge the datasets `sources` ((repo id, folder), in order) into the new dataset
     `into`, packed into lerobot-sized files unless `compact` is False.
@@ -113,7 +118,9 @@ def merge_datasets(
     `into`. A failure at any step removes the work folder and leaves no target; after a
     kill -9, `into` is absent (the next merge into it, or the next open, removes the
     leftovers) or complete. Raises MergeError (differences), FileNotFoundError (a missing
-    source), DatasetExistsError (the target exists) or ValueError (bad arguments)."""
+    source), DatasetExistsError (the target exists) or ValueError (bad arguments).
+    `progress` hears of each source copied ("copying") and merged ("merging", datasets), then
+    of each file packed ("packing", files)."""
     into = Path(into)
     names = [name for name, _ in sources]
     if len(sources) < 2:
@@ -155,13 +162,14 @@ def merge_datasets(
             )
         roots = []
         for i, (_, path) in enumerate(sources):
+            progress(Progress("copying", i, len(sources), "datasets"))
             snapshot_committed(path, work / "sources" / str(i))
             roots.append(work / "sources" / str(i))
         staged = work / "dataset" / into.name
-        state = _merge_into(roots, names, into_repo_id, staged, infos[0][1])
+        state = _merge_into(roots, names, into_repo_id, staged, infos[0][1], progress)
         shutil.rmtree(work / "sources")
         if compact:
-            prepared = compaction.prepare(staged)
+            prepared = compaction.prepare(staged, progress=progress)
             if prepared is not None:
                 state = compaction.install(staged, state, prepared, prepared.generation)
         _publish(staged, into)
@@ -189,7 +197,12 @@ def _publish(staged: Path, into: Path) -> None:
 
 
 def _merge_into(
-    roots: list[Path], names: list[str], into_repo_id: str, into: Path, first_info: dict
+    roots: list[Path],
+    names: list[str],
+    into_repo_id: str,
+    into: Path,
+    first_info: dict,
+    progress: ProgressFn,
 ) -> DatasetState:
     base = DatasetState.new(
         first_info.get("robot_type"), int(first_info["fps"]), first_info["features"]
@@ -204,7 +217,8 @@ def _merge_into(
     ep_offset = frame_offset = 0
     data_slot = 0
     video_slot = dict.fromkeys(video_keys, 0)
-    for root in roots:
+    for n, root in enumerate(roots):
+        progress(Progress("merging", n, len(roots), "datasets"))
         task_map = {}
         for i, task in enumerate(tables.read_tasks(root)):
             if task not in tasks:

@@ -40,7 +40,14 @@ _REPO_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class DatasetExistsError(FileExistsError):
-    """Opening an existing dataset without asking to resume."""
+    """Opening an existing dataset without asking to resume (or creating one where one is).
+    `repo_id` and `path`, where known, let a surface say it in its own words (its resume
+    flag or control)."""
+
+    def __init__(self, message: str, repo_id: str | None = None, path: Path | None = None):
+        super().__init__(message)
+        self.repo_id = repo_id
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -130,13 +137,23 @@ def validate_repo_id(repo_id: str) -> str:
     """
     if not isinstance(repo_id, str) or not repo_id:
         raise ValueError("dataset repo id is empty: use the form 'namespace/name', e.g. 'me/pick'")
+    if any(c.isspace() for c in repo_id):
+        suggestion = "_".join(repo_id.split())
+        raise ValueError(
+            f"dataset repo id {repo_id!r} has spaces; use '_' or '-' instead, e.g. {suggestion!r}"
+        )
     parts = repo_id.split("/")
     if len(parts) != 2:
         raise ValueError(
             f"dataset repo id {repo_id!r} must have exactly one '/': 'namespace/name', "
             "e.g. 'me/pick_orange'"
         )
-    for part in parts:
+    for part, which, where in zip(parts, ("namespace", "name"), ("before", "after"), strict=True):
+        if not part:
+            raise ValueError(
+                f"dataset repo id {repo_id!r} has no {which} {where} the '/': use "
+                "'namespace/name', e.g. 'me/pick_orange' (a repo id, not a path)"
+            )
         if not _REPO_PART.match(part) or ".." in part or len(part) > 96 or part.endswith("."):
             raise ValueError(
                 f"dataset repo id {repo_id!r}: {part!r} is not allowed; each part uses only "

@@ -185,8 +185,10 @@ class DatasetWriter:
         video = video or VideoSettings()
         if layout.is_dataset(root) and not resume:
             raise DatasetExistsError(
-                f"dataset {spec.repo_id!r} already exists at {root}; pass resume=True to append "
-                "episodes to it, or choose another repo id"
+                f"dataset {spec.repo_id!r} already exists at {root}; resume it to append "
+                "episodes to it, or choose another repo id",
+                repo_id=spec.repo_id,
+                path=root,
             )
         wanted = build_features(spec, video)
         lock_fd = locks.acquire_writer_lock(root)

@@ -91,7 +91,8 @@ def translate(
         if status == 401:
             return AuthenticationError(
                 f"The Hub at {endpoint} rejected the token while {step} (401). The token is "
-                "invalid or expired: set HF_TOKEN to a valid token or run `hf auth login`."
+                "invalid or expired: set HF_TOKEN to a valid token, run `hf auth login`, or "
+                "change the token on the dashboard."
             )
         if status == 403:
             return PermissionDeniedError(

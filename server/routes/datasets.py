@@ -1,9 +1,11 @@
-"""Local datasets: list them, list and inspect episodes, stream their videos, delete episodes."""
+"""Local datasets: list them, list and inspect episodes, stream their videos, delete episodes,
+merge datasets and pack a dataset's files (the last two report progress as operations)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -16,6 +18,7 @@ from leisaac_core.dataset import (
     DatasetExistsError,
     DatasetSummary,
     MergeError,
+    compact_dataset,
     dataset_dir,
     delete_episodes,
     list_datasets,
@@ -23,9 +26,17 @@ from leisaac_core.dataset import (
     load_episodes,
     merge_datasets,
 )
-from server.dataset_access import Name, Namespace, episode_item, local_dataset
-from server.deps import EngineDep, SettingsDep
+from server.dataset_access import (
+    Name,
+    Namespace,
+    episode_item,
+    existing_episode,
+    local_dataset,
+    no_episode,
+)
+from server.deps import EngineDep, OperationsDep, SettingsDep
 from server.models import (
+    CompactionOut,
     DatasetSummaryOut,
     EpisodeDeleted,
     EpisodeOut,
@@ -73,9 +84,7 @@ async def get_signals(
     try:
         signals = await run_in_threadpool(load_episode_signals, path, index)
     except (KeyError, IndexError, ValueError):
-        raise HTTPException(
-            404, detail=f"dataset {namespace}/{name} has no episode {index}"
-        ) from None
+        raise no_episode(namespace, name, index, path) from None
     return EpisodeSignals.model_validate(
         {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in signals.items()}
     )
@@ -94,9 +103,7 @@ async def delete_episode(
             status.HTTP_409_CONFLICT,
             detail=f"a session is recording into {namespace}/{name}; stop it before deleting episodes",
         )
-    found = await run_in_threadpool(load_episodes, path, max(index, 0), 1)
-    if index < 0 or not found:
-        raise HTTPException(404, detail=f"dataset {namespace}/{name} has no episode {index}")
+    await run_in_threadpool(existing_episode, path, namespace, name, index)
     await run_in_threadpool(delete_episodes, path, [index])
     info = json.loads((path / "meta" / "info.json").read_text())
     return EpisodeDeleted(deleted=index, episodes=int(info["total_episodes"]))
@@ -126,30 +133,78 @@ class MergeRequest(BaseModel):
     into: str = Field(description="repo id of the new dataset")
 
 
+def _http_error(exc: Exception) -> HTTPException:
+    """The answer for a merge or compaction that failed on a known error."""
+    if isinstance(exc, FileNotFoundError):
+        return HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc))
+    if isinstance(exc, DatasetExistsError | DatasetBusyError):
+        return HTTPException(status.HTTP_409_CONFLICT, detail=str(exc))
+    return HTTPException(422, detail=str(exc))
+
+
+KNOWN_ERRORS = (FileNotFoundError, DatasetExistsError, DatasetBusyError, MergeError, ValueError)
+
+
 @router.post(
     "/merge",
     status_code=status.HTTP_201_CREATED,
-    summary="Merge datasets (same fps, robot type and features) into a new dataset",
+    summary="Merge datasets (same fps, robot type and features) into a new dataset "
+    "(progress: GET /api/operations)",
 )
-async def merge(body: MergeRequest, settings: SettingsDep) -> MergeResponse:
+async def merge(
+    body: MergeRequest, settings: SettingsDep, operations: OperationsDep
+) -> MergeResponse:
     root = settings.dataset_root
     try:
         sources = [(repo_id, dataset_dir(root, repo_id)) for repo_id in body.sources]
         into = dataset_dir(root, body.into)
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
+    op = operations.start("merge", body.into, f"Merging {', '.join(body.sources)} into {body.into}")
     try:
-        result = await run_in_threadpool(merge_datasets, sources, body.into, into)
-    except FileNotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    except (DatasetExistsError, DatasetBusyError) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
-    except (MergeError, ValueError) as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        result = await run_in_threadpool(
+            partial(merge_datasets, sources, body.into, into, progress=operations.reporter(op))
+        )
+    except KNOWN_ERRORS as exc:
+        operations.finish(op, error=str(exc))
+        raise _http_error(exc) from None
+    except Exception as exc:
+        operations.finish(op, error=f"unexpected error: {exc}")
+        raise
+    operations.finish(op)
     return MergeResponse(
         repo_id=result.repo_id,
         sources=list(result.sources),
         episodes=result.episodes,
         frames=result.frames,
         tasks=result.tasks,
+    )
+
+
+@router.post(
+    "/{namespace}/{name}/compact",
+    summary="Pack the dataset's episodes into lerobot-sized files now (progress: "
+    "GET /api/operations)",
+)
+async def compact(
+    namespace: Namespace, name: Name, settings: SettingsDep, operations: OperationsDep
+) -> CompactionOut:
+    path = local_dataset(settings, namespace, name)
+    repo_id = f"{namespace}/{name}"
+    op = operations.start("compaction", repo_id, f"Packing the files of {repo_id}")
+    try:
+        result = await run_in_threadpool(
+            partial(compact_dataset, path, progress=operations.reporter(op))
+        )
+    except KNOWN_ERRORS as exc:
+        operations.finish(op, error=str(exc))
+        raise _http_error(exc) from None
+    except Exception as exc:
+        operations.finish(op, error=f"unexpected error: {exc}")
+        raise
+    operations.finish(op)
+    return CompactionOut(
+        episodes_moved=result.episodes_moved,
+        files_before=result.files_before,
+        files_after=result.files_after,
     )

@@ -10,14 +10,16 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from leisaac_core.dataset import DatasetExistsError, dataset_dir, layout
 from leisaac_core.fleet import FleetConfig
-from server.deps import SettingsDep
+from server.deps import SettingsDep, refuse_while_session_runs
 from server.models import FleetView, binary_responses
 from server.policy_access import with_allowed_policy_url
+from server.resume_conflict import ResumeConflictOut, exists_conflict
 
 if TYPE_CHECKING:  # imported when a run starts: the run module needs Ray only then
     from leisaac_core.fleet.run import FleetRun
@@ -71,6 +73,14 @@ async def get_fleet(request: Request) -> FleetView:
     status_code=status.HTTP_201_CREATED,
     summary="Start a fleet run",
     response_model_exclude_unset=True,
+    dependencies=[Depends(refuse_while_session_runs)],
+    responses={
+        409: {
+            "model": ResumeConflictOut,
+            "description": "refused: a fleet run or a session runs, or the dataset exists "
+            "without 'session.dataset.resume' (with 'exists')",
+        }
+    },
 )
 async def start_fleet(config: FleetConfig, request: Request, settings: SettingsDep) -> FleetView:
     from leisaac_core.fleet.run import FleetRun, ray_installed
@@ -90,6 +100,11 @@ async def start_fleet(config: FleetConfig, request: Request, settings: SettingsD
             status.HTTP_409_CONFLICT,
             detail="the fleet needs Ray on the server: pip install 'leisaac-dashboard[fleet]'",
         )
+    dataset = config.session.dataset
+    target = dataset_dir(settings.dataset_root, dataset.repo_id)
+    if layout.is_dataset(target) and not dataset.resume:
+        exists = DatasetExistsError("", repo_id=dataset.repo_id, path=target)
+        raise exists_conflict(exists, resume_field="session.dataset.resume")
     slot = _slot(request)
     with slot.lock:
         if slot.running:

@@ -57,5 +57,6 @@ async def get_options(settings: SettingsDep) -> OptionsOut:
                 "camera_height": settings.camera_height,
             },
             "render_cost": _render_cost(),
+            "dataset_root": str(settings.dataset_root),
         }
     )

@@ -1,25 +1,27 @@
 """Replay a recorded episode in the sim (REST), and serve the replayed cameras' videos.
 
 A replay builds its own env on a worker thread of the web layer, apart from the session's
-worker: it is refused while a session runs (it would take CPU from the control loop), and
-one replay runs at a time. The replayed videos live under <dataset root>/.replays/, outside
-every dataset, and are replaced by the next replay of the same episode.
+worker: it is refused while a session or a fleet run records (it would take CPU from their
+loops), and one replay runs at a time. Its progress (frames stepped) reaches every page as
+an operation (server/operations.py). The replayed videos live under <dataset root>/.replays/,
+outside every dataset, and are replaced by the next replay of the same episode.
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from functools import partial
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from leisaac_core.config import Settings
 from leisaac_core.replay import ReplayError, replay_episode
-from server.dataset_access import Name, Namespace, local_dataset
-from server.deps import EngineDep, SettingsDep
+from server.dataset_access import Name, Namespace, existing_episode, local_dataset
+from server.deps import EngineDep, OperationsDep, SettingsDep, refuse_while_fleet_runs
 from server.models import ReplayOut, binary_responses
 
 router = APIRouter(prefix="/api/datasets", tags=["replay"])
@@ -32,12 +34,20 @@ def _replay_dir(settings: Settings, namespace: str, name: str, index: int) -> Pa
 
 @router.post(
     "/{namespace}/{name}/episodes/{index}/replay",
-    summary="Replay an episode's actions in the sim from its stored seed",
+    summary="Replay an episode's actions in the sim from its stored seed (progress: "
+    "GET /api/operations, or the websocket's operation messages)",
+    dependencies=[Depends(refuse_while_fleet_runs)],
 )
 async def post_replay(
-    namespace: Namespace, name: Name, index: int, settings: SettingsDep, engine: EngineDep
+    namespace: Namespace,
+    name: Name,
+    index: int,
+    settings: SettingsDep,
+    engine: EngineDep,
+    operations: OperationsDep,
 ) -> ReplayOut:
     path = local_dataset(settings, namespace, name)
+    await run_in_threadpool(existing_episode, path, namespace, name, index)
     if engine.snapshot.phase != "idle":
         raise HTTPException(
             status.HTTP_409_CONFLICT,
@@ -51,10 +61,22 @@ async def post_replay(
     async with _one_at_a_time:
         out = _replay_dir(settings, namespace, name, index)
         shutil.rmtree(out, ignore_errors=True)
+        op = operations.start(
+            "replay",
+            f"{namespace}/{name}#{index}",
+            f"Replaying episode {index} of {namespace}/{name}",
+        )
         try:
-            result = await run_in_threadpool(replay_episode, path, index, out)
+            result = await run_in_threadpool(
+                partial(replay_episode, path, index, out, progress=operations.reporter(op))
+            )
         except ReplayError as exc:
+            operations.finish(op, error=str(exc))
             raise HTTPException(422, detail=str(exc)) from None
+        except Exception as exc:
+            operations.finish(op, error=f"unexpected error: {exc}")
+            raise
+        operations.finish(op)
     base = f"/api/datasets/{namespace}/{name}/episodes/{index}/replay/"
     return ReplayOut.model_validate(
         {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 
 from leisaac_core.session import SessionConfig
 from server.commands import START_TIMEOUT_S, run_command
-from server.deps import EngineDep, SettingsDep
+from server.deps import EngineDep, SettingsDep, refuse_while_fleet_runs
 from server.models import EventOut, SessionStatusOut
 from server.policy_access import with_allowed_policy_url
 from server.resume_conflict import ResumeConflictOut
@@ -24,11 +24,13 @@ async def get_session(engine: EngineDep) -> SessionStatusOut:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Configure and start a session",
+    dependencies=[Depends(refuse_while_fleet_runs)],
     responses={
         409: {
             "model": ResumeConflictOut,
-            "description": "refused: a session runs, the dataset exists without 'resume', or "
-            "(with 'differences') it was recorded with other settings",
+            "description": "refused: a session or a fleet run records, the dataset exists "
+            "without 'resume' (with 'exists'), or (with 'differences') it was recorded with "
+            "other settings",
         }
     },
 )

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from pydantic import SecretStr
 
-from tests.browser.helpers import TOKEN, ConsoleLog, LiveServer, make_server
+from tests.browser.helpers import LAPTOP, TOKEN, ConsoleLog, LiveServer, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -57,11 +57,8 @@ def console() -> ConsoleLog:
     return ConsoleLog()
 
 
-@pytest.fixture
-def page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
-    """A fresh context (no cookies, empty localStorage). Tests name their server fixture
-    before `page`, so the page is closed before its server stops."""
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+def _fresh_page(browser: Browser, console: ConsoleLog, width: int, height: int) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.on("console", console.on_console)
     page.on("pageerror", console.on_page_error)
@@ -70,3 +67,16 @@ def page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
     context.close()
     errors = console.unexpected()
     assert not errors, "the page logged errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
+    """A fresh context (no cookies, empty localStorage). Tests name their server fixture
+    before `page`, so the page is closed before its server stops."""
+    yield from _fresh_page(browser, console, 1440, 1000)
+
+
+@pytest.fixture
+def laptop_page(browser: Browser, console: ConsoleLog) -> Iterator[Page]:
+    """`page` in a laptop's window (1280x720), where a newcomer first meets the product."""
+    yield from _fresh_page(browser, console, *LAPTOP)

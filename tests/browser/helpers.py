@@ -15,6 +15,8 @@ __all__ = ["LiveServer", "make_server"]
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 TOKEN = "browser-test-token"
+LAPTOP = (1280, 720)
+WIDE = (1920, 1080)
 # Small cameras keep MuJoCo rendering and encoding cheap on a shared 2-core machine.
 CAMERA_W, CAMERA_H = 128, 96
 
@@ -24,6 +26,12 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_ready(page: Page) -> None:
+    """Every initial request answered and the socket's hello handled."""
+    page.wait_for_function("window.leisaac && window.leisaac.ready")
+    page.wait_for_function("window.leisaac.live.updates > 0")
 
 
 def fill_start_form(page: Page, repo_id: str, episodes: int = 1) -> None:

@@ -21,10 +21,10 @@ def test_fleet_view_shows_workers_while_it_runs(
     page: Page,
     console: ConsoleLog,
 ) -> None:
-    console.allow(r"status of 422")  # the refused start at the end, on purpose
+    console.allow(r"status of 409")  # the refused start at the end, on purpose
     page.goto(live_server.url + "/#fleet")
     expect(page.locator("#fleet-state")).to_have_text("idle")
-    page.fill("#fl-task", "so101_lift_cube")
+    page.select_option("#fl-task", "so101_lift_cube")
     page.fill("#fl-repo", "page/fleet")
     page.fill("#fl-episodes", "6")
     page.fill("#fl-camera", "32x24")
@@ -55,7 +55,7 @@ def test_fleet_view_shows_workers_while_it_runs(
     saved = [int(rows.nth(i).locator("td").nth(4).inner_text()) for i in range(2)]
     assert sum(saved) == 6
     expect(page.locator("#fleet-events li").first).to_contain_text("finished")
-    # A start the server refuses shows its reason on the page.
-    page.fill("#fl-task", "no_such_task")
+    # A start the server refuses shows its reason on the page, in the page's words: the
+    # dataset exists now and Resume is not ticked.
     page.click("#fleet-start")
-    expect(page.locator("#fleet-error")).to_contain_text("unknown task")
+    expect(page.locator("#fleet-error")).to_contain_text("Tick Resume to add episodes to it")

@@ -102,3 +102,38 @@ def test_problem_banners_follow_the_state(live_server: LiveServer, page: Page) -
     expect(banners.locator('[data-banner="encoder"]')).to_have_count(0)
     expect(banners.locator('[data-banner="disk"]')).to_have_count(0)
     expect(banners.locator('[data-banner="loop-load"]')).to_have_count(0)
+
+
+def test_the_first_tick_of_a_session_is_not_a_stall(live_server: LiveServer, page: Page) -> None:
+    """The first snapshots of a session have no loop period yet (the server's LoopTiming with
+    no period: achieved fps 0.0): the health table says it is measuring, not stalled, so no
+    "stalled" banner flashes at every start (issue 23: every message the page shows). The
+    page's own grading functions, called in the page (the live stream would overwrite a fed
+    snapshot, and a stopped server makes every figure stale)."""
+    page.goto(live_server.url + "/")
+    page.wait_for_function("window.leisaac.ready === true")
+    no_period = {
+        "target_fps": 30,
+        "achieved_fps": 0.0,
+        "period_p50_ms": 0.0,
+        "period_p99_ms": 0.0,
+        "jitter_ms": 0.0,
+        "overruns": 0,
+    }
+    graded = page.evaluate(
+        """async (timing) => {
+          const health = await import("/static/js/health.js");
+          return {
+            loop: health.classifyLoop(timing, "warmup", false),
+            jitter: health.classifyJitter(timing, "warmup"),
+            frozen: health.classifyLoop(timing, "warmup", true),
+            running: health.classifyLoop({...timing, achieved_fps: 2, period_p50_ms: 500}, "recording", false),
+          };
+        }""",
+        no_period,
+    )
+    assert graded["loop"] == {"level": "idle", "text": "measuring…"}
+    assert graded["jitter"] == {"level": "idle", "text": "measuring…"}
+    # A loop that stops ticking, or runs far too slowly, is still a stall.
+    assert graded["frozen"]["level"] == "stalled"
+    assert graded["running"]["level"] == "stalled"

@@ -67,3 +67,46 @@ def test_push_from_the_panel(push_server: LiveServer, hub: FakeHub, page: Page) 
     repo = hub.repo("alice/pick_orange")
     assert repo.private
     assert "meta/info.json" in hub.files_at("alice/pick_orange", "v3.0")
+
+
+def test_change_and_forget_the_token_and_push_errors_read_as_errors(
+    push_server: LiveServer, hub: FakeHub, laptop_page: Page
+) -> None:
+    """A wrong token is saved (the page cannot tell): the push fails, said as an error in
+    the panel; the token is changed on the page and the push goes through; then forgotten."""
+    page = laptop_page
+    page.goto(push_server.url + "/#datasets")
+    page.locator('#datasets-table tr[data-repo="alice/pick_orange"]').click()
+    expect(page.locator("#hub-token-form")).to_be_visible()
+    page.fill("#hub-token", "hf_NotTheRightToken0000000000000000")
+    page.click("#hub-token-save")
+    expect(page.locator("#hub-token-status")).to_have_text("Token: set (entered on this page).")
+
+    page.click("#push-start")
+    status = page.locator("#push-status")
+    expect(status).to_contain_text("failed", timeout=120_000)
+    expect(status).to_have_class("push-status form-error")
+    expect(status).to_have_attribute("role", "alert")
+    screenshot(page, "push-failed-1280")
+
+    # Change it: the form comes back (with a way out), the new token replaces the old one.
+    page.click("#hub-token-change")
+    expect(page.locator("#hub-token-form")).to_be_visible()
+    page.click("#hub-token-cancel")
+    expect(page.locator("#hub-token-form")).to_be_hidden()
+    page.click("#hub-token-change")
+    page.fill("#hub-token", HF_TOKEN)
+    page.click("#hub-token-save")
+    expect(page.locator("#hub-token-form")).to_be_hidden()
+    page.click("#push-start")
+    expect(page.locator("#push-url a")).to_be_visible(timeout=120_000)
+    expect(status).to_have_class("push-status muted")
+    assert hub.files_at("alice/pick_orange", "v3.0")
+
+    # Forget it: the server has no token any more and the panel asks for one.
+    page.click("#hub-token-forget")
+    expect(page.locator("#hub-token-form")).to_be_visible()
+    expect(page.locator("#hub-token-set")).to_be_hidden()
+    with push_server.client() as http:
+        assert http.get("/api/hub/token").json() == {"configured": False, "source": None}
+    screenshot(page, "push-token-forgotten-1280")

@@ -4,6 +4,7 @@ the replayed cameras side by side. Real server, real MuJoCo, a dataset `record` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,3 +49,41 @@ def test_replay_button_shows_outcome_and_cameras_side_by_side(
     page.click("#player-play")  # pause mid-episode for the screenshot
     screenshot(page, "replay-side-by-side")
     page.locator("#player").screenshot(path=str(SCREENSHOTS / "replay-player.png"))
+
+
+# Every text the element shows, in order (a MutationObserver: each websocket message is its
+# own task, so each progress line the page renders is seen).
+RECORD_TEXTS = """selector => {
+  window.shownTexts = [];
+  const node = document.querySelector(selector);
+  new MutationObserver(() => window.shownTexts.push(node.textContent))
+    .observe(node, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def test_replay_shows_its_progress_while_it_runs(
+    replay_server: LiveServer, laptop_page: Page
+) -> None:
+    page = laptop_page
+    page.goto(replay_server.url + "/#datasets")
+    page.locator('#datasets-table tr[data-repo="tester/replay"]').click()
+    page.locator('#episodes-table tr[data-episode="0"]').click()
+    frames = int(
+        page.locator('#episodes-table tr[data-episode="0"] td').nth(3).inner_text().split()[0]
+    )
+    page.evaluate(RECORD_TEXTS, "#replay-progress .op-text")
+    page.click("#player-replay")
+    result = page.locator("#replay-result")
+    expect(result).to_have_attribute("data-state", "same", timeout=120_000)
+    shown = page.evaluate("window.shownTexts")
+    steps = [re.search(r"replaying (\d+) of (\d+) frames \((\d+) %\)", t) for t in shown]
+    counts = [(int(m[1]), int(m[2])) for m in steps if m]
+    assert counts, shown
+    assert {total for _, total in counts} == {frames}
+    done = [d for d, _ in counts]
+    assert done == sorted(done) and done[-1] == frames, done
+    assert any(0 < d < frames for d in done), done  # seen under way, not only at the end
+    assert all(t.startswith("Replaying episode 0 of tester/replay") for t in shown[1:]), shown
+    # Once the result is there the progress line has gone.
+    expect(page.locator("#replay-progress .op-progress")).to_be_hidden()
+    expect(page.locator("#player-replay")).to_have_text("Replay in sim")

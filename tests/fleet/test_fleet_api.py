@@ -61,6 +61,11 @@ def test_rest_start_status_stop(ray_cluster: Any, live_server: LiveServer) -> No
     assert any("saved as episode" in e for e in status["events"])
     root = live_server.settings.dataset_root / "api" / "a"
     assert sorted(e.seed for e in load_episodes(root)) == [0, 1, 2]
+    # The dataset exists now: without resume, refused before any worker starts (issue 23).
+    exists = client.post("/api/fleet", json=_body(ray_cluster.address, "api/a", 4))
+    assert exists.status_code == 409, exists.text
+    assert '"session.resume": true' in exists.json()["detail"]
+    assert exists.json()["exists"] == {"repo_id": "api/a", "path": str(root)}
 
     # Stop: a long run ends as stopped, with what was committed kept.
     client.post("/api/fleet", json=_body(ray_cluster.address, "api/long", 200))
@@ -82,6 +87,14 @@ def test_rest_start_status_stop(ray_cluster: Any, live_server: LiveServer) -> No
     assert thumb.headers["content-type"] == "image/jpeg" and thumb.content[:2] == b"\xff\xd8"
     missing = client.get("/api/fleet/workers/worker-7/thumbnail")
     assert missing.status_code == 404 and "worker-2" in missing.json()["detail"]
+    # One recorder at a time (issue 23): no session and no replay while the fleet records.
+    session = {"task": "so101_lift_cube", "device": "scripted", "repo_id": "api/session"}
+    refused = client.post("/api/session", json=session)
+    assert refused.status_code == 409, refused.text
+    assert "a fleet run is recording" in refused.json()["detail"]
+    assert client.get("/api/session").json()["phase"] == "idle"
+    replay = client.post("/api/datasets/api/a/episodes/0/replay")
+    assert replay.status_code == 409 and "fleet run" in replay.json()["detail"]
     assert client.post("/api/fleet/stop").status_code == 200
     status = _wait_done(client)
     assert status["state"] == "stopped"

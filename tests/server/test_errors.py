@@ -22,6 +22,8 @@ def _wait_idle(http, timeout: float = 120) -> None:
         (session_body("../escape"), "repo id"),
         (session_body("a/b/c"), "exactly one '/'"),
         (session_body("/abs/path"), "repo id"),
+        (session_body("/etc"), "has no namespace before the '/'"),
+        (session_body("my data/pick one"), "has spaces; use '_' or '-'"),
         (session_body("me/..."), "not allowed"),
         (session_body(""), "empty"),
         ({**session_body("me/x"), "dataset": {}}, '"dataset","repo_id"'),
@@ -101,7 +103,11 @@ def test_start_twice_is_409_and_existing_dataset_needs_resume(live_server: LiveS
         before = http.get("/api/datasets/me/twice/episodes").json()
         again = http.post("/api/session", json=body)
         assert again.status_code == 409
-        assert "resume" in again.json()["detail"]
+        # In the API's words (the body's "resume"), and the facts for the page's own words.
+        assert '"resume": true' in again.json()["detail"]
+        assert "resume=True" not in again.json()["detail"]
+        root = live_server.settings.dataset_root / "me" / "twice"
+        assert again.json()["exists"] == {"repo_id": "me/twice", "path": str(root)}
         assert http.get("/api/datasets/me/twice/episodes").json() == before
         # With resume it appends.
         resumed = http.post("/api/session", json=resume)

@@ -9,13 +9,16 @@ export class ApiError extends Error {
 }
 
 // FastAPI answers {detail: "text"} or, for invalid fields, {detail: [{loc, msg}, ...]}.
-export function describeDetail(detail) {
+// `name` turns a field's path ("repo_id", "session.episodes") into the words of the surface
+// that shows it (the label of its control); pydantic's "Value error, " prefix is dropped.
+export function describeDetail(detail, name = (loc) => loc) {
   if (typeof detail === "string") return detail;
   if (Array.isArray(detail)) {
     return detail
       .map((d) => {
         const loc = (d.loc || []).filter((p) => p !== "body").join(".");
-        return loc ? `${loc}: ${d.msg}` : d.msg;
+        const msg = String(d.msg ?? "").replace(/^(Value|Assertion) error, /, "");
+        return loc ? `${name(loc)}: ${msg}` : msg;
       })
       .join("\n");
   }

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { toast } from "./banners.js";
 import { bytes, el, number } from "./format.js";
+import { ProgressLine } from "./operations.js";
 import { EpisodePlayer } from "./player.js";
 import { TrajectoryPlot } from "./plot.js";
 
@@ -18,9 +19,14 @@ export function episodeIndex(e) {
 }
 
 export class DatasetBrowser {
-  constructor(confirm, push) {
+  constructor(confirm, push, operations) {
     this.confirm = confirm;
     this.push = push;
+    this.operations = operations;
+    this.replayProgress = new ProgressLine($("replay-progress"));
+    this.picked = new Set(); // datasets ticked for a merge
+    this.onPicked = () => {};
+    this.onOpened = () => {};
     this.datasets = [];
     this.current = null; // summary of the open dataset
     this.episodes = [];
@@ -48,11 +54,22 @@ export class DatasetBrowser {
       return;
     }
     const body = $("datasets-table").querySelector("tbody");
+    const known = new Set(this.datasets.map((d) => d.repo_id));
+    for (const repo of this.picked) if (!known.has(repo)) this.picked.delete(repo);
     body.replaceChildren(
       ...this.datasets.map((d) => {
+        const pick = el("input", { type: "checkbox", class: "merge-pick", value: d.repo_id, "aria-label": `Pick ${d.repo_id} to merge` });
+        pick.checked = this.picked.has(d.repo_id);
+        pick.addEventListener("click", (ev) => ev.stopPropagation());
+        pick.addEventListener("change", () => {
+          if (pick.checked) this.picked.add(d.repo_id);
+          else this.picked.delete(d.repo_id);
+          this.onPicked(this.picked);
+        });
         const row = el(
           "tr",
           { "data-repo": d.repo_id, "aria-selected": String(this.current?.repo_id === d.repo_id) },
+          el("td", {}, pick),
           el("td", { text: d.repo_id }),
           el("td", { text: String(d.episodes) }),
           el("td", { text: String(d.frames) }),
@@ -64,6 +81,7 @@ export class DatasetBrowser {
       }),
     );
     $("datasets-empty").hidden = this.datasets.length > 0;
+    this.onPicked(this.picked);
     if (this.current) {
       const again = this.datasets.find((d) => d.repo_id === this.current.repo_id);
       if (again) this.current = again;
@@ -77,6 +95,7 @@ export class DatasetBrowser {
     }
     $("dataset-detail").hidden = false;
     $("dataset-title").textContent = `Episodes of ${summary.repo_id}`;
+    this.onOpened(summary);
     this.closePlayer();
     if (this.current?.repo_id !== this.openedRepo) {
       this.openedRepo = summary.repo_id;
@@ -245,7 +264,9 @@ export class DatasetBrowser {
       tr.setAttribute("aria-selected", String(tr.dataset.episode === String(episodeIndex(episode))));
     }
     const repo = this.current.repo_id;
+    const opening = $("player").hidden;
     $("player").hidden = false;
+    if (opening) $("player").scrollIntoView({ block: "start" }); // below the fold on a laptop
     $("player-title").textContent = `${repo} · episode ${episodeIndex(episode)} · ${episode.outcome || ""}`;
     this.player.load(episode.videos);
     $("replay-result").hidden = true;
@@ -257,38 +278,53 @@ export class DatasetBrowser {
     }
   }
 
-  // Replays the episode in the sim and plays the replayed cameras beside the recorded ones.
+  // Replays the episode in the sim and plays the replayed cameras beside the recorded ones;
+  // the frames stepped so far show while it runs (a replay takes about as long as the
+  // episode, longer on a busy machine).
   async replayEpisode() {
     const episode = this.episode;
     if (!episode) return;
     const repo = this.current.repo_id;
+    const index = episodeIndex(episode);
     const button = $("player-replay");
     const out = $("replay-result");
     button.disabled = true;
     button.textContent = "Replaying…";
-    out.hidden = false;
+    out.hidden = true;
     out.dataset.state = "running";
-    out.textContent = `Replaying episode ${episodeIndex(episode)} in the sim from seed ${episode.seed ?? "?"}…`;
+    this.replayProgress.start(`Replaying episode ${index} in the sim from seed ${episode.seed ?? "?"}…`);
+    const watch = this.operations.watch("replay", `${repo}#${index}`, (op) => {
+      this.replayProgress.update(op);
+      if (op.total) button.textContent = `Replaying… ${Math.floor((100 * op.done) / op.total)} %`;
+    });
+    let r;
     try {
-      const r = await api.post(`/api/datasets/${repo}/episodes/${episodeIndex(episode)}/replay`);
-      out.dataset.state = r.same_outcome ? "same" : "different";
-      out.textContent =
-        `${r.success ? "✓ The task succeeds again" : "✗ The task does not succeed"} in the replay ` +
-        `(recorded: ${r.recorded_outcome || "unknown"}, seed ${r.seed}, ${r.frames} frames). ` +
-        `Joint-state error: max ${r.joint_error_max.toFixed(2)}, mean ${r.joint_error_mean.toFixed(3)} (normalized units).`;
-      const length = r.frames / (this.current.fps || 30);
-      const videos = { ...episode.videos };
-      for (const [camera, url] of Object.entries(r.videos)) {
-        videos[`${camera} · replayed`] = { url, from_s: 0, to_s: length };
-      }
-      this.player.load(sideBySide(videos));
+      r = await api.post(`/api/datasets/${repo}/episodes/${index}/replay`);
+      await watch.settle();
     } catch (err) {
+      watch.close();
+      this.replayProgress.hide();
+      out.hidden = false;
       out.dataset.state = "error";
       out.textContent = `Replay failed: ${err.message}`;
+      return;
     } finally {
       button.disabled = false;
       button.textContent = "Replay in sim";
     }
+    this.replayProgress.hide();
+    out.hidden = false;
+    out.dataset.state = r.same_outcome ? "same" : "different";
+    out.textContent =
+      `${r.success ? "✓ The task succeeds again" : "✗ The task does not succeed"} in the replay ` +
+      `(recorded: ${r.recorded_outcome || "unknown"}, seed ${r.seed}, ${r.frames} frames). ` +
+      `Joint-state error: max ${r.joint_error_max.toFixed(2)}, mean ${r.joint_error_mean.toFixed(3)} (normalized units).`;
+    const length = r.frames / (this.current.fps || 30);
+    const videos = { ...episode.videos };
+    for (const [camera, url] of Object.entries(r.videos)) {
+      videos[`${camera} · replayed`] = { url, from_s: 0, to_s: length };
+    }
+    this.player.load(sideBySide(videos));
   }
 
   closePlayer() {

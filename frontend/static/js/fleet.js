@@ -1,10 +1,27 @@
 // The fleet view: start a fleet run, then poll GET /api/fleet while the view is shown.
 
-import { api } from "./api.js";
+import { api, describeDetail } from "./api.js";
 import { el } from "./format.js";
+import { repoIdProblem } from "./repo_id.js";
 
 const POLL_MS = 1000;
 const $ = (id) => document.getElementById(id);
+
+const STATE_PILL = { starting: "pill-wait", running: "pill-rec", finished: "pill-ok", stopped: "pill-wait", error: "pill-bad" };
+
+// A field of the fleet's REST body (its last part: "session.repo_id" -> repo_id) -> the
+// label of its control here.
+const FIELD_LABELS = {
+  workers: "Workers",
+  address: "Ray address",
+  task: "Task",
+  device: "Device",
+  repo_id: "Dataset repo id",
+  episodes: "Episodes",
+  seed: "First seed",
+  camera_width: "Camera",
+  camera_height: "Camera",
+};
 
 export class FleetView {
   constructor() {
@@ -23,6 +40,54 @@ export class FleetView {
       this.start();
     });
     $("fleet-stop").addEventListener("click", () => this.stop());
+    $("fl-task").addEventListener("change", () => this.taskChanged());
+    this.tasks = [];
+  }
+
+  // The tasks a session can run, from /api/options (the Record form's list).
+  setOptions(options) {
+    this.tasks = options.tasks || [];
+    const select = $("fl-task");
+    const chosen = select.value || options.defaults?.task;
+    select.replaceChildren(...this.tasks.map((t) => el("option", { value: t.name, text: t.name })));
+    if (this.tasks.some((t) => t.name === chosen)) select.value = chosen;
+    this.taskChanged();
+  }
+
+  taskChanged() {
+    const task = this.tasks.find((t) => t.name === $("fl-task").value);
+    $("fl-task-hint").textContent = task ? task.text : "";
+  }
+
+  showError(message) {
+    const note = $("fleet-error");
+    note.textContent = message;
+    note.hidden = !message;
+  }
+
+  // A refused start or stop in the form's words.
+  describeError(err) {
+    const data = err.data || {};
+    if (data.exists) {
+      return (
+        `“${data.exists.repo_id}” already exists on the server. ` +
+        "Tick Resume to add episodes to it, or enter another Dataset repo id."
+      );
+    }
+    if (err.status === 422 && Array.isArray(data.detail)) {
+      return describeDetail(data.detail, (loc) => FIELD_LABELS[loc.split(".").pop()] || loc);
+    }
+    return err.message;
+  }
+
+  // Problems the page can see before asking the server.
+  formProblem() {
+    const problem = repoIdProblem($("fl-repo").value, "Dataset repo id");
+    if (problem) return problem;
+    if (!/^\d+x\d+$/.test($("fl-camera").value.trim())) {
+      return "Camera: enter the size as WIDTHxHEIGHT, e.g. 640x480.";
+    }
+    return null;
   }
 
   setVisible(visible) {
@@ -34,7 +99,7 @@ export class FleetView {
   }
 
   body() {
-    const [width, height] = $("fl-camera").value.split("x").map(Number);
+    const [width, height] = $("fl-camera").value.trim().split("x").map(Number);
     return {
       workers: Number($("fl-workers").value),
       address: $("fl-address").value.trim() || null,
@@ -50,11 +115,13 @@ export class FleetView {
   }
 
   async start() {
-    $("fleet-error").textContent = "";
+    const problem = this.formProblem();
+    this.showError(problem || "");
+    if (problem) return;
     try {
       this.render(await api.post("/api/fleet", this.body()));
     } catch (err) {
-      $("fleet-error").textContent = err.message;
+      this.showError(this.describeError(err));
     }
   }
 
@@ -62,7 +129,7 @@ export class FleetView {
     try {
       this.render(await api.post("/api/fleet/stop"));
     } catch (err) {
-      $("fleet-error").textContent = err.message;
+      this.showError(this.describeError(err));
     }
   }
 
@@ -70,7 +137,7 @@ export class FleetView {
     try {
       this.render(await api.get("/api/fleet"));
     } catch (err) {
-      $("fleet-error").textContent = err.message;
+      this.showError(`Cannot read the fleet's status: ${err.message}`);
     }
     this.refreshThumbnail();
   }
@@ -95,6 +162,7 @@ export class FleetView {
 
   render(status) {
     $("fleet-state").textContent = status.state;
+    $("fleet-state").className = `pill ${STATE_PILL[status.state] || "pill-idle"}`;
     $("fleet-start").disabled = status.running;
     $("fleet-stop").disabled = !status.running;
     if (status.repo_id) {

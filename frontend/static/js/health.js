@@ -30,8 +30,13 @@ export function recorderFigures(recorder) {
   return { backlog, dropped };
 }
 
+// No period measured yet (the first tick after a start or a reset): nothing to grade, and
+// not a stall (a 0.0 fps figure here would raise the stalled banner at every start).
+const MEASURING = { level: "idle", text: "measuring…" };
+
 export function classifyLoop(timing, phase, tickFrozen) {
   if (!ACTIVE_PHASES.has(phase) || !timing) return { level: "idle", text: "–" };
+  if (!timing.period_p50_ms && !tickFrozen) return MEASURING;
   const text = `${timing.achieved_fps.toFixed(1)} / ${timing.target_fps} fps`;
   if (tickFrozen) return { level: "stalled", text };
   const ratio = timing.target_fps > 0 ? timing.achieved_fps / timing.target_fps : 1;
@@ -43,6 +48,7 @@ export function classifyLoop(timing, phase, tickFrozen) {
 
 export function classifyJitter(timing, phase) {
   if (!ACTIVE_PHASES.has(phase) || !timing) return { level: "idle", text: "–" };
+  if (!timing.period_p50_ms) return MEASURING;
   const period = 1000 / (timing.target_fps || 30);
   const text = `${timing.jitter_ms.toFixed(1)} / ${timing.period_p99_ms.toFixed(1)} ms`;
   if (timing.period_p99_ms > 3 * period) return { level: "stalled", text };

@@ -5,13 +5,16 @@ import { AudioCues } from "./audio.js";
 import { Banners, toast } from "./banners.js";
 import { CalibrationPanel } from "./calibration.js";
 import { CameraWall } from "./cameras.js";
+import { DatasetTools } from "./dataset_tools.js";
 import { DatasetBrowser } from "./datasets.js";
 import { EVENT } from "./events.js";
 import { FleetView } from "./fleet.js";
 import { clock, el } from "./format.js";
+import { Guide } from "./guide.js";
 import { installFocusNote, installHotkeys } from "./hotkeys.js";
 import { JointBars } from "./joints.js";
 import { LiveView } from "./live.js";
+import { Operations } from "./operations.js";
 import { PushPanel } from "./push.js";
 import { Controls, StartForm } from "./session.js";
 import { LiveSocket } from "./socket.js";
@@ -47,8 +50,11 @@ const controls = new Controls($("controls"), () => live.phase);
 const live = new LiveView({ banners, cameras, joints, controls });
 const startForm = new StartForm($("start-form"), (snapshot) => live.setSnapshot(snapshot));
 const push = new PushPanel();
-const datasets = new DatasetBrowser(confirmDialog, push);
+const operations = new Operations();
+const datasets = new DatasetBrowser(confirmDialog, push, operations);
+new DatasetTools(datasets, operations);
 const fleet = new FleetView();
+const guide = new Guide();
 let lastSeq = 0;
 
 const socket = new LiveSocket({
@@ -77,7 +83,8 @@ function onMessage(msg) {
       teleop.hello(msg);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
       calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
-      // Replay the recent history once, without sounds (they are not news).
+      push.hello(msg.push);
+      // Replay the recent history once, without sounds or toasts (they are not news).
       for (const ev of msg.events || []) logEvent(ev, { quiet: true });
       break;
     case "status":
@@ -92,6 +99,9 @@ function onMessage(msg) {
       break;
     case "control":
       teleop.control(msg);
+      break;
+    case "operation":
+      operations.message(msg);
       break;
     case "command_result":
       if (!msg.ok) toast(`${msg.name}: ${msg.error}`, "bad");
@@ -113,8 +123,8 @@ function logEvent(ev, { quiet }) {
     el("li", { class: cls, "data-kind": ev.kind }, el("time", { text: clock(ev.time) }), el("span", { text: ev.message })),
   );
   while (list.children.length > EVENT_LOG_LIMIT) list.lastElementChild.remove();
+  if (quiet) return; // the push panel learns a push in progress from hello's `push`
   if (PUSH_EVENTS.has(ev.kind)) push.event(ev);
-  if (quiet) return;
   live.event(ev);
   if (cue) audio.play(cue);
   if (ev.kind === EVENT.SESSION_ERROR || ev.kind === EVENT.EPISODE_SAVE_FAILED) toast(ev.message, "bad", 8000);
@@ -128,6 +138,7 @@ let countdown = null;
 function onSocketState(state, info) {
   const pill = $("conn");
   clearInterval(countdown);
+  operations.setConnected(state === "open");
   if (state === "open") {
     pill.textContent = "live";
     pill.className = "pill pill-ok";
@@ -252,7 +263,9 @@ async function init() {
     /* the socket's banner already says the server is unreachable */
   }
   try {
-    await startForm.load();
+    const options = await startForm.load();
+    guide.setDatasetRoot(options.dataset_root);
+    fleet.setOptions(options);
   } catch (err) {
     startForm.showError(`Cannot load the session options: ${err.message}`);
   }

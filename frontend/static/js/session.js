@@ -1,9 +1,10 @@
 // The start form and the session controls (buttons and hotkeys share one code path).
 
-import { api } from "./api.js";
+import { api, describeDetail } from "./api.js";
 import { toast } from "./banners.js";
 import { el } from "./format.js";
 import { EPISODE_PHASES } from "./health.js";
+import { repoIdProblem } from "./repo_id.js";
 
 const FORM_STORAGE_KEY = "leisaac.start-form";
 
@@ -23,7 +24,9 @@ export class StartForm {
     form.querySelector("#f-takeover").addEventListener("change", () => this.deviceChanged());
     form.addEventListener("change", () => this.remember());
     form.addEventListener("input", () => this.cameraChanged());
+    form.querySelector("#f-repo").addEventListener("input", () => this.repoChanged());
     this.renderCost = null;
+    this.datasetRoot = null;
   }
 
   async load() {
@@ -45,9 +48,12 @@ export class StartForm {
     this.setValue("env.camera_height", d.camera_height);
     this.restore();
     this.renderCost = options.render_cost || null;
+    this.datasetRoot = options.dataset_root || null;
+    this.repoChanged();
     this.taskChanged();
     this.deviceChanged();
     this.cameraChanged();
+    return options;
   }
 
   // What `leisaac-dashboard doctor` measured here: the largest camera size whose tick takes at
@@ -91,6 +97,17 @@ export class StartForm {
     }
     hint.classList.toggle("warn", !fits);
     hint.hidden = false;
+  }
+
+  // Where the dataset will be written, as the operator types its id.
+  repoChanged() {
+    const hint = this.form.querySelector("#repo-hint");
+    const id = this.form.elements["dataset.repo_id"].value.trim();
+    const shown = id && !repoIdProblem(id) ? id : "<namespace>/<name>";
+    hint.textContent = this.datasetRoot
+      ? `Saved on the server in ${shortPath(this.datasetRoot)}/${shown}`
+      : "Names the dataset here and on the Hugging Face Hub.";
+    hint.title = this.datasetRoot ? `${this.datasetRoot}/${shown}` : "";
   }
 
   setValue(name, value) {
@@ -228,7 +245,9 @@ export class StartForm {
     label.classList.add("attention");
     const details = label.closest("details");
     if (details) details.open = true;
-    control.addEventListener("change", () => label.classList.remove("attention"), { once: true });
+    const calm = () => label.classList.remove("attention");
+    control.addEventListener("change", calm, { once: true });
+    control.addEventListener("input", calm, { once: true });
   }
 
   showError(message) {
@@ -236,15 +255,57 @@ export class StartForm {
     this.error.hidden = !message;
   }
 
+  // The words of a control's label ("Dataset repo id" for repo_id), for messages.
+  labelOf(name) {
+    const control = this.form.elements[name];
+    return control?.closest("label")?.firstChild?.textContent?.trim() || name;
+  }
+
+  // The form control a field of the REST body names: controls are named by body path
+  // ("dataset.repo_id"); past a union's tag ["env", "mujoco", "fps"] is env.fps, and a
+  // device's option ["devices", 0, "so101_leader", "port"] is device.port.
+  controlOf(loc) {
+    const parts = (Array.isArray(loc) ? loc : String(loc).split(".")).map(String).filter((p) => p !== "body");
+    const last = parts[parts.length - 1];
+    const names = [parts.join("."), `${parts[0]}.${last}`, `device.${last}`, last];
+    return names.find((name) => this.form.elements.namedItem(name)) ?? null;
+  }
+
+  // A refused start in the form's words: its controls' labels, its Resume checkbox.
+  describeRefusal(repoId, err) {
+    const data = err.data || {};
+    if (Array.isArray(data.differences) && data.differences.length) {
+      return this.describeDifferences(repoId, data.differences);
+    }
+    if (data.exists) {
+      this.markControl("dataset.resume");
+      return (
+        `“${data.exists.repo_id}” already exists on the server. ` +
+        "Tick Resume to add episodes to it, or enter another Dataset repo id."
+      );
+    }
+    if (err.status === 422 && Array.isArray(data.detail)) {
+      for (const d of data.detail) this.markControl(this.controlOf(d.loc || []));
+      return describeDetail(data.detail, (loc) => {
+        const control = this.controlOf(loc);
+        return control ? this.labelOf(control) : loc;
+      });
+    }
+    return err.message;
+  }
+
   async submit() {
     if (this.busy) return;
-    const body = this.body();
-    const repoId = body.dataset?.repo_id || "";
-    if (!/^[^/\s]+\/[^/\s]+$/.test(repoId)) {
-      this.showError("Enter the dataset repo id as namespace/name, e.g. alice/pick_orange.");
+    // Read from the form, not the REST body (whose shape is the API's).
+    const repoId = this.form.elements["dataset.repo_id"].value.trim();
+    const problem = repoIdProblem(repoId, this.labelOf("dataset.repo_id"));
+    if (problem) {
+      this.showError(problem);
+      this.markControl("dataset.repo_id");
       this.form.elements["dataset.repo_id"].focus();
       return;
     }
+    const body = this.body();
     this.showError("");
     this.busy = true;
     const button = this.form.querySelector("#btn-start");
@@ -255,19 +316,23 @@ export class StartForm {
       this.remember();
       this.onStarted(snapshot);
     } catch (err) {
-      const differences = err.data?.differences;
-      if (Array.isArray(differences) && differences.length) {
-        this.showError(this.describeDifferences(repoId, differences));
-      } else {
-        this.showError(err.message);
-        if (/resume/i.test(err.message)) this.markControl("dataset.resume");
-      }
+      this.showError(this.describeRefusal(repoId, err));
     } finally {
       this.busy = false;
       button.disabled = false;
       button.firstChild.textContent = "Start session ";
     }
   }
+}
+
+// A long folder shortened to its last parts ("…/lerobot"), so the hint stays within two
+// lines beside the form; the whole path is in the hint's title and in the guide.
+function shortPath(path, keep = 32) {
+  if (path.length <= keep) return path;
+  const parts = path.split("/");
+  let tail = parts.pop();
+  while (parts.length && tail.length + parts[parts.length - 1].length + 1 <= keep) tail = `${parts.pop()}/${tail}`;
+  return `…/${tail}`;
 }
 
 export class Controls {
