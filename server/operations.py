@@ -19,10 +19,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
+
+from fastapi.concurrency import run_in_threadpool
 
 from leisaac_core.dataset import Progress
 from server.stream import StreamHub
+
+T = TypeVar("T")
 
 OperationKind = Literal["replay", "merge", "compaction"]
 OperationState = Literal["running", "finished", "failed"]
@@ -64,6 +68,24 @@ class Operations:
             self._running[op.id] = op
         self._publish(op)
         return op
+
+    async def run(
+        self,
+        kind: OperationKind,
+        subject: str,
+        title: str,
+        work: Callable[[Callable[[Progress], None]], T],
+    ) -> T:
+        """Run `work(progress)` on a worker thread as one operation: its progress and its end
+        are published; a failure is published with its message and raised again."""
+        op = self.start(kind, subject, title)
+        try:
+            result = await run_in_threadpool(work, self.reporter(op))
+        except Exception as exc:
+            self.finish(op, error=str(exc) or type(exc).__name__)
+            raise
+        self.finish(op)
+        return result
 
     def reporter(self, op: Operation) -> Callable[[Progress], None]:
         """A progress listener for the operation's worker thread: publishes a change of step

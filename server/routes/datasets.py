@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -160,18 +159,15 @@ async def merge(
         into = dataset_dir(root, body.into)
     except ValueError as exc:
         raise HTTPException(422, detail=str(exc)) from None
-    op = operations.start("merge", body.into, f"Merging {', '.join(body.sources)} into {body.into}")
     try:
-        result = await run_in_threadpool(
-            partial(merge_datasets, sources, body.into, into, progress=operations.reporter(op))
+        result = await operations.run(
+            "merge",
+            body.into,
+            f"Merging {', '.join(body.sources)} into {body.into}",
+            lambda progress: merge_datasets(sources, body.into, into, progress=progress),
         )
     except KNOWN_ERRORS as exc:
-        operations.finish(op, error=str(exc))
         raise _http_error(exc) from None
-    except Exception as exc:
-        operations.finish(op, error=f"unexpected error: {exc}")
-        raise
-    operations.finish(op)
     return MergeResponse(
         repo_id=result.repo_id,
         sources=list(result.sources),
@@ -191,18 +187,15 @@ async def compact(
 ) -> CompactionOut:
     path = local_dataset(settings, namespace, name)
     repo_id = f"{namespace}/{name}"
-    op = operations.start("compaction", repo_id, f"Packing the files of {repo_id}")
     try:
-        result = await run_in_threadpool(
-            partial(compact_dataset, path, progress=operations.reporter(op))
+        result = await operations.run(
+            "compaction",
+            repo_id,
+            f"Packing the files of {repo_id}",
+            lambda progress: compact_dataset(path, progress=progress),
         )
     except KNOWN_ERRORS as exc:
-        operations.finish(op, error=str(exc))
         raise _http_error(exc) from None
-    except Exception as exc:
-        operations.finish(op, error=f"unexpected error: {exc}")
-        raise
-    operations.finish(op)
     return CompactionOut(
         episodes_moved=result.episodes_moved,
         files_before=result.files_before,

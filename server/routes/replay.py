@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from functools import partial
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -61,22 +60,15 @@ async def post_replay(
     async with _one_at_a_time:
         out = _replay_dir(settings, namespace, name, index)
         shutil.rmtree(out, ignore_errors=True)
-        op = operations.start(
-            "replay",
-            f"{namespace}/{name}#{index}",
-            f"Replaying episode {index} of {namespace}/{name}",
-        )
         try:
-            result = await run_in_threadpool(
-                partial(replay_episode, path, index, out, progress=operations.reporter(op))
+            result = await operations.run(
+                "replay",
+                f"{namespace}/{name}#{index}",
+                f"Replaying episode {index} of {namespace}/{name}",
+                lambda progress: replay_episode(path, index, out, progress=progress),
             )
         except ReplayError as exc:
-            operations.finish(op, error=str(exc))
             raise HTTPException(422, detail=str(exc)) from None
-        except Exception as exc:
-            operations.finish(op, error=f"unexpected error: {exc}")
-            raise
-        operations.finish(op)
     base = f"/api/datasets/{namespace}/{name}/episodes/{index}/replay/"
     return ReplayOut.model_validate(
         {
