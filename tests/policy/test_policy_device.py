@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from leisaac_core.policy.config import PolicyDeviceConfig
+from leisaac_core.policy.device import _RTT_WINDOW
 from leisaac_core.policy.expert import ExpertPolicy
 from leisaac_core.teleop import DeviceError, make_device_config, make_device_from_config
 from leisaac_core.teleop.browser.config import KeyboardDeviceConfig
@@ -51,23 +52,25 @@ def _run(env, device, seed: int, ticks: int, pace_s: float = 0.0):
     return actions, step
 
 
+@pytest.mark.parametrize(("task", "ticks"), [("so101_lift_cube", 600), ("so101_pick_orange", 900)])
 def test_expert_server_in_lockstep_replays_the_in_process_demonstrator(
-    make_mujoco_env, serve_policy
+    make_mujoco_env, serve_policy, task: str, ticks: int
 ) -> None:
     """Chunks of one action, each from the newest observation: the remote loop is the local
-    one, action for action."""
-    env = make_mujoco_env("so101_lift_cube")
+    one (what `record --device scripted` runs), action for action, to the same success."""
+    env = make_mujoco_env(task)
     server = serve_policy(lambda: ExpertPolicy(chunk_size=1))
     remote = _device(server.url, lockstep=True)
     remote.connect(env)
-    remote_actions, remote_step = _run(env, remote, seed=3, ticks=600)
+    remote_actions, remote_step = _run(env, remote, seed=3, ticks=ticks)
     remote.disconnect()
     local = make_device_from_config(make_device_config("scripted"))
     local.connect(env)
-    local_actions, _ = _run(env, local, seed=3, ticks=600)
-    assert remote_step.success
+    local_actions, local_step = _run(env, local, seed=3, ticks=ticks)
+    assert remote_step.success and local_step.success
     np.testing.assert_array_equal(np.array(remote_actions), np.array(local_actions))
-    assert remote.health().details["requests"] == len(remote_actions)
+    # One request per action (chunks of one); health counts the last _RTT_WINDOW of them.
+    assert remote.health().details["requests"] == min(len(remote_actions), _RTT_WINDOW)
 
 
 def test_realtime_chunks_from_the_expert_server_solve_the_task(
