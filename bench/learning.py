@@ -20,9 +20,9 @@ Writes bench/results/learning_<size>.json (or --out) and prints a table: success
 logged step, times, starved ticks.
 
 Sizes (any figure can be overridden by a flag):
-- smoke: the CPU proof that the pipeline runs end to end in a few minutes on 2 cores (small
-  images, an ACT a third of the default's size, a few hundred steps). Its success rate may
-  well be 0: it proves the loop, not the policy.
+- smoke: the CPU proof that the pipeline runs end to end (8 minutes on the shared 2 cores
+  at load 7; small images, an ACT a third of the default's size, 300 steps). Its success
+  rate may well be 0: it proves the loop, not the policy.
 - gpu: the real run for one H200 with 16 cores and no internet; bench/learning_gpu.sh sets up
   the environments there from carried packages and calls this. Both tasks, ACT on both and a
   diffusion policy on the lift, every training at once on the one GPU, each stopped at

@@ -33,12 +33,12 @@ PLATFORMS=(manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 man
   manylinux_2_5_x86_64 manylinux1_x86_64)
 
 # Pinned to what runs here. Shared by both environments: PyAV 15 (lerobot 0.4.4 needs < 16; the
-# dashboard takes 14-19), websockets and pyserial.
-COMMON=(av==15.1.0 websockets==17.4 pyserial==3.5)
+# dashboard takes 14-19), websockets, pyserial and pydantic (the policy server's configs).
+COMMON=(av==15.1.0 websockets==17.4 pyserial==3.5 pydantic==2.14.4 pydantic-core==2.50.5
+  typing-inspection==0.4.5 annotated-types==0.8.0)
 # mujoco without mujoco-studio (its viewer: never imported here).
-DASHBOARD=(mujoco==4.0.1 mujoco-core==4.0.1 glfw==2.11.0 PyOpenGL==3.1.10 pydantic==2.14.4
-  pydantic-core==2.50.5 pydantic-settings==2.16.3 python-dotenv==1.2.4 typing-inspection==0.4.5
-  annotated-types==0.8.0)
+DASHBOARD=(mujoco==4.0.1 mujoco-core==4.0.1 glfw==2.11.0 PyOpenGL==3.1.10
+  pydantic-settings==2.16.3 python-dotenv==1.2.4)
 LEROBOT=(lerobot==0.4.4 torchcodec==0.11.0 huggingface-hub==0.35.3 datasets==4.8.5 dill==0.4.1
   multiprocess==0.70.19 draccus==0.10.0 mergedeep==1.3.4 pyyaml-include==1.4.1 toml==0.10.2
   jsonlines==4.0.0 termcolor==3.3.0 diffusers==0.35.2 importlib-metadata==10.2.0
@@ -213,28 +213,36 @@ PY
     --tasks so101_lift_cube so101_pick_orange --policies act diffusion --parallel \
     --lerobot-python "$venv/bin/python" --lerobot-path "$audit" --workdir "$work" \
     --out "$work/learning_dry_run.json"
-  log "checking that .gpu/ or the CUDA image holds every distribution imported"
-  local carried
-  carried="${COMMON[*]} ${DASHBOARD[*]} ${LEROBOT[*]}"
-  python3 - "$audit" "$carried" "$IMAGE_PACKAGES" <<'PY'
+  log "checking that .gpu/ or the CUDA image holds every distribution each environment imported"
+  python3 - "$audit" "$(realpath "$venv")" "${COMMON[*]}" "${DASHBOARD[*]}" "${LEROBOT[*]}" \
+    "$IMAGE_PACKAGES" <<'PY'
 import pathlib, re, sys
 
 def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
-audit, carried, image = pathlib.Path(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split()
-have = {norm(p.split("==")[0]) for p in carried} | {norm(p) for p in image}
-have |= {"leisaac-dashboard", "mujoco-studio"}  # this checkout; mujoco's viewer shares its folder
-needed = {}
-for record in audit.glob("*.txt"):
+def names(text):
+    return {norm(p.split("==")[0]) for p in text.split()}
+
+audit, lerobot_venv = pathlib.Path(sys.argv[1]), sys.argv[2]
+common, dashboard, lerobot, image = (names(t) for t in sys.argv[3:7])
+# This checkout, and mujoco's viewer (it shares mujoco's folder; never imported).
+ours = {"leisaac-dashboard", "mujoco-studio"}
+have = {"lerobot": common | lerobot | image | ours, "dashboard": common | dashboard | image | ours}
+needed = {"lerobot": set(), "dashboard": set()}
+records = list(audit.glob("*.txt"))
+for record in records:
     prefix, *dists = record.read_text().splitlines()
-    for d in dists:
-        needed.setdefault(norm(d), set()).add(prefix)
-missing = sorted(d for d in needed if d not in have)
-print(f"{len(list(audit.glob('*.txt')))} processes imported {len(needed)} distributions")
+    env = "lerobot" if pathlib.Path(prefix).resolve() == pathlib.Path(lerobot_venv) else "dashboard"
+    needed[env] |= {norm(d) for d in dists}
+print(f"{len(records)} processes imported {len(needed['dashboard'])} distributions in the "
+      f"dashboard's environment, {len(needed['lerobot'])} in lerobot's")
+missing = [f"{d} ({env})" for env in needed for d in sorted(needed[env] - have[env])]
+if not needed["lerobot"] or not needed["dashboard"]:
+    sys.exit("no record from one of the environments: the audit did not run")
 if missing:
-    sys.exit("missing on the GPU machine: " + ", ".join(f"{d} ({', '.join(sorted(needed[d]))})" for d in missing))
-print("all of them are carried in .gpu/ or on the CUDA image")
+    sys.exit("missing on the GPU machine: " + ", ".join(missing))
+print("each is carried in .gpu/ for its environment or on the CUDA image")
 PY
   rm -rf "$audit" "$work"
 }

@@ -34,14 +34,11 @@ def _record(root: Path, task: str) -> Path:
     engine.add_listener(events.put)
     engine.start()
     config = SessionConfig(
-        task=task,
-        device="scripted",
-        repo_id="pairs/demo",
         episodes=1,
-        camera_width=WIDTH,
-        camera_height=HEIGHT,
-        seed=SEED,
-        warmup_frames=WARMUP,
+        env={"task": task, "camera_width": WIDTH, "camera_height": HEIGHT},
+        devices=[{"type": "scripted"}],
+        dataset={"repo_id": "pairs/demo"},
+        episode={"seed": SEED, "warmup_frames": WARMUP},
     )
     try:
         engine.submit("start", config).result(timeout=120)
