@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from server.cli.args import Subparsers
 
 
@@ -32,10 +34,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here, not at module level: `leisaac-dashboard policy serve --policy` runs in a
-    # lerobot environment that has none of the web server's dependencies.
     import uvicorn
-    from pydantic import SecretStr
 
     from leisaac_core.config import Settings
     from server.app import create_app
