@@ -54,6 +54,21 @@ def test_scripted_episode_replays_to_the_same_success(recorded: Path, tmp_path: 
         assert frames == result.frames
 
 
+def test_pick_orange_episode_replays_to_the_same_success(tmp_path: Path) -> None:
+    """The contact-rich task too: three oranges grasped and placed again from the actions."""
+    home = tmp_path / "home"
+    result = _cli(
+        "record", "--task", "so101_pick_orange", "--camera-size", "32x24", "--seed", "1",
+        "--episodes", "1", "--repo-id", "replay/pick",
+        home=home,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    replay = replay_episode(home / "replay" / "pick", 0)
+    assert replay.recorded_outcome == "success" and replay.task == "so101_pick_orange"
+    assert replay.success, "the deterministic MuJoCo replay did not place the oranges again"
+    assert replay.joint_error_mean < 0.5 and replay.joint_error_max < 6.0, replay
+
+
 def test_cli_replays_and_reports(recorded: Path) -> None:
     ok = _cli("replay", "--repo-id", "replay/lift", "--episode", "0", home=recorded)
     assert ok.returncode == 0, ok.stderr

@@ -5,9 +5,13 @@ them (`privileged`), and no camera images. One demonstrator per connection; it r
 when an observation carries `episode_start`. A chunk is the next `chunk_size` ticks of its
 plan, computed from the one observation the client sent; the client appends it to what it
 has queued (`action_alignment: continuation`). The demonstrator is a closed-loop
-controller, so a chunk ends early right after an action that looked at the observation (a
+controller, so a chunk ends right before an action that would look at the observation (a
 settle or grasp check, a tracked descent): those parts of the plan run on fresh
-observations, and only open-loop moves go out as full chunks.
+observations, and only open-loop moves go out as full chunks. In lockstep the remote expert
+is then the in-process demonstrator action for action, whatever the chunk size. (It used to
+end a chunk right after such an action, which had already decided on the chunk's first,
+stale observation: a missed grasp looked like a held cube, and episodes the in-process
+demonstrator solved by regrasping timed out.)
 """
 
 from __future__ import annotations
@@ -81,8 +85,8 @@ class ExpertPolicy:
         )
         actions = [self._device.read(step)]
         while len(actions) < self.chunk_size:
-            before = self._device.observations_used
-            actions.append(self._device.read(step))
-            if self._device.observations_used != before:
-                break  # the plan needs feedback: the next action waits for a fresh observation
+            action = self._device.read_ahead(step)
+            if action is None:
+                break  # the plan looks at the scene next: that waits for a fresh observation
+            actions.append(action)
         return {"actions": identity.to_dataset(np.stack(actions))}

@@ -13,9 +13,11 @@ installed in the lerobot env: `pip install leisaac-dashboard`), or from a checko
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,9 @@ from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
 STATE_KEY = "observation.state"
 IMAGE_PREFIX = "observation.images."
+ACTION_KEY = "action"
+
+log = logging.getLogger(__name__)
 
 
 class LerobotPolicyFactory:
@@ -57,6 +62,32 @@ class LerobotPolicyFactory:
         if images:
             _, height, width = config.input_features[images[0]].shape
             self.metadata["image_size"] = [int(height), int(width)]
+        robot_type = trained_robot_type(path)
+        if robot_type is not None:  # the client refuses a session of the other units
+            self.metadata["robot_type"] = robot_type
+        n_obs_steps = int(getattr(config, "n_obs_steps", 1) or 1)
+        if n_obs_steps > 1 and chunk_size > 1:
+            log.warning(
+                "%s was trained on %d consecutive observations; this server sees one per "
+                "request, %d ticks apart: serve it with --chunk-size 1 (in lockstep) for "
+                "lerobot's own per-tick history, or train with --policy.n_obs_steps=1",
+                path, n_obs_steps, chunk_size,
+            )  # fmt: skip
+
+    def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
+        """One chunk (batch, steps, action) from a preprocessed observation."""
+        policy = self.policy
+        queues = getattr(policy, "_queues", None)
+        if not isinstance(queues, dict) or ACTION_KEY not in queues:
+            return policy.predict_action_chunk(batch)
+        # Policies that keep their observation history in queues (diffusion, VQ-BeT) read it
+        # in predict_action_chunk but fill it only in select_action: let select_action fill
+        # it and predict from this observation, then hand out the whole predicted chunk.
+        queues[ACTION_KEY].clear()
+        first = policy.select_action(batch)
+        chunk = torch.stack([first, *queues[ACTION_KEY]], dim=1)
+        queues[ACTION_KEY].clear()
+        return chunk
 
     def __call__(self) -> LerobotPolicy:
         return LerobotPolicy(self)
@@ -89,10 +120,23 @@ class LerobotPolicy:
         with shared.lock, torch.inference_mode():
             if observation.get("episode_start"):
                 shared.policy.reset()
-            chunk = shared.policy.predict_action_chunk(shared.preprocess(batch))
+            chunk = shared.predict_chunk(shared.preprocess(batch))
             actions = shared.postprocess(chunk)
         actions = actions.detach().to("cpu").float().numpy()
         return {"actions": actions.reshape(-1, actions.shape[-1])[: shared.chunk_size]}
+
+
+def trained_robot_type(path: str) -> str | None:
+    """The robot_type of the dataset a checkpoint was trained on, when its train_config.json
+    names a dataset root on this machine (lerobot keeps no robot_type with a policy)."""
+    try:
+        train_config = json.loads((Path(path) / "train_config.json").read_text())
+        root = train_config["dataset"]["root"]
+        info = json.loads((Path(root) / "meta" / "info.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    robot_type = info.get("robot_type")
+    return robot_type if isinstance(robot_type, str) else None
 
 
 def main(argv: list[str] | None = None) -> int:

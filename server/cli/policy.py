@@ -32,7 +32,8 @@ def register(subparsers: Subparsers) -> None:
         default=None,
         help="for --policy: the robot identity of the dataset it was trained on; the server "
         "declares its robot_type, and a session of the other identity is refused (the "
-        "scripted expert follows any)",
+        "scripted expert follows any). Default: the robot_type of the training dataset when "
+        "the checkpoint's train_config.json names one on this machine",
     )
     s.set_defaults(func=serve)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Build the test-only venv holding lerobot's real dataset reader (lerobot 0.4.4 + CPU torch).
+# Build the lerobot environment: a venv with lerobot 0.4.4 + CPU torch, where the compat tests
+# run lerobot's own dataset reader, and where bench/learning.py trains policies with
+# `lerobot-train` and serves them with `leisaac-dashboard policy serve --policy` (run as
+# `python -m server.cli` with a checkout on PYTHONPATH: `pip install leisaac-dashboard` into
+# it cannot resolve, since we need huggingface-hub >= 1 and lerobot 0.4.4 < 0.36).
 #
 # Why a separate venv: the product must never need torch or lerobot; the compat tests prove
 # that what we write loads in lerobot's own LeRobotDataset. The recipe follows
 # /work/shared/reference/lerobot-v3.md (the only CPU torch for Python 3.11 here is 2.13.0).
-# Idempotent: a stamp file makes a second run instant. Works on a fresh Debian machine.
+# Idempotent: a stamp file makes a second run instant. Works on a fresh Debian machine
+# (LEROBOT_READER_VENV=/some/dir builds one elsewhere).
 set -euo pipefail
 
 VENV="${LEROBOT_READER_VENV:-$HOME/.cache/leisaac-dashboard/lerobot-reader-venv}"
@@ -14,8 +19,8 @@ STAMP="$VENV/.leisaac-reader-ready"
 
 log() { echo "[setup_lerobot_reader] $*" >&2; }
 
-# The lerobot policy server test also runs `leisaac_core.policy.lerobot_server` here: it
-# needs the OpenPI wire format (msgpack, websockets) and what lerobot's policy factory imports
+# The lerobot policy server and `lerobot-train` also run here: they need the OpenPI wire
+# format (msgpack, websockets) and what lerobot's policy factory and training script import
 # beyond the reader (imageio, diffusers, pyserial, deepdiff, gymnasium), torch held at 2.13.0,
 # and pydantic, which `leisaac_core.policy`'s configs are (a full lerobot install has it
 # through wandb; this venv installs lerobot without its dependencies).

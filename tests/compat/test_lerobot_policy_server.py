@@ -1,6 +1,9 @@
 """`leisaac_core.policy.lerobot_server` serves a lerobot policy (a small randomly initialised
-ACT saved with its processors, built in the lerobot venv: no download, no pretrained
-backbone), and an evaluation session of the dashboard runs it through the policy device."""
+ACT or diffusion policy saved with its processors, built in the lerobot venv: no download, no
+pretrained backbone), and an evaluation session of the dashboard runs it through the policy
+device. Diffusion keeps its observation history in queues that only `select_action` fills:
+before the server filled them, its first request failed (`stack expects a non-empty
+TensorList`)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from leisaac_core.policy.client import PolicyClient
 from leisaac_core.session import SessionConfig, SessionEngine
@@ -28,7 +32,9 @@ def _serve(python: Path, model: Path, log: Path) -> tuple[subprocess.Popen, str]
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
-        [str(python), "-m", "leisaac_core.policy.lerobot_server", "--policy", str(model)]
+        # `leisaac-dashboard policy serve` as the lerobot environment runs it (this checkout on
+        # its path: the dashboard's own dependencies are not installed there).
+        [str(python), "-m", "server.cli", "policy", "serve", "--policy", str(model)]
         + ["--port", str(port), "--chunk-size", "8"],
         cwd=REPO,
         env=env,
@@ -48,12 +54,13 @@ def _serve(python: Path, model: Path, log: Path) -> tuple[subprocess.Popen, str]
             time.sleep(0.3)
 
 
-def test_random_act_served_by_lerobot_drives_an_evaluation(
-    lerobot_python: Path, tmp_path: Path
+@pytest.mark.parametrize("kind", ["act", "diffusion"])
+def test_random_policy_served_by_lerobot_drives_an_evaluation(
+    lerobot_python: Path, tmp_path: Path, kind: str
 ) -> None:
-    model = tmp_path / "tiny_act"
+    model = tmp_path / f"tiny_{kind}"
     made = subprocess.run(
-        [str(lerobot_python), str(HERE / "make_tiny_act.py"), str(model), "48", "64"],
+        [str(lerobot_python), str(HERE / "make_tiny_policy.py"), str(model), "48", "64", kind],
         capture_output=True,
         text=True,
         timeout=300,
@@ -65,7 +72,9 @@ def test_random_act_served_by_lerobot_drives_an_evaluation(
         metadata = client.connect()
         client.close()
         assert metadata["action_dim"] == 6 and metadata["image_size"] == [48, 64]
-        assert metadata["name"].startswith("lerobot:act:")
+        assert metadata["name"].startswith(f"lerobot:{kind}:")
+        # No train_config.json naming a dataset on this machine: no robot_type to declare.
+        assert "robot_type" not in metadata
 
         engine = SessionEngine(tmp_path / "datasets")
         events: queue.Queue = queue.Queue()

@@ -9,6 +9,11 @@ positions the env reports in `Step.info`.
 Deterministic for a seed: the episode's seed fixes the scene (the env) and the style of the
 demonstration (`Style`: speed, travel height, grasp yaw by wrist roll, approach direction),
 so episodes differ the way a human's do while a seed always replays the same.
+
+The plan is a generator of joint targets. Before it looks at the observation (joint state,
+object positions) it yields `LOOK`, so a caller that computes several actions from one
+observation (the policy-protocol expert's chunks) can stop right there and hand the plan a
+fresh observation first: no decision is ever made on a stale one.
 """
 
 from __future__ import annotations
@@ -47,6 +52,14 @@ PLACE_SPREAD = 0.03
 LIFT_MARGIN = 0.05
 # A missed grasp or a dropped object is retried this many times in all.
 ATTEMPTS = 3
+
+
+class _Look:
+    """Yielded by the plan right before it reads the observation it was given."""
+
+
+LOOK = _Look()
+Plan = Iterator[np.ndarray | _Look]
 
 
 @dataclass(frozen=True)
@@ -88,13 +101,11 @@ class ScriptedDevice:
         self._kin = SO101Kinematics()
         self._task: TaskSpec | None = None
         self._dt = 1.0 / 30
-        self._script: Iterator[np.ndarray] | None = None
+        self._script: Plan | None = None
         self._step: Step | None = None
         self._reads = 0
         self._style = Style()
-        # Times the plan looked at the observation (a check or a tracked move): lets the
-        # policy-protocol expert end a chunk where the plan needs a fresh observation.
-        self.observations_used = 0
+        self._looking = False  # the plan stopped at LOOK for want of a fresh observation
 
     # --- Device protocol -----------------------------------------------------------------
     @property
@@ -113,10 +124,22 @@ class ScriptedDevice:
         # The plan is rebuilt from the first observation after the reset.
         self._script = None
         self._step = None
+        self._looking = False
         vary = self._config.vary and seed is not None
         self._style = Style.from_seed(seed) if vary else Style()
 
     def read(self, step: Step) -> np.ndarray:
+        action = self._next(step, fresh=True)
+        assert action is not None
+        return action
+
+    def read_ahead(self, step: Step) -> np.ndarray | None:
+        """The action after the last one, computed from `step` although the arm has moved
+        since: None where the plan must look at the observation (a check, a tracked move),
+        and the next read() continues there with its fresh one."""
+        return self._next(step, fresh=False)
+
+    def _next(self, step: Step, fresh: bool) -> np.ndarray | None:
         if self._task is None:
             raise DeviceError("scripted device is not connected to an env; call connect(env)")
         for key in info.REQUIRED_FOR_PLANNING:
@@ -125,12 +148,18 @@ class ScriptedDevice:
                     f"the scripted demonstrator needs Step.info[{key!r}], which this backend "
                     "does not provide"
                 )
+        if not fresh and (self._script is None or self._looking):
+            return None
         self._step = step
+        self._looking = False
         if self._script is None:
-            self.observations_used += 1
             self._script = self._plan(np.asarray(step.info[info.JOINT_RADIANS], dtype=np.float64))
+        while isinstance(target := next(self._script), _Look):
+            if not fresh:
+                self._looking = True
+                return None
         self._reads += 1
-        return so101.radians_to_normalized(next(self._script))
+        return so101.radians_to_normalized(target)
 
     def handle_input(self, message: Mapping[str, Any]) -> None:
         """The demonstrator takes no operator input."""
@@ -144,8 +173,8 @@ class ScriptedDevice:
 
     # --- planning --------------------------------------------------------------------------
     def _positions(self) -> Mapping[str, np.ndarray]:
+        """Object positions (the plan yields LOOK before each read of the observation)."""
         assert self._step is not None
-        self.observations_used += 1
         return info.positions_in_base_frame(self._step.info)
 
     def _scene(self) -> SceneState:
@@ -153,10 +182,9 @@ class ScriptedDevice:
 
     def _measured(self) -> np.ndarray:
         assert self._step is not None
-        self.observations_used += 1
         return np.asarray(self._step.info[info.JOINT_RADIANS], dtype=np.float64)
 
-    def _plan(self, start: np.ndarray) -> Iterator[np.ndarray]:
+    def _plan(self, start: np.ndarray) -> Plan:
         assert self._task is not None
         self._cmd = start.copy()
         for rule in flatten(self._task.success):
@@ -169,6 +197,7 @@ class ScriptedDevice:
                             continue
                         yield from self._place(name, rule.target, offset)
                         single = ObjectsNear((name,), rule.target, rule.tol_xy, rule.tol_z)
+                        yield LOOK
                         if single.holds(self._scene()):
                             break
             elif isinstance(rule, ObjectAbove):
@@ -194,14 +223,14 @@ class ScriptedDevice:
     def _travel(self) -> float:
         return self._style.travel_height or self._config.travel_height
 
-    def _roll(self, radians: float, seconds: float) -> Iterator[np.ndarray]:
+    def _roll(self, radians: float, seconds: float) -> Plan:
         start = self._cmd[4]
         ticks = max(1, round(seconds / self._dt))
         for i in range(1, ticks + 1):
             self._cmd[4] = start + (radians - start) * i / ticks
             yield self._cmd.copy()
 
-    def _gripper(self, degrees: float, seconds: float) -> Iterator[np.ndarray]:
+    def _gripper(self, degrees: float, seconds: float) -> Plan:
         start = self._cmd[5]
         goal = math.radians(degrees)
         ticks = max(1, round(seconds / self._dt))
@@ -216,7 +245,7 @@ class ScriptedDevice:
         speed: float,
         approach: np.ndarray | None = DOWN,
         track: str | None = None,
-    ) -> Iterator[np.ndarray]:
+    ) -> Plan:
         """Move the tool point in a straight line to `goal` (re-aimed at object `track`'s
         current position, if given), then wait briefly for the arm to catch up."""
         start = self._kin.fk(self._cmd, tool_point).position
@@ -225,6 +254,7 @@ class ScriptedDevice:
         for i in range(1, ticks + 1):
             target = goal.copy()
             if track is not None:
+                yield LOOK
                 target[:2] = self._positions()[track][:2]
             point = start + (target - start) * (i / ticks)
             result = self._kin.ik(point, self._cmd, approach=approach, tool_point=tool_point)
@@ -232,19 +262,19 @@ class ScriptedDevice:
             yield self._cmd.copy()
         yield from self._settle()
 
-    def _settle(
-        self, tolerance_rad: float = 0.04, max_seconds: float = 0.5
-    ) -> Iterator[np.ndarray]:
+    def _settle(self, tolerance_rad: float = 0.04, max_seconds: float = 0.5) -> Plan:
         for _ in range(round(max_seconds / self._dt)):
+            yield LOOK
             if np.max(np.abs(self._measured()[:5] - self._cmd[:5])) < tolerance_rad:
                 return
             yield self._cmd.copy()
 
-    def _pick(self, name: str) -> Generator[np.ndarray, None, bool]:
+    def _pick(self, name: str) -> Generator[np.ndarray | _Look, None, bool]:
         """Grasp `name` from above and lift it; returns whether the gripper holds it."""
         tool = self._tool_point(name)
         travel = self._travel
         speed = self._speed
+        yield LOOK
         obj = self._positions()[name]
         yield from self._gripper(GRIPPER_OPEN_DEG, 0.3)
         yield from self._roll(self._style.grasp_roll_rad, 0.3)
@@ -256,21 +286,24 @@ class ScriptedDevice:
         if dx or dy:
             pre = np.array([obj[0], obj[1], obj[2] + 0.03])
             yield from self._line(pre, tool, speed / 2, track=name)
+        yield LOOK
         obj = self._positions()[name]
         yield from self._line(obj.copy(), tool, speed / 2, track=name)
         yield from self._gripper(GRIPPER_CLOSED_DEG, 0.5)
         up = self._kin.fk(self._cmd, tool).position.copy()
         up[2] = travel
         yield from self._line(up, tool, speed / 2)
+        yield LOOK
         return not self._measured_gap_closed()
 
     def _measured_gap_closed(self) -> bool:
         # An empty gripper closes to its limit; a held object keeps it well open.
         return bool(self._measured()[5] < math.radians(GRIPPER_CLOSED_DEG + 5))
 
-    def _place(self, name: str, target: str, offset: np.ndarray) -> Iterator[np.ndarray]:
+    def _place(self, name: str, target: str, offset: np.ndarray) -> Plan:
         tool = self._tool_point(name)
         travel = self._travel
+        yield LOOK
         goal = self._positions()[target] + offset
         radius = _half_width(self._task, name) if self._task else 0.02
         yield from self._line(np.array([goal[0], goal[1], travel]), tool, self._speed)
@@ -281,14 +314,14 @@ class ScriptedDevice:
         up[2] = travel
         yield from self._line(up, tool, self._speed / 2)
 
-    def _lift(self, name: str, height: float) -> Iterator[np.ndarray]:
+    def _lift(self, name: str, height: float) -> Plan:
         tool = self._tool_point(name)
         here = self._kin.fk(self._cmd, tool).position
         goal = np.array([min(here[0], 0.15), here[1] * 0.5, height])
         yield from self._line(goal, tool, self._speed / 2, approach=None)
         yield from self._settle(max_seconds=1.0)
 
-    def _go_rest(self, seconds: float = 1.5) -> Iterator[np.ndarray]:
+    def _go_rest(self, seconds: float = 1.5) -> Plan:
         start = self._cmd.copy()
         rest = so101.rest_pose_radians()
         ticks = max(1, round(seconds / self._dt))
