@@ -93,7 +93,8 @@ class SessionStatusOut(BaseModel):
     episode_time_s: Number
     episode_time_limit_s: Number
     reset_time_left_s: Number
-    frames_recorded: int
+    frames_recorded: int = Field(description="in the episode under way")
+    frames_saved: int = Field(description="in the episodes this session saved and kept")
     success: bool = Field(description="the task's success rule on the last tick")
     success_streak: int
     joint_names: list[str]
@@ -216,6 +217,10 @@ class EpisodeOut(BaseModel):
     outcome: str | None
     fps_achieved: Number | None
     period_p99_ms: Number | None
+    paced: bool | None = Field(
+        description="the loop was paced at the fps; false: timestamps exact by construction, "
+        "no timing QC; null: not recorded (older datasets)"
+    )
     frames_dropped: dict[str, int] | None = Field(
         description="frames dropped per camera; null: not recorded (a dataset written by "
         "lerobot or another tool)"

@@ -61,6 +61,9 @@ class EpisodeMeta:
     outcome: Outcome = "success"
     fps_achieved: float | None = None
     period_p99_ms: float | None = None
+    # Whether the loop was paced at the fps. Unpaced (scripted, lockstep evaluations) the
+    # timestamps are exact by construction and the loop's timing says nothing about them.
+    paced: bool | None = None
     device: str = ""
     backend: str = ""
     seed: int | None = None
@@ -628,6 +631,7 @@ class DatasetWriter:
             outcome=meta.outcome,
             fps_achieved=meta.fps_achieved,
             period_p99_ms=meta.period_p99_ms,
+            paced=meta.paced,
             device=meta.device,
             backend=meta.backend,
             seed=meta.seed,

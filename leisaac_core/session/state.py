@@ -18,6 +18,9 @@ class Phase(StrEnum):
     RECORDING = "recording"
     SUCCESS_TAIL = "success_tail"  # extra ticks recorded after success was decided
     RESETTING = "resetting"  # timed reset period for the operator between episodes
+    # Review mode, target reached: the last saved episodes await keep or discard (a discard
+    # records one more episode); the session ends when none is left.
+    REVIEWING = "reviewing"
     ERROR = "error"  # device or env failed; a `reset` command recovers
 
 
@@ -48,6 +51,7 @@ class EventKind(StrEnum):
     EPISODE_DISCARDED = "episode_discarded"
     EPISODE_KEPT = "episode_kept"  # after review
     EPISODE_DISCARDED_AFTER_REVIEW = "episode_discarded_after_review"
+    REVIEW_WAITING = "review_waiting"  # target reached, the last episodes await review
     RESET_STARTED = "reset_started"
     RECOVERING = "recovering"
     RECOVERED = "recovered"
@@ -87,7 +91,8 @@ class LoopTiming:
 
 @dataclass(frozen=True)
 class SessionSnapshot:
-    """The whole visible state of the session at one tick."""
+    """The whole visible state of the session at one tick. Once a session is over (phase
+    idle with a repo_id) its figures stay: the last session's counts and message."""
 
     phase: Phase
     tick: int
@@ -106,7 +111,8 @@ class SessionSnapshot:
     episode_time_s: float = 0.0
     episode_time_limit_s: float = 0.0
     reset_time_left_s: float = 0.0
-    frames_recorded: int = 0
+    frames_recorded: int = 0  # in the episode under way
+    frames_saved: int = 0  # in this session's saved episodes (the dataset, not the failures)
     success: bool = False  # the task's rule on the last tick
     success_streak: int = 0
     joint_names: tuple[str, ...] = ()

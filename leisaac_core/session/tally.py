@@ -32,7 +32,13 @@ class EpisodeState:
     last: Step | None = field(default=None, repr=False)
 
     def meta(
-        self, outcome: str, timing: LoopTiming, device: Device, env: Env, config: SessionConfig
+        self,
+        outcome: str,
+        timing: LoopTiming,
+        paced: bool,
+        device: Device,
+        env: Env,
+        config: SessionConfig,
     ) -> EpisodeMeta:
         """What the episode's row says besides lerobot's columns."""
         policy = config.policy is not None
@@ -40,6 +46,7 @@ class EpisodeState:
             outcome=outcome,
             fps_achieved=timing.achieved_fps,
             period_p99_ms=timing.period_p99_ms,
+            paced=paced,
             device=device.name,
             backend=env.backend,
             seed=self.seed,

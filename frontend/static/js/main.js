@@ -32,6 +32,7 @@ const EVENT_STYLE = {
   [EVENT.RESET_STARTED]: ["ev-warn", "reset"],
   [EVENT.EPISODE_FAILURE]: ["ev-bad", null],
   [EVENT.EPISODE_TIMEOUT]: ["ev-bad", null],
+  [EVENT.REVIEW_WAITING]: ["ev-warn", null],
   [EVENT.EPISODE_DISCARDED]: ["ev-warn", null],
   [EVENT.EPISODE_SAVE_FAILED]: ["ev-bad", "error"],
   [EVENT.SESSION_ERROR]: ["ev-bad", "error"],
