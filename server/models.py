@@ -89,6 +89,10 @@ class SessionStatusOut(BaseModel):
     episodes_saved: int = Field(description="in this session")
     dataset_episodes: int = Field(description="in the dataset, earlier sessions included")
     episodes_failed: int
+    episodes_errored: int = Field(
+        description="episodes ended by an error (policy server, device or sim): they measured "
+        "nothing and are not failures"
+    )
     consecutive_failures: int
     episode_time_s: Number
     episode_time_limit_s: Number
@@ -117,7 +121,8 @@ class SessionStatusOut(BaseModel):
         "commits in flight, last error); empty before the first tick"
     )
     evaluation: dict[str, Any] = Field(
-        description="open: the running success rate of a policy evaluation; empty otherwise"
+        description="open: the running success rate of a policy evaluation (over its measured "
+        "episodes; `errors` counts the others); empty otherwise"
     )
 
     @classmethod

@@ -49,8 +49,10 @@ log = logging.getLogger(__name__)
 # Commits between background compactions (each packs everything committed so far).
 DEFAULT_COMPACT_EVERY = 200
 
-Outcome = Literal["success", "failure", "timeout", "discarded"]
-OUTCOMES: tuple[str, ...] = ("success", "failure", "timeout", "discarded")
+# "error": the episode measured nothing (its policy server or the sim failed); an evaluation
+# keeps it labelled in <name>_failures, never counted as a failure.
+Outcome = Literal["success", "failure", "timeout", "error", "discarded"]
+OUTCOMES: tuple[str, ...] = ("success", "failure", "timeout", "error", "discarded")
 T = TypeVar("T")
 
 

@@ -42,8 +42,6 @@ class EpisodeEndings:
         """A success, failure, timeout or discard (`figures`: the episode's number, timing
         and policy figures, carried by its event)."""
         number, counts = figures["episode_number"], self.counts
-        if outcome != "discarded":
-            self._note(outcome, reason, episode, figures)
         if outcome == "success":
             counts.dataset += 1
             counts.saved += 1
@@ -61,6 +59,21 @@ class EpisodeEndings:
             kind = EventKind.EPISODE_TIMEOUT if outcome == "timeout" else EventKind.EPISODE_FAILURE
             message = f"episode {number} {outcome}: {reason}"
             self.outlet.emit(kind, message, outcome=outcome, **figures)
+        if outcome != "discarded":  # after its own event: the running rate follows it
+            self._note(outcome, reason, episode, figures)
+
+    def errored(self, message: str, episode: EpisodeState, figures: dict[str, Any]) -> None:
+        """The device or the env failed: the episode measured nothing. Counted apart from
+        failures, and never in an evaluation's success rate."""
+        self.counts.errors += 1
+        tail = " (not counted in the success rate)" if self.evaluation is not None else ""
+        self.outlet.emit(
+            EventKind.EPISODE_ERROR,
+            f"episode {figures['episode_number']} error{tail}: {message}",
+            outcome="error",
+            **figures,
+        )
+        self._note("error", message, episode, figures)
 
     def _note(
         self, outcome: str, reason: str, episode: EpisodeState, figures: dict[str, Any]

@@ -3,7 +3,9 @@
     WARMUP (first N ticks unrecorded) -> RECORDING -> [success held K ticks or operator]
       -> SUCCESS_TAIL (M ticks) -> commit (async) -> RESETTING (timed) -> WARMUP ...
     RECORDING -> failure | timeout | rerecord -> discard (or keep labelled) -> RESETTING
-    any device/env error -> the episode fails -> ERROR; `reset` recovers.
+    any device/env error -> the episode is an `error` (measured nothing) -> ERROR; `reset`
+      recovers. An evaluation goes on with the next seed after a device (policy) error,
+      and stops when its policy server was never reached.
     target reached -> finished, or in review mode REVIEWING until the review queue is empty.
 
 The observation recorded with an action is the one the action was chosen from (lerobot's
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from leisaac_core.dataset import EpisodeMeta, EpisodeRecorder
+from leisaac_core.policy import PolicyUnreachable
 from leisaac_core.session.commits import CommitWatcher
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.endings import EpisodeEndings
@@ -213,12 +216,30 @@ class EpisodeMachine:
             self.begin()
 
     def fail(self, exc: Exception, episode_in_progress: bool = True) -> None:
+        """The device or the env raised: the episode under way measured nothing (`error`)."""
         message = str(exc) or type(exc).__name__
-        log.warning("episode failed: %s", message, exc_info=not isinstance(exc, RuntimeError))
+        if isinstance(exc, RuntimeError):  # a device's or the env's own words: an event says it
+            log.info("episode error: %s", message)
+        else:
+            log.warning("episode error: %s", message, exc_info=True)
         if episode_in_progress and self.phase in EPISODE_PHASES:
-            self.recorder.end("failure", self._meta("failure"))
-            self.endings.ended("failure", message, self.episode, self._figures(), None)
-            # An evaluation goes on with the next seed (a device fault is an outcome too).
+            # An evaluation keeps the episode labelled `error` with its failures; a
+            # recording drops it (it shows no attempt at the task).
+            figures = self._figures()
+            kept = "error" if self.evaluation is not None else "discarded"
+            self.recorder.end(kept, self._meta("error"))
+            self.endings.errored(message, self.episode, figures)
+            # An evaluation goes on with the next seed after a device (policy server) fault,
+            # unless its server was never reached: then no seed can measure anything.
+            if self.evaluation is not None and isinstance(exc, PolicyUnreachable):
+                self.finished = True
+                self.final_message = (
+                    f"stopped before evaluating anything, the policy server cannot be reached "
+                    f"({message}); start it (leisaac-dashboard policy serve ...) and run the "
+                    "evaluation again"
+                )
+                self.outlet.emit(EventKind.SESSION_ERROR, self.final_message)
+                return
             if self.evaluation is not None and isinstance(exc, DeviceError):
                 if self.episodes_done():
                     self.reach_target()
@@ -230,7 +251,9 @@ class EpisodeMachine:
     def enter_error(self, message: str) -> None:
         self.phase = Phase.ERROR
         self.message = message
-        self.outlet.emit(EventKind.SESSION_ERROR, f"{message} (send 'reset' to recover)")
+        self.outlet.emit(
+            EventKind.SESSION_ERROR, f"{message} (send 'reset' to recover)", waits_for_reset=True
+        )
 
     def recover(self) -> None:
         self.outlet.emit(EventKind.RECOVERING, "resetting the scene after the error")

@@ -250,6 +250,8 @@ class EpisodeRunner:
         summary = f"{counts.saved} episode(s) saved"
         if evaluation is not None and evaluation.outcomes:
             summary += evaluation.write_report(parts.writer.root, self._report_context())
+        elif counts.errors:
+            summary += f", {counts.errors} ended by an error"
         machine.final_message = f"{machine.final_message or reason or 'done'}: {summary}"
         if errors:
             machine.final_message += "; " + "; ".join(errors)
@@ -258,6 +260,7 @@ class EpisodeRunner:
             machine.final_message,
             episodes_saved=counts.saved,
             episodes_failed=counts.failed,
+            episodes_errored=counts.errors,
             frames_saved=self.view.frames_saved,
         )
 
@@ -273,4 +276,5 @@ class EpisodeRunner:
             "policy_url": config.policy.url if config.policy else None,
             "fps": config.env.fps,
             "realtime": self.clock.realtime,
+            "episodes_requested": config.episodes,
         }

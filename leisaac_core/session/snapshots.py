@@ -99,6 +99,7 @@ class SessionView:
             episodes_saved=counts.saved,
             dataset_episodes=counts.dataset,
             episodes_failed=counts.failed,
+            episodes_errored=counts.errors,
             consecutive_failures=counts.consecutive_failures,
             episode_time_s=episode.ticks / config.env.fps,
             episode_time_limit_s=config.time_limit_s,
@@ -137,6 +138,7 @@ class SessionView:
             episodes_saved=counts.saved,
             dataset_episodes=counts.dataset,
             episodes_failed=counts.failed,
+            episodes_errored=counts.errors,
             frames_saved=self.frames_saved,
             evaluation=evaluation.summary if evaluation is not None else {},
         )

@@ -48,6 +48,9 @@ class EventKind(StrEnum):
     EPISODE_SAVE_FAILED = "episode_save_failed"
     EPISODE_FAILURE = "episode_failure"
     EPISODE_TIMEOUT = "episode_timeout"
+    # The episode did not measure the task or the policy (policy server unreachable, lost,
+    # too slow or answering nonsense; a device or the sim failing): never a failure.
+    EPISODE_ERROR = "episode_error"
     EPISODE_DISCARDED = "episode_discarded"
     EPISODE_KEPT = "episode_kept"  # after review
     EPISODE_DISCARDED_AFTER_REVIEW = "episode_discarded_after_review"
@@ -107,6 +110,7 @@ class SessionSnapshot:
     episodes_saved: int = 0  # in this session
     dataset_episodes: int = 0  # in the dataset, earlier sessions included
     episodes_failed: int = 0
+    episodes_errored: int = 0  # ended by an error: measured nothing (see EventKind.EPISODE_ERROR)
     consecutive_failures: int = 0
     episode_time_s: float = 0.0
     episode_time_limit_s: float = 0.0

@@ -16,6 +16,7 @@ class Counts:
     dataset: int  # episodes in the dataset, earlier sessions included
     saved: int = 0  # in this session
     failed: int = 0
+    errors: int = 0  # episodes ended by an error (measured nothing)
     consecutive_failures: int = 0
 
 

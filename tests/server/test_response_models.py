@@ -85,6 +85,7 @@ def test_a_snapshot_is_its_own_dict() -> None:
         episodes_target=5,
         episodes_saved=2,
         dataset_episodes=7,
+        episodes_errored=1,
         episode_time_s=4.2,
         episode_time_limit_s=25.0,
         frames_recorded=126,

@@ -148,7 +148,7 @@ export class DatasetBrowser {
           { "data-episode": String(index), "aria-selected": String(episodeIndex(this.episode ?? {}) === index), class: problems.length ? "suspect" : "" },
           el("td", {}, pick),
           el("td", { text: String(index) }),
-          el("td", {}, el("span", { class: `badge badge-${["success", "failure", "timeout"].includes(outcome) ? outcome : "other"}`, text: outcome })),
+          el("td", {}, el("span", { class: `badge badge-${["success", "failure", "timeout", "error"].includes(outcome) ? outcome : "other"}`, text: outcome })),
           el("td", { class: "num", text: `${e.length} (${fps ? (e.length / fps).toFixed(1) : "?"} s)` }),
           el("td", { class: "mono num", text: number(e.fps_achieved) }),
           el("td", { class: "mono num", text: e.period_p99_ms != null ? `${number(e.period_p99_ms)} ms` : "–" }),

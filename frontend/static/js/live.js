@@ -140,18 +140,23 @@ export class LiveView {
     $("last-session").textContent = last ? `Last session · ${s.repo_id}` : "";
     $("count-saved").textContent = s.episodes_saved ?? 0;
     $("count-failed").textContent = s.episodes_failed ?? 0;
+    const errors = s.episodes_errored ?? 0;
+    $("count-errors-item").hidden = !errors;
+    $("count-errors").textContent = errors;
     $("count-frames").textContent = s.frames_saved ?? 0;
-    // Evaluation mode: the running success rate over the episodes run so far.
+    // Evaluation mode: the success rate over the measured episodes so far; episodes that
+    // ended by an error measured nothing and are counted apart (Errors).
     const evaluation = s.evaluation || {};
     $("eval-rate").hidden = !evaluation.episodes;
     if (evaluation.episodes) {
       const [low, high] = evaluation.success_rate_wilson_95;
-      $("eval-rate-value").textContent =
-        `${evaluation.successes}/${evaluation.episodes} (95% ${Math.round(low * 100)}–${Math.round(high * 100)} %)`;
+      $("eval-rate-value").textContent = evaluation.measured
+        ? `${evaluation.successes}/${evaluation.measured} (95% ${Math.round(low * 100)}–${Math.round(high * 100)} %)`
+        : "none measured";
     }
     const message = $("session-message");
     message.textContent = s.message || "";
-    message.classList.toggle("bad", phase === "error");
+    message.classList.toggle("bad", phase === "error" || errors > 0);
 
     // Idle: the start form takes the controls' place; running: the controls are there.
     $("start-panel").hidden = running;
