@@ -89,11 +89,16 @@ class SessionStatusOut(BaseModel):
     episodes_saved: int = Field(description="in this session")
     dataset_episodes: int = Field(description="in the dataset, earlier sessions included")
     episodes_failed: int
+    episodes_errored: int = Field(
+        description="episodes ended by an error (policy server, device or sim): they measured "
+        "nothing and are not failures"
+    )
     consecutive_failures: int
     episode_time_s: Number
     episode_time_limit_s: Number
     reset_time_left_s: Number
-    frames_recorded: int
+    frames_recorded: int = Field(description="in the episode under way")
+    frames_saved: int = Field(description="in the episodes this session saved and kept")
     success: bool = Field(description="the task's success rule on the last tick")
     success_streak: int
     joint_names: list[str]
@@ -116,7 +121,8 @@ class SessionStatusOut(BaseModel):
         "commits in flight, last error); empty before the first tick"
     )
     evaluation: dict[str, Any] = Field(
-        description="open: the running success rate of a policy evaluation; empty otherwise"
+        description="open: the running success rate of a policy evaluation (over its measured "
+        "episodes; `errors` counts the others); empty otherwise"
     )
 
     @classmethod
@@ -216,6 +222,10 @@ class EpisodeOut(BaseModel):
     outcome: str | None
     fps_achieved: Number | None
     period_p99_ms: Number | None
+    paced: bool | None = Field(
+        description="the loop was paced at the fps; false: timestamps exact by construction, "
+        "no timing QC; null: not recorded (older datasets)"
+    )
     frames_dropped: dict[str, int] | None = Field(
         description="frames dropped per camera; null: not recorded (a dataset written by "
         "lerobot or another tool)"

@@ -2,7 +2,8 @@
 
 After each reset the first `warmup_frames` steps are not recorded (the sim settles); a
 success saves the episode; a failure or timeout discards it, or, when a failures writer is
-given, saves it there labelled, in a separate dataset so training never picks it up.
+given, saves it there labelled, in a separate dataset so training never picks it up (an
+episode ended by an error too, labelled `error`).
 An episode that ends inside its warm-up has no frames and is simply not saved.
 """
 
@@ -88,7 +89,7 @@ class EpisodeRecorder:
         meta = dataclasses.replace(meta or EpisodeMeta(), outcome=outcome)
         if outcome == "success":
             return self.writer.save_episode(meta)
-        if outcome in ("failure", "timeout") and self.failures is not None:
+        if outcome in ("failure", "timeout", "error") and self.failures is not None:
             return self.writer.save_episode(meta, target=self.failures)
         self.writer.discard_episode()
         return None

@@ -25,6 +25,7 @@ EXTRA_EPISODE_COLUMNS: dict[str, pa.DataType] = {
     "outcome": pa.string(),
     "fps_achieved": pa.float64(),
     "period_p99_ms": pa.float64(),
+    "paced": pa.bool_(),  # null: not recorded (older datasets, other tools)
     "device": pa.string(),
     "backend": pa.string(),
     "seed": pa.int64(),

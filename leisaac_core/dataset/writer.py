@@ -49,8 +49,10 @@ log = logging.getLogger(__name__)
 # Commits between background compactions (each packs everything committed so far).
 DEFAULT_COMPACT_EVERY = 200
 
-Outcome = Literal["success", "failure", "timeout", "discarded"]
-OUTCOMES: tuple[str, ...] = ("success", "failure", "timeout", "discarded")
+# "error": the episode measured nothing (its policy server or the sim failed); an evaluation
+# keeps it labelled in <name>_failures, never counted as a failure.
+Outcome = Literal["success", "failure", "timeout", "error", "discarded"]
+OUTCOMES: tuple[str, ...] = ("success", "failure", "timeout", "error", "discarded")
 T = TypeVar("T")
 
 
@@ -61,6 +63,9 @@ class EpisodeMeta:
     outcome: Outcome = "success"
     fps_achieved: float | None = None
     period_p99_ms: float | None = None
+    # Whether the loop was paced at the fps. Unpaced (scripted, lockstep evaluations) the
+    # timestamps are exact by construction and the loop's timing says nothing about them.
+    paced: bool | None = None
     device: str = ""
     backend: str = ""
     seed: int | None = None
@@ -628,6 +633,7 @@ class DatasetWriter:
             outcome=meta.outcome,
             fps_achieved=meta.fps_achieved,
             period_p99_ms=meta.period_p99_ms,
+            paced=meta.paced,
             device=meta.device,
             backend=meta.backend,
             seed=meta.seed,

@@ -10,6 +10,7 @@ Importing this package registers the policy device with the teleop registry, so
 from __future__ import annotations
 
 from leisaac_core.policy.config import PolicyConfig, PolicyDeviceConfig
+from leisaac_core.policy.errors import PolicyUnreachable
 from leisaac_core.teleop import Device, DeviceConfig, make_device_from_config, register_device
 
 
@@ -27,4 +28,4 @@ def make_policy_device(config: DeviceConfig) -> Device:
 
 register_device(PolicyDeviceConfig, make_policy_device)
 
-__all__ = ["PolicyConfig", "PolicyDeviceConfig", "make_policy_device"]
+__all__ = ["PolicyConfig", "PolicyDeviceConfig", "PolicyUnreachable", "make_policy_device"]

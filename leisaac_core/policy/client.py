@@ -21,6 +21,10 @@ class PolicyServerError(RuntimeError):
     """The policy server cannot be reached or answered something unusable."""
 
 
+class PolicyServerUnreachable(PolicyServerError):
+    """Nothing answered at the URL (refused, no route, no websocket handshake in time)."""
+
+
 class PolicyClient:
     def __init__(self, url: str, connect_timeout_s: float = 5.0) -> None:
         self.url = url
@@ -46,7 +50,8 @@ class PolicyClient:
                 )
             )
         except (OSError, TimeoutError, WebSocketException) as exc:
-            raise self._error(f"cannot connect ({exc or type(exc).__name__})") from None
+            what = f"cannot connect ({exc or type(exc).__name__})"
+            raise PolicyServerUnreachable(f"policy server {self.url}: {what}") from None
         try:
             metadata = unpackb(_binary(ws.recv(timeout=self.connect_timeout_s), self.url))
         except (ProtocolError, TimeoutError, WebSocketException, OSError) as exc:

@@ -17,8 +17,9 @@ takeover device (keyboard or gamepad from the page) until `takeover: false`; tho
 are marked `intervention`. Releasing drops queued actions and asks the policy afresh.
 
 Bad replies (wrong action size, NaN, bad metadata, server down or too slow) become a
-`DeviceError` naming the server: the episode fails, the session stays up, and the next
-episode reconnects.
+`DeviceError` naming the server: the episode ends as an `error`, the session stays up, and
+the next episode reconnects. A server never reached since `connect()` raises its subclass
+`PolicyUnreachable` (nothing runs at the URL).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from typing import Any
 import numpy as np
 
 from leisaac_core.dataset.identity import get_identity, identity_of_robot_type
-from leisaac_core.policy.client import PolicyClient, PolicyServerError
+from leisaac_core.policy.client import PolicyClient, PolicyServerError, PolicyServerUnreachable
 from leisaac_core.policy.config import PolicyDeviceConfig
+from leisaac_core.policy.errors import PolicyUnreachable
 from leisaac_core.sim.base import Env, Step
 from leisaac_core.teleop.base import Device, DeviceError, DeviceHealth
 
@@ -61,7 +63,8 @@ class PolicyDevice:
         self._pending: tuple[int, Step, bool, int] | None = None
         self._tick = 0  # reads served: the tick the next read() is for
         self._in_flight = False
-        self._error: str | None = None
+        self._error: DeviceError | None = None
+        self._reached = False  # a connect succeeded since connect(env)
         self._episode = 0
         self._rtts: collections.deque[float] = collections.deque(maxlen=_RTT_WINDOW)
         self._closing = False
@@ -87,6 +90,7 @@ class PolicyDevice:
     def connect(self, env: Env) -> None:
         self._env = env
         self._closing = False
+        self._reached = False
         if self.human is not None:
             self.human.connect(env)
         self._thread = threading.Thread(target=self._serve, name="policy-client", daemon=True)
@@ -137,10 +141,7 @@ class PolicyDevice:
             return action
         self.intervention = False
         with self._lock:
-            if self._error is not None:
-                message, self._error = self._error, None
-                self._errors += 1
-                raise DeviceError(message)
+            self._raise_error()
             # Lockstep asks only when the queue is empty, so every chunk starts from the
             # observation right before it (reproducible); otherwise it asks ahead of time.
             threshold = 0 if self.config.lockstep else self.config.prefetch_ticks
@@ -175,10 +176,14 @@ class PolicyDevice:
                     f"{self.config.request_timeout_s:g} s (server too slow)"
                 )
             self._lock.wait(left)
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        """Raise the helper thread's error, once (caller holds the lock)."""
         if self._error is not None:
-            message, self._error = self._error, None
+            error, self._error = self._error, None
             self._errors += 1
-            raise DeviceError(message)
+            raise error
 
     def health(self) -> DeviceHealth:
         with self._lock:
@@ -232,18 +237,21 @@ class PolicyDevice:
                 self._pending = None
                 self._in_flight = True
             chunk: np.ndarray | None = None
-            error: str | None = None
+            error: DeviceError | None = None
             started = time.perf_counter()
             try:
                 if not self._client.connected:
                     self._check_metadata(self._client.connect())
+                    self._reached = True
                 observation = self._observation(step, episode_start)
                 reply = self._client.infer(observation, self.config.request_timeout_s)
                 chunk = self._check_actions(reply)
+            except PolicyServerUnreachable as exc:
+                error = DeviceError(str(exc)) if self._reached else PolicyUnreachable(str(exc))
             except PolicyServerError as exc:
-                error = str(exc)
+                error = DeviceError(str(exc))
             except Exception as exc:  # a bug or odd reply must reach the operator, not kill us
-                error = f"policy server {self.config.url}: {type(exc).__name__}: {exc}"
+                error = DeviceError(f"policy server {self.config.url}: {type(exc).__name__}: {exc}")
             rtt_ms = (time.perf_counter() - started) * 1000
             with self._lock:
                 self._in_flight = False

@@ -1,5 +1,9 @@
 """Evaluation reports: N episodes on fixed seeds, every outcome kept, success rate with a
-Wilson score interval (sound at small N and at 0 % or 100 %, unlike the normal one)."""
+Wilson score interval (sound at small N and at 0 % or 100 %, unlike the normal one).
+
+An episode whose outcome is `error` did not measure the policy (its server unreachable, lost,
+too slow or answering nonsense; the sim failing): it is counted apart and never enters the
+success rate or its interval, which are over the measured episodes only."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ Z_95 = 1.959963984540054
 @dataclass(frozen=True)
 class EpisodeOutcome:
     seed: int | None
-    outcome: str  # success, failure, timeout
+    outcome: str  # success, failure, timeout, or error (measured nothing)
     reason: str
     ticks: int  # recorded ticks (warm-up excluded)
     time_to_success_s: float | None
@@ -39,13 +43,23 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
     return (low, high)
 
 
+ERROR = "error"
+
+
 def summarize(outcomes: Sequence[EpisodeOutcome]) -> dict[str, Any]:
-    n = len(outcomes)
-    k = sum(o.outcome == "success" for o in outcomes)
-    times = sorted(o.time_to_success_s for o in outcomes if o.time_to_success_s is not None)
+    measured = [o for o in outcomes if o.outcome != ERROR]
+    n = len(measured)
+    k = sum(o.outcome == "success" for o in measured)
+    times = sorted(o.time_to_success_s for o in measured if o.time_to_success_s is not None)
     low, high = wilson_interval(k, n)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.outcome] = counts.get(o.outcome, 0) + 1
     return {
-        "episodes": n,
+        "episodes": len(outcomes),  # run, errors included
+        "measured": n,  # the success rate's denominator
+        "errors": len(outcomes) - n,
+        "outcomes": counts,
         "successes": k,
         "success_rate": k / n if n else None,
         "success_rate_wilson_95": [low, high],
@@ -87,10 +101,19 @@ def write_report(
 
 def format_summary(summary: Mapping[str, Any]) -> str:
     low, high = summary["success_rate_wilson_95"]
-    rate = summary["success_rate"]
-    text = f"success {summary['successes']}/{summary['episodes']}" + (
-        f" = {rate:.0%} (95% Wilson {low:.0%}..{high:.0%})" if rate is not None else ""
-    )
+    rate, errors = summary["success_rate"], summary["errors"]
+    if rate is None and errors:
+        text = "no episode measured the policy"
+    else:
+        text = f"success {summary['successes']}/{summary['measured']}" + (
+            f" = {rate:.0%} (95% Wilson {low:.0%}..{high:.0%})" if rate is not None else ""
+        )
     if summary["time_to_success_s"]:
         text += f", time to success median {summary['time_to_success_s']['median']:.1f} s"
-    return text + f", starved ticks {summary['starved_ticks']}"
+    text += f", starved ticks {summary['starved_ticks']}"
+    if errors:
+        text += (
+            f"; {errors} error{'s' if errors != 1 else ''} (the policy was not measured: "
+            "not in the rate)"
+        )
+    return text

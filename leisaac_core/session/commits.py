@@ -93,12 +93,26 @@ class CommitWatcher:
         # appends and pops).
         self._errors: deque[str] = deque()
         self._saved_for_review: deque[int] = deque()
+        self._watched = 0  # worker thread
+        self._landed: deque[int] = deque()  # appended on the commit thread, once handled
+
+    @property
+    def in_flight(self) -> int:
+        """Commits watched whose outcome is not yet queued here (worker thread)."""
+        return self._watched - len(self._landed)
 
     def watch(self, future: Future[SavedEpisode], number: int) -> None:
+        self._watched += 1
         future.add_done_callback(lambda f: self._on_commit(f, number))
 
     def _on_commit(self, future: Future[SavedEpisode], number: int) -> None:
         """Runs on the writer's commit thread: only emit events and queue things here."""
+        try:
+            self._handle_commit(future, number)
+        finally:  # after the review queue has it: a waiting session ends only then
+            self._landed.append(number)
+
+    def _handle_commit(self, future: Future[SavedEpisode], number: int) -> None:
         exc = future.exception()
         if exc is not None:
             self._errors.append(f"episode {number} could not be saved: {exc}")

@@ -199,12 +199,8 @@ class SessionEngine:
             return
         try:
             runner.close(reason)
-        finally:
-            self.publish(
-                SessionSnapshot(
-                    phase=Phase.IDLE, tick=runner.tick_count, message=runner.final_message
-                )
-            )
+        finally:  # the finished session's counts stay on show, as the last session's
+            self.publish(runner.final_snapshot())
 
 
 def _rejected(name: str, exc: Exception) -> CommandRejected:

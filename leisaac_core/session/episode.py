@@ -3,7 +3,10 @@
     WARMUP (first N ticks unrecorded) -> RECORDING -> [success held K ticks or operator]
       -> SUCCESS_TAIL (M ticks) -> commit (async) -> RESETTING (timed) -> WARMUP ...
     RECORDING -> failure | timeout | rerecord -> discard (or keep labelled) -> RESETTING
-    any device/env error -> the episode fails -> ERROR; `reset` recovers.
+    any device/env error -> the episode is an `error` (measured nothing) -> ERROR; `reset`
+      recovers. An evaluation goes on with the next seed after a device (policy) error,
+      and stops when its policy server was never reached.
+    target reached -> finished, or in review mode REVIEWING until the review queue is empty.
 
 The observation recorded with an action is the one the action was chosen from (lerobot's
 convention: frame t = observation t + action t).
@@ -14,18 +17,20 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 
 from leisaac_core.dataset import EpisodeMeta, EpisodeRecorder
+from leisaac_core.policy import PolicyUnreachable
 from leisaac_core.session.commits import CommitWatcher
 from leisaac_core.session.config import SessionConfig
+from leisaac_core.session.endings import EpisodeEndings
 from leisaac_core.session.evaluation import Evaluation
 from leisaac_core.session.gestures import GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts
-from leisaac_core.session.snapshots import frames_of
-from leisaac_core.session.state import EPISODE_PHASES, EventKind, Phase
+from leisaac_core.session.state import EPISODE_PHASES, EventKind, FrameSet, Phase
 from leisaac_core.session.tally import Counts, EpisodeState
 from leisaac_core.session.timing import LoopClock
 from leisaac_core.sim import Step
@@ -55,9 +60,9 @@ class EpisodeMachine:
         self.env, self.device = parts.env, parts.device
         self.recorder = recorder
         self.clock = clock
-        self.commits = commits
         self.counts = counts
         self.evaluation = evaluation
+        self.endings = EpisodeEndings(config, outlet, commits, counts, evaluation)
         self.gestures = gestures
         self.seed_base = seed_base
         self.records_rewards = bool(recorder.writer.spec.frame_features)
@@ -83,7 +88,7 @@ class EpisodeMachine:
             self.fail(exc)
             return
         episode.last = step
-        self.outlet.publish_frames(frames_of(self.tick_count, step))
+        self.outlet.publish_frames(FrameSet(self.tick_count, time.time(), step.images))
         if not record:
             return
         episode.ticks += 1
@@ -158,7 +163,7 @@ class EpisodeMachine:
             self.fail(exc, episode_in_progress=False)
             return
         self.episode = EpisodeState(seed=seed, last=last)
-        self.outlet.publish_frames(frames_of(self.tick_count, last))
+        self.outlet.publish_frames(FrameSet(self.tick_count, time.time(), last.images))
         self.recorder.begin(self.env.task_text)
         self.clock.episode.restart()
         if self.gestures is not None:
@@ -174,35 +179,12 @@ class EpisodeMachine:
         )
 
     def end(self, outcome: str, reason: str) -> None:
-        timing = self.clock.episode.timing()
-        number = self.episode_number()
         future = self.recorder.end(outcome, self._meta(outcome))
-        qc = {"episode_number": number, "timing": asdict(timing), **self.policy_figures()}
-        if outcome != "discarded":
-            self._note_outcome(outcome, reason)
-        counts = self.counts
-        if outcome == "success":
-            counts.dataset += 1
-            counts.saved += 1
-            counts.consecutive_failures = 0
-            self.outlet.emit(
-                EventKind.EPISODE_SUCCEEDED, f"episode {number} succeeded ({reason}); saving", **qc
-            )
-            if future is not None:
-                self.commits.watch(future, number)
-        elif outcome == "discarded":
-            self.outlet.emit(
-                EventKind.EPISODE_DISCARDED, f"episode {number} discarded: {reason}", **qc
-            )
-        else:
-            counts.failed += 1
-            counts.consecutive_failures += 1
-            kind = EventKind.EPISODE_TIMEOUT if outcome == "timeout" else EventKind.EPISODE_FAILURE
-            self.outlet.emit(kind, f"episode {number} {outcome}: {reason}", outcome=outcome, **qc)
+        self.endings.ended(outcome, reason, self.episode, self._figures(), future)
         if self.episodes_done():
-            self.finished = True
+            self.reach_target()
             return
-        limit = self.config.episode.max_consecutive_failures
+        counts, limit = self.counts, self.config.episode.max_consecutive_failures
         if self.evaluation is None and counts.consecutive_failures >= limit:
             self.finished = True
             n = counts.consecutive_failures
@@ -212,9 +194,20 @@ class EpisodeMachine:
             )
             self.outlet.emit(EventKind.SESSION_ERROR, self.final_message)
             return
-        self._start_reset_period()
+        self.start_reset_period()
 
-    def _start_reset_period(self) -> None:
+    def reach_target(self) -> None:
+        """The session has its episodes: it ends, or in review mode waits for the review of
+        the last ones (the runner ends it once none is left, or starts one more after a
+        discard)."""
+        if not self.config.episode.review:
+            self.finished = True
+            return
+        self.phase = Phase.REVIEWING
+        self.message = "waiting for the review of the last episode(s): keep or discard"
+        self.outlet.emit(EventKind.REVIEW_WAITING, self.message)
+
+    def start_reset_period(self) -> None:
         seconds = self.config.episode.reset_time_s
         self.phase = Phase.RESETTING
         self.reset_deadline = time.monotonic() + seconds
@@ -223,34 +216,44 @@ class EpisodeMachine:
             self.begin()
 
     def fail(self, exc: Exception, episode_in_progress: bool = True) -> None:
+        """The device or the env raised: the episode under way measured nothing (`error`)."""
         message = str(exc) or type(exc).__name__
-        log.warning("episode failed: %s", message, exc_info=not isinstance(exc, RuntimeError))
+        if isinstance(exc, RuntimeError):  # a device's or the env's own words: an event says it
+            log.info("episode error: %s", message)
+        else:
+            log.warning("episode error: %s", message, exc_info=True)
         if episode_in_progress and self.phase in EPISODE_PHASES:
-            self.recorder.end("failure", self._meta("failure"))
-            self.counts.failed += 1
-            self.counts.consecutive_failures += 1
-            number = self.episode_number()
-            self._note_outcome("failure", message)
-            self.outlet.emit(
-                EventKind.EPISODE_FAILURE,
-                f"episode {number} failed: {message}",
-                episode_number=number,
-                outcome="failure",
-                **self.policy_figures(),
-            )
-            # An evaluation goes on with the next seed (a device fault is an outcome too).
+            # An evaluation keeps the episode labelled `error` with its failures; a
+            # recording drops it (it shows no attempt at the task).
+            figures = self._figures()
+            kept = "error" if self.evaluation is not None else "discarded"
+            self.recorder.end(kept, self._meta("error"))
+            self.endings.errored(message, self.episode, figures)
+            # An evaluation goes on with the next seed after a device (policy server) fault,
+            # unless its server was never reached: then no seed can measure anything.
+            if self.evaluation is not None and isinstance(exc, PolicyUnreachable):
+                self.finished = True
+                self.final_message = (
+                    f"stopped before evaluating anything, the policy server cannot be reached "
+                    f"({message}); start it (leisaac-dashboard policy serve ...) and run the "
+                    "evaluation again"
+                )
+                self.outlet.emit(EventKind.SESSION_ERROR, self.final_message)
+                return
             if self.evaluation is not None and isinstance(exc, DeviceError):
                 if self.episodes_done():
-                    self.finished = True
+                    self.reach_target()
                 else:
-                    self._start_reset_period()
+                    self.start_reset_period()
                 return
         self.enter_error(message)
 
     def enter_error(self, message: str) -> None:
         self.phase = Phase.ERROR
         self.message = message
-        self.outlet.emit(EventKind.SESSION_ERROR, f"{message} (send 'reset' to recover)")
+        self.outlet.emit(
+            EventKind.SESSION_ERROR, f"{message} (send 'reset' to recover)", waits_for_reset=True
+        )
 
     def recover(self) -> None:
         self.outlet.emit(EventKind.RECOVERING, "resetting the scene after the error")
@@ -270,19 +273,23 @@ class EpisodeMachine:
             return len(self.evaluation.outcomes) + 1
         return self.counts.saved + 1
 
-    def policy_figures(self) -> dict[str, int]:
-        figures = {"intervention_ticks": self.episode.intervention_ticks}
+    def _figures(self) -> dict[str, Any]:
+        """What an ending episode's event carries: its number, timing and policy figures."""
+        figures: dict[str, Any] = {
+            "episode_number": self.episode_number(),
+            "timing": asdict(self.clock.episode.timing()),
+            "intervention_ticks": self.episode.intervention_ticks,
+        }
         if self.device.starved_ticks is not None:  # a policy that waited for its server
             figures["starved_ticks"] = self.device.starved_ticks
         return figures
 
     def _meta(self, outcome: str) -> EpisodeMeta:
         return self.episode.meta(
-            outcome, self.clock.episode.timing(), self.device, self.env, self.config
+            outcome,
+            self.clock.episode.timing(),
+            self.clock.realtime,
+            self.device,
+            self.env,
+            self.config,
         )
-
-    def _note_outcome(self, outcome: str, reason: str) -> None:
-        if self.evaluation is not None:
-            self.evaluation.note(
-                self.episode, outcome, reason, self.config, self.device.starved_ticks
-            )

@@ -2,8 +2,8 @@
 
 The runner opens the env, the device and the datasets, routes commands, ticks the loop and
 shows it. The work is done by collaborators with one job each: the episode state machine
-(episode.py), evaluation (evaluation.py), review (review.py), commits and auto-push
-(commits.py), status figures (snapshots.py) and the closing (closing.py). It reports through
+(episode.py) and its endings (endings.py), evaluation (evaluation.py), review (review.py),
+commits and auto-push (commits.py), snapshots (snapshots.py) and the closing (closing.py). It reports through
 the `SessionOutlet` it is given and never imports the engine that creates it.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from leisaac_core.session.gestures import GESTURE_DEVICES, GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts, open_session_parts
 from leisaac_core.session.review import ReviewQueue
-from leisaac_core.session.snapshots import SlowFigures, objects_of
+from leisaac_core.session.snapshots import SessionView
 from leisaac_core.session.state import EPISODE_PHASES, EventKind, Phase, SessionSnapshot
 from leisaac_core.session.tally import Counts
 from leisaac_core.session.timing import LoopClock
@@ -55,7 +54,6 @@ class EpisodeRunner:
         self.clock = LoopClock(
             config.env.fps, parts.device.realtime if realtime is None else realtime
         )
-        self.figures = SlowFigures(self.clock, parts.writer)
         self.counts = Counts(dataset=parts.writer.status().episodes_committed)
         self.review = ReviewQueue(outlet, parts.writer)
         self.commits = CommitWatcher(
@@ -87,6 +85,7 @@ class EpisodeRunner:
             gestures,
             seed_base=seed if seed is not None else secrets.randbelow(2**31),
         )
+        self.view = SessionView(config, parts, self.machine, self.counts, self.review)
 
     def _auto_push(self, credentials: HubCredentials) -> SessionAutoPush | None:
         dataset = self.config.dataset
@@ -181,11 +180,14 @@ class EpisodeRunner:
     # ---- one control tick ---------------------------------------------------------------
     def tick(self) -> None:
         machine = self.machine
-        # In ERROR the loop idles at the control rate so commands stay responsive.
-        started = self.clock.start_tick(paced=self.clock.realtime or machine.phase is Phase.ERROR)
+        # Waiting (error, review) the loop idles at the control rate: commands stay responsive.
+        waiting = machine.phase in (Phase.ERROR, Phase.REVIEWING)
+        started = self.clock.start_tick(paced=self.clock.realtime or waiting)
         machine.tick_count += 1
         self._check_commits()
-        if machine.phase is Phase.RESETTING:
+        if machine.phase is Phase.REVIEWING:
+            self._wait_for_review()
+        elif machine.phase is Phase.RESETTING:
             if time.monotonic() >= machine.reset_deadline:
                 machine.begin()
             else:
@@ -194,6 +196,14 @@ class EpisodeRunner:
             machine.advance(record=True)
         self.publish_snapshot()
         self.clock.end_tick(started)
+
+    def _wait_for_review(self) -> None:
+        """Target reached in review mode: a discard asks for one more episode; the session
+        ends once every saved episode has landed and been kept or discarded."""
+        if not self.machine.episodes_done():
+            self.machine.start_reset_period()
+        elif not self.commits.in_flight and not self.review.pending:
+            self.machine.finished = True
 
     def _check_commits(self) -> None:
         """A commit that failed (full disk...) un-counts its episode and stops the loop."""
@@ -212,50 +222,11 @@ class EpisodeRunner:
 
     # ---- observation ----------------------------------------------------------------------
     def publish_snapshot(self) -> None:
-        machine, config, env, counts = self.machine, self.config, self.parts.env, self.counts
-        self.figures.refresh(
-            machine.tick_count, config.env.fps, config.env.camera_width, config.env.camera_height
-        )
-        episode, recorder = machine.episode, machine.recorder
-        last = episode.last
-        reset_left = 0.0
-        if machine.phase is Phase.RESETTING:
-            reset_left = max(0.0, machine.reset_deadline - time.monotonic())
-        evaluation = machine.evaluation
-        self.outlet.publish(
-            SessionSnapshot(
-                phase=machine.phase,
-                tick=machine.tick_count,
-                message=machine.message,
-                task=config.env.task,
-                task_text=env.task_text,
-                backend=env.backend,
-                device=self.parts.device.name,
-                repo_id=config.dataset.repo_id,
-                episode_number=machine.episode_number(),
-                episodes_target=config.episodes,
-                episodes_saved=counts.saved,
-                dataset_episodes=counts.dataset,
-                episodes_failed=counts.failed,
-                consecutive_failures=counts.consecutive_failures,
-                episode_time_s=episode.ticks / config.env.fps,
-                episode_time_limit_s=config.time_limit_s,
-                reset_time_left_s=reset_left,
-                frames_recorded=max(0, recorder.steps - recorder.warmup_frames),
-                success=bool(last.success) if last is not None else False,
-                success_streak=episode.success_streak,
-                joint_names=tuple(env.joint_names),
-                joint_state=tuple(float(v) for v in last.state) if last is not None else (),
-                cameras=tuple(c.name for c in env.cameras),
-                objects=objects_of(last),
-                pending_review=tuple(self.review.pending),
-                timing=self.figures.timing,
-                loop_advice=self.figures.advice,
-                device_health=asdict(self.parts.device.health()),
-                evaluation=evaluation.summary if evaluation is not None else {},
-                recorder=self.figures.recorder,
-            )
-        )
+        self.outlet.publish(self.view.live())
+
+    def final_snapshot(self) -> SessionSnapshot:
+        """The closed session's figures (what the page shows as the last session's)."""
+        return self.view.final()
 
     # ---- teardown ---------------------------------------------------------------------------
     def close(self, reason: str | None) -> None:
@@ -274,18 +245,23 @@ class EpisodeRunner:
         closers += [("device", parts.device.disconnect), ("simulation", parts.env.close)]
         errors += close_all(closers)
         errors = [*self._take_commit_errors(), *errors]  # commits finish inside writer.close()
-        summary = f"{self.counts.saved} episode(s) saved"
-        evaluation = machine.evaluation
+        counts, evaluation = self.counts, machine.evaluation
+        self.view.settle()
+        summary = f"{counts.saved} episode(s) saved"
         if evaluation is not None and evaluation.outcomes:
             summary += evaluation.write_report(parts.writer.root, self._report_context())
+        elif counts.errors:
+            summary += f", {counts.errors} ended by an error"
         machine.final_message = f"{machine.final_message or reason or 'done'}: {summary}"
         if errors:
             machine.final_message += "; " + "; ".join(errors)
         self.outlet.emit(
             EventKind.SESSION_STOPPED if reason else EventKind.SESSION_FINISHED,
             machine.final_message,
-            episodes_saved=self.counts.saved,
-            episodes_failed=self.counts.failed,
+            episodes_saved=counts.saved,
+            episodes_failed=counts.failed,
+            episodes_errored=counts.errors,
+            frames_saved=self.view.frames_saved,
         )
 
     def _report_context(self) -> dict[str, Any]:
@@ -300,4 +276,5 @@ class EpisodeRunner:
             "policy_url": config.policy.url if config.policy else None,
             "fps": config.env.fps,
             "realtime": self.clock.realtime,
+            "episodes_requested": config.episodes,
         }

@@ -18,6 +18,9 @@ class Phase(StrEnum):
     RECORDING = "recording"
     SUCCESS_TAIL = "success_tail"  # extra ticks recorded after success was decided
     RESETTING = "resetting"  # timed reset period for the operator between episodes
+    # Review mode, target reached: the last saved episodes await keep or discard (a discard
+    # records one more episode); the session ends when none is left.
+    REVIEWING = "reviewing"
     ERROR = "error"  # device or env failed; a `reset` command recovers
 
 
@@ -45,9 +48,13 @@ class EventKind(StrEnum):
     EPISODE_SAVE_FAILED = "episode_save_failed"
     EPISODE_FAILURE = "episode_failure"
     EPISODE_TIMEOUT = "episode_timeout"
+    # The episode did not measure the task or the policy (policy server unreachable, lost,
+    # too slow or answering nonsense; a device or the sim failing): never a failure.
+    EPISODE_ERROR = "episode_error"
     EPISODE_DISCARDED = "episode_discarded"
     EPISODE_KEPT = "episode_kept"  # after review
     EPISODE_DISCARDED_AFTER_REVIEW = "episode_discarded_after_review"
+    REVIEW_WAITING = "review_waiting"  # target reached, the last episodes await review
     RESET_STARTED = "reset_started"
     RECOVERING = "recovering"
     RECOVERED = "recovered"
@@ -87,7 +94,8 @@ class LoopTiming:
 
 @dataclass(frozen=True)
 class SessionSnapshot:
-    """The whole visible state of the session at one tick."""
+    """The whole visible state of the session at one tick. Once a session is over (phase
+    idle with a repo_id) its figures stay: the last session's counts and message."""
 
     phase: Phase
     tick: int
@@ -102,11 +110,13 @@ class SessionSnapshot:
     episodes_saved: int = 0  # in this session
     dataset_episodes: int = 0  # in the dataset, earlier sessions included
     episodes_failed: int = 0
+    episodes_errored: int = 0  # ended by an error: measured nothing (see EventKind.EPISODE_ERROR)
     consecutive_failures: int = 0
     episode_time_s: float = 0.0
     episode_time_limit_s: float = 0.0
     reset_time_left_s: float = 0.0
-    frames_recorded: int = 0
+    frames_recorded: int = 0  # in the episode under way
+    frames_saved: int = 0  # in this session's saved episodes (the dataset, not the failures)
     success: bool = False  # the task's rule on the last tick
     success_streak: int = 0
     joint_names: tuple[str, ...] = ()

@@ -16,6 +16,7 @@ class Counts:
     dataset: int  # episodes in the dataset, earlier sessions included
     saved: int = 0  # in this session
     failed: int = 0
+    errors: int = 0  # episodes ended by an error (measured nothing)
     consecutive_failures: int = 0
 
 
@@ -32,7 +33,13 @@ class EpisodeState:
     last: Step | None = field(default=None, repr=False)
 
     def meta(
-        self, outcome: str, timing: LoopTiming, device: Device, env: Env, config: SessionConfig
+        self,
+        outcome: str,
+        timing: LoopTiming,
+        paced: bool,
+        device: Device,
+        env: Env,
+        config: SessionConfig,
     ) -> EpisodeMeta:
         """What the episode's row says besides lerobot's columns."""
         policy = config.policy is not None
@@ -40,6 +47,7 @@ class EpisodeState:
             outcome=outcome,
             fps_achieved=timing.achieved_fps,
             period_p99_ms=timing.period_p99_ms,
+            paced=paced,
             device=device.name,
             backend=env.backend,
             seed=self.seed,

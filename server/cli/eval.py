@@ -6,6 +6,7 @@ import argparse
 
 from server.cli.args import Subparsers
 from server.cli.record import (
+    EVAL_EXIT_CODES,
     _camera_size,
     add_policy_arguments,
     add_sim_arguments,
@@ -18,11 +19,13 @@ def register(subparsers: Subparsers) -> None:
     p = subparsers.add_parser(
         "eval",
         help="evaluate a policy server on fixed seeds",
-        description="Run N episodes on seeds S, S+1, ...; every outcome is kept (successes in "
-        "the dataset, failures labelled in <name>_failures) and a JSON report (success rate "
-        "with its 95%% Wilson interval, time to success, per-seed outcomes, starved ticks) is "
-        "written next to the dataset. Exit 0 when the run completes; the report path is printed "
-        "last.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run N episodes on seeds S, S+1, ...; every outcome is kept (successes in\n"
+        "the dataset, failures and errors labelled in <name>_failures) and a JSON report\n"
+        "(success rate with its 95% Wilson interval over the measured episodes, errors\n"
+        "apart, time to success, per-seed outcomes, starved ticks) is written next to the\n"
+        "dataset; its path is printed last.",
+        epilog=EVAL_EXIT_CODES,
     )
     add_sim_arguments(p)
     p.add_argument("--device", default="policy", help="policy (default) or scripted")

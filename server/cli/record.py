@@ -279,7 +279,8 @@ def _follow(
     engine: SessionEngine, events: queue.Queue[Event], progress: _Progress, config: SessionConfig
 ) -> int:
     saved = 0
-    report: str | None = None
+    failed = False  # the session went into error and was stopped
+    report: dict[str, Any] | None = None
     while True:
         try:
             event = events.get(timeout=0.5)
@@ -288,31 +289,58 @@ def _follow(
             continue
         if event.kind == "episode_saved":
             saved += 1
-        if event.kind in (
-            "episode_saved",
-            "episode_failure",
-            "episode_timeout",
-            "session_error",
-            "episode_save_failed",
-            "session_started",
-            "evaluation_progress",
-            "dataset_packing",
-            "dataset_packed",
-        ):
+        waits = event.kind == "session_error" and event.data.get("waits_for_reset", False)
+        if event.kind in _SHOWN or waits:  # other session errors: the end message says them
             progress.line(event.message)
-        if event.kind == "session_error" and engine.snapshot.phase == "error":
+        if waits:  # the session waits in phase error for a reset no one here will send
+            failed = True
+            # Stopping closes the session: its report (an evaluation) and end still follow.
             engine.submit("stop").result(timeout=60)
-            return 1
         if event.kind == "evaluation_report":
-            report = event.data["path"]
+            report = event.data
         if event.kind in ("session_finished", "session_stopped"):
             progress.line(event.message)
             if config.mode == "evaluate":
-                if event.kind == "session_stopped" or report is None:
-                    return 1
-                print(report, flush=True)  # scripts read the report path from the last line
-                return 0
+                return _evaluation_exit(report, failed or event.kind == "session_stopped", config)
+            if failed:
+                return 1
             return 0 if event.data.get("episodes_saved", 0) >= config.episodes else 1
+
+
+# Event kinds printed as lines (the rest shows in the progress bar, or not at all).
+_SHOWN = frozenset(
+    {
+        "episode_saved",
+        "episode_failure",
+        "episode_timeout",
+        "episode_error",
+        "episode_save_failed",
+        "session_started",
+        "evaluation_progress",
+        "dataset_packing",
+        "dataset_packed",
+    }
+)
+EVAL_EXIT_CODES = """exit codes:
+  0    every episode ran and measured the policy (whatever its success rate)
+  1    the evaluation did not complete: the policy server could not be reached before
+       the first episode, the simulation failed, or it was stopped (a report of the
+       episodes that ran is still written when any did)
+  2    bad flags
+  3    every seed ran, but some episodes are `error`: the policy was not measured (its
+       server lost, too slow or answering nonsense); they are counted apart, never in
+       the success rate
+  130  interrupted (Ctrl+C)"""
+
+
+def _evaluation_exit(report: dict[str, Any] | None, stopped: bool, config: SessionConfig) -> int:
+    """The exit code of an evaluation (EVAL_EXIT_CODES); prints the report path last."""
+    if report is None:
+        return 1
+    print(report["path"], flush=True)  # scripts read the report path from the last line
+    if stopped or report["episodes"] < config.episodes:
+        return 1
+    return 3 if report["errors"] else 0
 
 
 class _Progress:

@@ -135,6 +135,32 @@ def test_catalog_views(root: Path) -> None:
         load_episode_signals(root, 5)
 
 
+def test_timing_qc_only_for_paced_episodes(root: Path) -> None:
+    """Issue 23 point 7: an unpaced loop's timestamps are exact by construction, so its
+    episodes get no timing flags; a dataset written before the `paced` column (the column
+    dropped here, as an older writer wrote it) keeps today's flags, also once resumed."""
+    slow = {"fps_achieved": 20.0, "period_p99_ms": 120.0}
+    with DatasetWriter.open(root, make_spec(), video=FAST_VIDEO) as w:
+        record_episode(w, 5, **slow).result(30)
+    (rows_file,) = (root / "meta" / "episodes").rglob("*.parquet")
+    table = pq.read_table(rows_file)
+    pq.write_table(table.drop(["paced"]), rows_file)
+    (old,) = load_episodes(root)
+    assert old.paced is None
+    assert old.qc_flags == (
+        "rate 20.0 fps below target 30",
+        "period p99 120.0 ms over 1.5x the target period",
+    )
+
+    with DatasetWriter.open(root, make_spec(), resume=True, video=FAST_VIDEO) as w:
+        record_episode(w, 5, paced=False, **slow).result(30)
+        record_episode(w, 5, paced=True, **slow).result(30)
+    old, unpaced, paced = load_episodes(root)
+    assert old.paced is None and old.qc_flags == paced.qc_flags
+    assert unpaced.paced is False and unpaced.qc_flags == ()
+    assert paced.paced is True and len(paced.qc_flags) == 2
+
+
 def test_existing_dataset_without_resume_is_an_error_and_changes_nothing(root: Path) -> None:
     with DatasetWriter.open(root, make_spec(), video=FAST_VIDEO) as w:
         record_episode(w, 4).result(30)

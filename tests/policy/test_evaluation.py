@@ -1,10 +1,16 @@
-"""Wilson score interval and the evaluation summary."""
+"""Wilson score interval and the evaluation summary; episodes that ended by an error (they
+did not measure the policy) are counted apart, never in the rate or its interval."""
 
 from __future__ import annotations
 
 import pytest
 
-from leisaac_core.policy.evaluation import EpisodeOutcome, summarize, wilson_interval
+from leisaac_core.policy.evaluation import (
+    EpisodeOutcome,
+    format_summary,
+    summarize,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,3 +39,26 @@ def test_summary_counts_outcomes_and_times() -> None:
     assert s["time_to_success_s"]["min"] == 3.0 and s["time_to_success_s"]["max"] == 4.0
     assert s["starved_ticks"] == 3 and s["intervention_ticks"] == 12
     assert summarize([])["success_rate"] is None
+
+
+def test_errors_are_counted_apart_from_the_rate() -> None:
+    outcomes = [
+        EpisodeOutcome(0, "success", "success detected", 100, 3.0, 0, 0),
+        EpisodeOutcome(1, "error", "policy server ws://h:1: connection lost", 40, None, 0, 0),
+        EpisodeOutcome(2, "failure", "marked failed", 90, None, 0, 0),
+        EpisodeOutcome(3, "error", "policy server ws://h:1: cannot connect", 0, None, 0, 0),
+    ]
+    s = summarize(outcomes)
+    assert (s["episodes"], s["measured"], s["errors"], s["successes"]) == (4, 2, 2, 1)
+    assert s["success_rate"] == 0.5
+    assert s["success_rate_wilson_95"] == list(wilson_interval(1, 2))
+    assert s["outcomes"] == {"success": 1, "error": 2, "failure": 1}
+    assert format_summary(s).startswith("success 1/2 = 50% (95% Wilson 9%..91%)")
+    assert format_summary(s).endswith("; 2 errors (the policy was not measured: not in the rate)")
+
+
+def test_an_evaluation_of_errors_only_has_no_rate() -> None:
+    s = summarize([EpisodeOutcome(0, "error", "cannot connect", 0, None, None, 0)])
+    assert (s["measured"], s["errors"], s["success_rate"]) == (0, 1, None)
+    text = format_summary(s)
+    assert text.startswith("no episode measured the policy") and "0%" not in text

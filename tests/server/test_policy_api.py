@@ -1,5 +1,6 @@
 """Policy sessions over REST against a live server and a loopback expert policy server: who
-may name the policy server, evaluation mode, and a dead server failing only the episode."""
+may name the policy server, evaluation mode, and a dead or bad server: its episodes are
+`error`s (they measured nothing), never failures, and a recording stops for it."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def test_evaluation_mode_over_rest_reports_the_success_rate(tmp_path: Path, expe
         server.stop()
 
 
-def test_dead_policy_server_fails_the_episode_and_reset_recovers(tmp_path: Path) -> None:
+def test_dead_policy_server_stops_the_recording_and_reset_recovers(tmp_path: Path) -> None:
     port = free_port()
     url = f"ws://127.0.0.1:{port}"
     server = start_server(make_settings(tmp_path / "datasets", policy_urls=[url]))
@@ -95,12 +96,15 @@ def test_dead_policy_server_fails_the_episode_and_reset_recovers(tmp_path: Path)
     try:
         with connect(server.ws_url) as ws, server.client() as http:
             ws.recv(timeout=10)
-            body = policy_body("p/dead", url, episodes=1)
+            body = policy_body("p/dead", url, episodes=1, dataset={"keep_failures": True})
             assert http.post("/api/session", json=body).status_code == 201
             events, _, _ = collect_until(ws, {"session_error"}, timeout=60)
-            [failure] = [e for e in events if e["kind"] == "episode_failure"]
-            assert url in failure["message"] and "cannot connect" in failure["message"]
-            assert http.get("/api/session").json()["phase"] == "error"
+            [error] = [e for e in events if e["kind"] == "episode_error"]
+            assert url in error["message"] and "cannot connect" in error["message"]
+            assert not [e for e in events if e["kind"] == "episode_failure"]
+            snapshot = http.get("/api/session").json()
+            assert snapshot["phase"] == "error" and "cannot connect" in snapshot["message"]
+            assert (snapshot["episodes_errored"], snapshot["episodes_failed"]) == (1, 0)
 
             policy = PolicyServer(lambda: ExpertPolicy(chunk_size=10), port=port).start()
             assert http.post("/api/session/reset").status_code == 200
@@ -108,6 +112,9 @@ def test_dead_policy_server_fails_the_episode_and_reset_recovers(tmp_path: Path)
             assert "recovered" in [e["kind"] for e in events]
             assert events[-1]["kind"] == "session_finished"
             assert events[-1]["data"]["episodes_saved"] == 1
+            # The episode that measured nothing is not kept as a failure.
+            failures = http.get("/api/datasets").json()
+            assert not [d for d in failures if d["repo_id"] == "p/dead_failures" and d["episodes"]]
     finally:
         server.stop()
         if policy is not None:
@@ -123,7 +130,7 @@ class NaNPolicy:
         return {"actions": np.full((10, 6), np.nan, np.float32)}
 
 
-def test_evaluation_goes_on_after_a_bad_policy_and_reports_why(tmp_path: Path) -> None:
+def test_evaluation_goes_on_after_a_bad_policy_and_reports_errors_apart(tmp_path: Path) -> None:
     policy = PolicyServer(NaNPolicy, port=0).start()
     server = start_server(make_settings(tmp_path / "datasets", policy_url=policy.url))
     try:
@@ -133,12 +140,15 @@ def test_evaluation_goes_on_after_a_bad_policy_and_reports_why(tmp_path: Path) -
             assert http.post("/api/session", json=body).status_code == 201
             events, _, _ = collect_until(ws, {"session_finished", "session_stopped"})
             [report] = [e for e in events if e["kind"] == "evaluation_report"]
-            assert report["data"]["episodes"] == 2 and report["data"]["successes"] == 0
-            failures = [e for e in events if e["kind"] == "episode_failure"]
-            assert len(failures) == 2
-            assert all(policy.url in f["message"] and "NaN" in f["message"] for f in failures)
+            assert report["data"]["episodes"] == 2 and report["data"]["errors"] == 2
+            assert report["data"]["measured"] == 0 and report["data"]["success_rate"] is None
+            errors = [e for e in events if e["kind"] == "episode_error"]
+            assert len(errors) == 2 and not [e for e in events if e["kind"] == "episode_failure"]
+            assert all(policy.url in e["message"] and "NaN" in e["message"] for e in errors)
             assert events[-1]["kind"] == "session_finished"
-            assert http.get("/api/session").json()["phase"] == "idle"
+            snapshot = http.get("/api/session").json()
+            assert snapshot["phase"] == "idle" and snapshot["episodes_errored"] == 2
+            assert snapshot["evaluation"]["errors"] == 2
     finally:
         server.stop()
         policy.stop()

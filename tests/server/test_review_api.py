@@ -1,7 +1,8 @@
 """Review before keeping over REST: saved episodes wait in `pending_review`; discard deletes
-one while the session goes on (and one more is recorded), keep keeps it, and one left
-unreviewed when the session ends is kept (the default decision). Real server, MuJoCo, the
-scripted demonstrator, the writer."""
+one while the session goes on (and one more is recorded), keep keeps it. The last episode is
+offered too: the session waits (phase `reviewing`) until none is pending, a discard there
+records one more, and one left unreviewed when the operator stops is kept (the default
+decision). Real server, MuJoCo, the scripted demonstrator, the writer."""
 
 from __future__ import annotations
 
@@ -35,9 +36,32 @@ def test_keep_discard_and_default_keep(live_server: LiveServer) -> None:
         assert _pending(http) == [0]
         assert http.post("/api/session/review/0/keep").status_code == 200
         collect_until(ws, {"episode_kept"}, timeout=30)
-        collect_until(ws, {"session_finished"}, timeout=120)  # the last one: never reviewed
+
+        # The target is reached with the last episode (seed 5): it is offered for review
+        # and the session waits for the decision (issue 23 point 6).
+        _collect_all(ws, {"review_waiting", "episode_saved"})
+        assert _pending(http) == [1]
+        snapshot = http.get("/api/session").json()
+        assert snapshot["phase"] == "reviewing" and snapshot["episodes_saved"] == 2
+        assert http.post("/api/session/review/1/discard").status_code == 200
+        kinds = _collect_all(ws, {"episode_started", "review_waiting", "episode_saved"})
+        assert kinds.index("episode_discarded_after_review") < kinds.index("episode_started")
+        assert _pending(http) == [1]  # one more was recorded (seed 6), and waits in turn
+        assert http.get("/api/session").json()["phase"] == "reviewing"
+        assert http.post("/api/session/stop").status_code == 200
+        collect_until(ws, {"session_stopped"}, timeout=60)
     seeds = [e.seed for e in load_episodes(live_server.settings.dataset_root / "tester/review")]
-    assert seeds == [4, 5], "the discarded episode (seed 3) is gone; the unreviewed one is kept"
+    assert seeds == [4, 6], "the discarded ones (seeds 3, 5) are gone; the unreviewed one is kept"
+
+
+def _collect_all(ws: object, kinds: set[str], timeout: float = 120) -> list[str]:
+    """Event kinds read until each of `kinds` has come (the writer's thread and the loop
+    emit concurrently, so their order is not fixed)."""
+    seen: list[str] = []
+    while not kinds <= set(seen):
+        events, _, _ = collect_until(ws, kinds - set(seen), timeout=timeout)
+        seen += [e["kind"] for e in events]
+    return seen
 
 
 def _pending(http: httpx.Client) -> list[int]:

@@ -71,6 +71,17 @@ def test_whole_session_through_rest_and_websocket(live_server: LiveServer) -> No
         assert [e["index"] for e in episodes] == [0, 1]
         assert all(e["outcome"] == "success" for e in episodes)
 
+    # Issue 23 point 2: once over, the session's figures stay (not zeros beside "done: 2
+    # episode(s) saved"), Frames as the frames it saved.
+    assert snapshot["repo_id"] == "tester/lift" and snapshot["episodes_target"] == 2
+    assert (snapshot["episodes_saved"], snapshot["episodes_failed"]) == (2, 0)
+    assert snapshot["frames_saved"] == sum(e["length"] for e in episodes) > 0
+    assert snapshot["message"].startswith("done: 2 episode(s) saved")
+    assert snapshot["pending_review"] == [] and snapshot["timing"] is None
+    # Point 7: an unpaced loop (realtime off) stamps exact timestamps: so recorded, no
+    # timing QC.
+    assert all(e["paced"] is False and e["qc_flags"] == [] for e in episodes)
+
 
 def test_operator_commands_change_the_episode(live_server: LiveServer) -> None:
     session = session_body(

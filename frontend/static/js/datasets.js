@@ -148,14 +148,14 @@ export class DatasetBrowser {
           { "data-episode": String(index), "aria-selected": String(episodeIndex(this.episode ?? {}) === index), class: problems.length ? "suspect" : "" },
           el("td", {}, pick),
           el("td", { text: String(index) }),
-          el("td", {}, el("span", { class: `badge badge-${["success", "failure", "timeout"].includes(outcome) ? outcome : "other"}`, text: outcome })),
+          el("td", {}, el("span", { class: `badge badge-${["success", "failure", "timeout", "error"].includes(outcome) ? outcome : "other"}`, text: outcome })),
           el("td", { class: "num", text: `${e.length} (${fps ? (e.length / fps).toFixed(1) : "?"} s)` }),
           el("td", { class: "mono num", text: number(e.fps_achieved) }),
           el("td", { class: "mono num", text: e.period_p99_ms != null ? `${number(e.period_p99_ms)} ms` : "–" }),
           e.dropped == null
             ? el("td", { class: "mono muted", text: "unknown", title: DROPPED_UNKNOWN })
             : el("td", { class: "mono", text: String(e.dropped) }),
-          el("td", { class: problems.length ? "qc-flag" : "qc-ok", text: problems.length ? `⚠ ${problems.join(", ")}` : "OK" }),
+          qcCell(problems, e.paced),
           el("td", {}, el("button", { class: "btn btn-ghost", type: "button", text: "Play" })),
         );
         row.addEventListener("click", () => this.openEpisode(e));
@@ -367,4 +367,15 @@ function sideBySide(videos) {
     if (replayed) out[`${camera} · replayed`] = replayed;
   }
   return out;
+}
+
+// An episode's QC: its flags, or OK. An unpaced loop (scripted, lockstep evaluations) stamps
+// frame i at i / fps, so its timestamps are exact whatever the loop's own rate was, and the
+// server raises no timing flag for it: say so instead of a bare OK.
+function qcCell(problems, paced) {
+  if (problems.length) return el("td", { class: "qc-flag", text: `⚠ ${problems.join(", ")}` });
+  if (paced === false) {
+    return el("td", { class: "qc-exact", text: "unpaced: timestamps exact", title: "The loop ran unpaced: no timing check applies" });
+  }
+  return el("td", { class: "qc-ok", text: "OK" });
 }

@@ -26,6 +26,7 @@ const PHASE_LABEL = {
   recording: "RECORDING",
   success_tail: "SUCCESS",
   resetting: "RESETTING",
+  reviewing: "REVIEWING",
   error: "ERROR",
 };
 // The loop publishes every tick; a tick counter that stops moving this long is a stall.
@@ -99,12 +100,16 @@ export class LiveView {
     document.body.dataset.phase = phase;
 
     const running = phase !== "idle";
-    $("episode").textContent = running
-      ? `Episode ${s.episode_number} of ${s.episodes_target}`
-      : "No session";
+    $("episode").textContent = !running
+      ? "No session"
+      : phase === "reviewing"
+        ? `${s.episodes_target} of ${s.episodes_target} recorded: review the last`
+        : `Episode ${s.episode_number} of ${s.episodes_target}`;
     $("task-text").textContent = running ? `${s.task_text || s.task || ""} → ${s.repo_id || ""}` : "";
 
-    const live = Boolean(s.success) || phase === "success_tail";
+    // Between episodes (reset, review) the rule on the scene is not an episode's success.
+    const between = phase === "resetting" || phase === "reviewing";
+    const live = (Boolean(s.success) && !between) || phase === "success_tail";
     const latched = performance.now() < this.successUntil;
     const light = $("success");
     light.dataset.on = String(live || latched);
@@ -112,12 +117,12 @@ export class LiveView {
       ? "Success"
       : latched
         ? `Success · ep ${this.successEpisode}`
-        : running && phase !== "resetting"
+        : running && !between
           ? "not yet"
           : "–";
 
     // Between episodes the last attempt's time is history: only the reset countdown counts.
-    const timing = running && phase !== "resetting";
+    const timing = running && !between;
     const limit = s.episode_time_limit_s || 0;
     const t = s.episode_time_s || 0;
     $("episode-timer").textContent = timing ? `${seconds(t)} / ${seconds(limit, 0)}` : "–";
@@ -129,20 +134,29 @@ export class LiveView {
     $("reset-row").hidden = phase !== "resetting";
     $("reset-countdown").textContent = seconds(s.reset_time_left_s);
 
+    // Idle after a session, its figures stay: say they are the last session's.
+    const last = !running && Boolean(s.repo_id);
+    $("last-session").hidden = !last;
+    $("last-session").textContent = last ? `Last session · ${s.repo_id}` : "";
     $("count-saved").textContent = s.episodes_saved ?? 0;
     $("count-failed").textContent = s.episodes_failed ?? 0;
-    $("count-frames").textContent = s.frames_recorded ?? 0;
-    // Evaluation mode: the running success rate over the episodes run so far.
+    const errors = s.episodes_errored ?? 0;
+    $("count-errors-item").hidden = !errors;
+    $("count-errors").textContent = errors;
+    $("count-frames").textContent = s.frames_saved ?? 0;
+    // Evaluation mode: the success rate over the measured episodes so far; episodes that
+    // ended by an error measured nothing and are counted apart (Errors).
     const evaluation = s.evaluation || {};
     $("eval-rate").hidden = !evaluation.episodes;
     if (evaluation.episodes) {
       const [low, high] = evaluation.success_rate_wilson_95;
-      $("eval-rate-value").textContent =
-        `${evaluation.successes}/${evaluation.episodes} (95% ${Math.round(low * 100)}–${Math.round(high * 100)} %)`;
+      $("eval-rate-value").textContent = evaluation.measured
+        ? `${evaluation.successes}/${evaluation.measured} (95% ${Math.round(low * 100)}–${Math.round(high * 100)} %)`
+        : "none measured";
     }
     const message = $("session-message");
     message.textContent = s.message || "";
-    message.classList.toggle("bad", phase === "error");
+    message.classList.toggle("bad", phase === "error" || errors > 0);
 
     // Idle: the start form takes the controls' place; running: the controls are there.
     $("start-panel").hidden = running;

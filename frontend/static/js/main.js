@@ -32,6 +32,8 @@ const EVENT_STYLE = {
   [EVENT.RESET_STARTED]: ["ev-warn", "reset"],
   [EVENT.EPISODE_FAILURE]: ["ev-bad", null],
   [EVENT.EPISODE_TIMEOUT]: ["ev-bad", null],
+  [EVENT.EPISODE_ERROR]: ["ev-bad", "error"],
+  [EVENT.REVIEW_WAITING]: ["ev-warn", null],
   [EVENT.EPISODE_DISCARDED]: ["ev-warn", null],
   [EVENT.EPISODE_SAVE_FAILED]: ["ev-bad", "error"],
   [EVENT.SESSION_ERROR]: ["ev-bad", "error"],
@@ -129,7 +131,8 @@ function logEvent(ev, { quiet }) {
   if (cue) audio.play(cue);
   if (ev.kind === EVENT.SESSION_ERROR || ev.kind === EVENT.EPISODE_SAVE_FAILED) toast(ev.message, "bad", 8000);
   if (ev.kind === EVENT.SESSION_FINISHED || ev.kind === EVENT.SESSION_STOPPED) {
-    toast(ev.message, "ok");
+    // A session whose episodes ended in errors (they measured nothing) did not go well.
+    toast(ev.message, ev.data?.episodes_errored ? "bad" : "ok", ev.data?.episodes_errored ? 8000 : undefined);
     if (!$("view-datasets").hidden) datasets.refresh();
   }
 }
