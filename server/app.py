@@ -36,6 +36,7 @@ from server.routes import (
     options,
     pages,
     push,
+    relay,
     replay,
     review,
     session,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(ws.router)
+    app.include_router(relay.router)  # checks the token itself, as /ws does
     app.include_router(session.router, dependencies=protected)
     app.include_router(review.router, dependencies=protected)
     app.include_router(options.router, dependencies=protected)

@@ -107,6 +107,11 @@ class SessionStatusOut(BaseModel):
     )
     timing: LoopTimingOut | None
     loop_advice: str = Field(description="what to lower when ticks nearly fill the period")
+    paused: str = Field(
+        "",
+        description="non-empty while the episode is paused for its device's input (a remote "
+        "leader whose relay went quiet): why; it resumes by itself",
+    )
     device_health: dict[str, Any] = Field(
         description="open: the device's health (connected, message, reads, errors and its "
         "own `details`); empty without a device"
@@ -227,6 +232,12 @@ class EpisodeOut(BaseModel):
     recorded_at: str | None
     videos: dict[str, VideoOut]
     qc_flags: list[str]
+    input_timing: dict[str, Number | None] | None = Field(
+        None,
+        description="input that crossed a network (remote leader, browser keys): age when "
+        "used and one-way latency p50/p99 (ms), the sender's clock offset (ms), pauses for "
+        "stale input; null for local devices",
+    )
 
 
 class EpisodeRow(EpisodeOut):

@@ -24,6 +24,7 @@ from leisaac_core.session.evaluation import Evaluation
 from leisaac_core.session.gestures import GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts
+from leisaac_core.session.pause import PauseWatch
 from leisaac_core.session.snapshots import frames_of
 from leisaac_core.session.state import EPISODE_PHASES, EventKind, Phase
 from leisaac_core.session.tally import Counts, EpisodeState
@@ -67,6 +68,7 @@ class EpisodeMachine:
         self.final_message = ""
         self.tick_count = 0
         self.episode = EpisodeState()
+        self.pause = PauseWatch(outlet)
         self._attempt = 0
         self.reset_deadline = 0.0
 
@@ -75,6 +77,8 @@ class EpisodeMachine:
         """Step once: the device's action from the last observation, recorded when asked."""
         episode = self.episode
         assert episode.last is not None
+        if self._held():
+            return  # the arm holds: no step, nothing recorded, the time limit waits
         try:
             observation = episode.last
             action = np.asarray(self.device.read(observation), dtype=np.float32)
@@ -117,6 +121,11 @@ class EpisodeMachine:
                 return
         if self.phase in EPISODE_PHASES and episode.ticks >= self._tick_limit():
             self.end("timeout", f"episode time limit of {self.config.time_limit_s:g} s reached")
+
+    def _held(self) -> bool:
+        timing = self.device.input_timing
+        quiet_ms = timing.quiet_ms() if timing is not None else None
+        return self.pause.update(self.device.hold_reason, self.episode_number(), quiet_ms)
 
     def _check_success(self, step: Step) -> None:
         episode, rules = self.episode, self.config.episode
@@ -161,6 +170,7 @@ class EpisodeMachine:
         self.outlet.publish_frames(frames_of(self.tick_count, last))
         self.recorder.begin(self.env.task_text)
         self.clock.episode.restart()
+        self.pause.restart()
         if self.gestures is not None:
             self.gestures.reset()
         self.phase = Phase.WARMUP if self.recorder.in_warmup else Phase.RECORDING
@@ -278,7 +288,12 @@ class EpisodeMachine:
 
     def _meta(self, outcome: str) -> EpisodeMeta:
         return self.episode.meta(
-            outcome, self.clock.episode.timing(), self.device, self.env, self.config
+            outcome,
+            self.clock.episode.timing(),
+            self.device,
+            self.env,
+            self.config,
+            pauses=self.pause.pauses,
         )
 
     def _note_outcome(self, outcome: str, reason: str) -> None:

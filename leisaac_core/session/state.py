@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     EPISODE_FAILURE = "episode_failure"
     EPISODE_TIMEOUT = "episode_timeout"
     EPISODE_DISCARDED = "episode_discarded"
+    EPISODE_PAUSED = "episode_paused"  # the device's input went stale: the arm holds
+    EPISODE_RESUMED = "episode_resumed"
     EPISODE_KEPT = "episode_kept"  # after review
     EPISODE_DISCARDED_AFTER_REVIEW = "episode_discarded_after_review"
     RESET_STARTED = "reset_started"
@@ -120,6 +122,8 @@ class SessionSnapshot:
     timing: LoopTiming | None = None
     # Non-empty when the ticks' own work nearly fills the period: what to lower, in words.
     loop_advice: str = ""
+    # Non-empty while the episode is paused for the device's input (a quiet remote leader).
+    paused: str = ""
     device_health: dict[str, Any] = field(default_factory=dict)
     recorder: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)  # running success rate

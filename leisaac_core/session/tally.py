@@ -9,6 +9,7 @@ from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.state import LoopTiming
 from leisaac_core.sim import Env, Step
 from leisaac_core.teleop import Device
+from leisaac_core.teleop.input_timing import InputFigures
 
 
 @dataclass
@@ -32,10 +33,18 @@ class EpisodeState:
     last: Step | None = field(default=None, repr=False)
 
     def meta(
-        self, outcome: str, timing: LoopTiming, device: Device, env: Env, config: SessionConfig
+        self,
+        outcome: str,
+        timing: LoopTiming,
+        device: Device,
+        env: Env,
+        config: SessionConfig,
+        pauses: int = 0,
     ) -> EpisodeMeta:
         """What the episode's row says besides lerobot's columns."""
         policy = config.policy is not None
+        remote = device.input_timing
+        figures = remote.episode_figures() if remote is not None else InputFigures()
         return EpisodeMeta(
             outcome=outcome,
             fps_achieved=timing.achieved_fps,
@@ -47,4 +56,10 @@ class EpisodeState:
             note=config.episode.note,
             starved_ticks=device.starved_ticks,
             intervention_ticks=self.intervention_ticks if policy else None,
+            input_age_p50_ms=figures.age_p50_ms,
+            input_age_p99_ms=figures.age_p99_ms,
+            input_latency_p50_ms=figures.latency_p50_ms,
+            input_latency_p99_ms=figures.latency_p99_ms,
+            input_clock_offset_ms=figures.clock_offset_ms,
+            input_pauses=pauses if remote is not None else None,
         )

@@ -80,6 +80,8 @@ def speed_from_input(message: Mapping[str, Any]) -> float:
 class BrowserDevice:
     intervention = False  # a person drives it: never an override
     starved_ticks = None  # always has an action
+    input_timing = None
+    hold_reason = ""  # no keys pressed is a valid input: the arm stays
 
     realtime = True
 
