@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     token: SecretStr | None = None
+    # TLS served directly (https:// and wss://): a certificate and its private key, PEM.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
     cors_origins: list[str] = Field(default_factory=list)
 
     # Where datasets live: <dataset_root>/<namespace>/<name>
