@@ -429,3 +429,29 @@ class CalibrationDone(BaseModel):
 
 class CalibrationCancelled(BaseModel):
     step: Literal["cancelled"]
+
+
+class LiveOfferIn(BaseModel):
+    """A browser's WebRTC offer for the live video of one camera."""
+
+    sdp: str = Field(min_length=1, max_length=100_000)
+    type: Literal["offer"] = "offer"
+    camera: str = Field(min_length=1, max_length=64, examples=["front"])
+
+
+class LiveAnswerOut(BaseModel):
+    sdp: str
+    type: str
+    viewer_id: int
+    codec: str = Field(description="the video codec negotiated: VP8 or H264")
+
+
+class LiveViewerOut(BaseModel):
+    id: int
+    camera: str
+    state: str = Field(description="WebRTC connection state: new, connecting, connected, ...")
+    codec: str
+    frames_sent: int
+    frames_repeated: int = Field(description="ticks with no newer frame (the loop paused)")
+    bytes_sent: int
+    kbit_s: float = Field(description="since the previous GET /api/live (or the connection)")
