@@ -93,7 +93,9 @@ async def _receive(websocket: WebSocket, client: Client) -> None:
                         client, {"type": "error", "message": "take control before driving the arm"}
                     )
                     continue
-                engine.submit("input", {k: v for k, v in message.items() if k != "type"})
+                payload = {k: v for k, v in message.items() if k != "type"}
+                payload["received_at"] = time.time() * 1e3  # its age starts at sent_at
+                engine.submit("input", payload)
             else:
                 await _reply(client, {"type": "error", "message": f"unknown message type {kind!r}"})
 
