@@ -24,7 +24,7 @@ from websockets.sync.client import connect
 
 from leisaac_core.so101 import JOINTS
 from tests.support.delay_proxy import DelayProxy
-from tests.support.live_server import LiveServer, collect_until
+from tests.support.live_server import LiveServer, collect_until, make_server
 
 REPO = Path(__file__).resolve().parents[2]
 FPS = 30
@@ -261,6 +261,40 @@ def test_relay_through_a_50ms_delay_holds_the_rate_and_shows_the_delay(
         assert timing["input_age_p99_ms"] <= 50 + 2 * TICK_MS, timing
     assert abs(timing["input_clock_offset_ms"]) < 10
     assert stalled["input_timing"]["input_pauses"] >= 1
+
+
+def test_relay_reconnects_by_itself_when_the_server_restarts(
+    arm: tuple[OperatorArm, Path], tmp_path: Path
+) -> None:
+    bus, calibration = arm
+    server = make_server(tmp_path / "datasets").start()
+    log = tmp_path / "relay.log"
+    relay = Relay(bus, calibration, server.url, log).start()
+    try:
+        _wait_for_line(log, "connected to ws://", count=1)
+        server.stop()  # the box reboots: the relay retries with a growing pause
+        _wait_for_line(log, "lost or refused", count=1)
+        server.start()  # same address
+        _wait_for_line(log, "connected to ws://", count=2)
+        with connect(server.ws_url) as ws, server.client() as http:
+            ws.recv(timeout=10)
+            response = http.post("/api/session", json=_body("op/again", episodes=1))
+            assert response.status_code == 201, response.text
+            collect_until(ws, {"recording_started"}, timeout=60)
+            _record_frames(ws, 15)  # the restarted relay's samples drive the arm
+            assert http.post("/api/session/stop").status_code == 200
+    finally:
+        relay.stop()
+        server.stop()
+
+
+def _wait_for_line(log: Path, words: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and log.read_text().count(words) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{words!r} not {count} time(s) in the relay's output: {log.read_text()}")
 
 
 def _machine_not_overloaded() -> bool:
