@@ -115,6 +115,10 @@ export class LiveVideo {
     this.render();
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.ontrack = (event) => {
+      // Teleoperation wants the newest frame, not smooth playback: ask the browser for its
+      // smallest jitter buffer (Chromium honours jitterBufferTarget; older ones the hint).
+      if ("jitterBufferTarget" in event.receiver) event.receiver.jitterBufferTarget = 0;
+      else if ("playoutDelayHint" in event.receiver) event.receiver.playoutDelayHint = 0;
       this.video.srcObject = event.streams[0] || new MediaStream([event.track]);
       this.video.play().catch(() => {});
     };
