@@ -153,6 +153,10 @@ def test_token_is_required_over_tls_for_api_page_socket_and_relay(
     assert httpx.get(f"{url}/api/session", verify=trust, headers=wrong).status_code == 401
     auth = {"Authorization": f"Bearer {TOKEN}"}
     assert httpx.get(f"{url}/api/session", verify=trust, headers=auth).status_code == 200
+    # The live video's viewer too: no offer is answered without the token.
+    offer = {"sdp": "v=0", "type": "offer", "camera": "front"}
+    assert httpx.post(f"{url}/api/live/offer", json=offer, verify=trust).status_code == 401
+    assert httpx.get(f"{url}/api/live", verify=trust).status_code == 401
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(f"{url}/api/health")  # the system's trust store does not know it
 
