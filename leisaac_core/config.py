@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     token: SecretStr | None = None
+    # TLS served directly (https:// and wss://): a certificate and its private key, PEM.
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
     cors_origins: list[str] = Field(default_factory=list)
 
     # Where datasets live: <dataset_root>/<namespace>/<name>
@@ -47,6 +50,10 @@ class Settings(BaseSettings):
     preview_hz: float = Field(12.0, gt=0, le=60)
     preview_width: int = Field(320, ge=16, le=1920)
     preview_jpeg_quality: int = Field(75, ge=10, le=100)
+    # Live video over WebRTC: STUN/TURN servers for a box behind NAT (none by default: the
+    # server contacts no third party), and loopback only (a browser on this machine; tests).
+    webrtc_ice_servers: list[str] = Field(default_factory=list)
+    webrtc_loopback_only: bool = False
 
     # Hugging Face token for pushes; never returned by any route, never logged. When unset,
     # pushes use HF_TOKEN or the huggingface_hub login cache.

@@ -22,6 +22,7 @@ from leisaac_core.config import Settings
 from leisaac_core.session import SessionEngine
 from server.auth import require_token
 from server.legacy_session import flat_body_handler
+from server.live_view import LiveViews
 from server.operations import Operations
 from server.preview import PreviewEncoder
 from server.resume_conflict import ResumeConflict, resume_conflict_handler
@@ -32,10 +33,12 @@ from server.routes import (
     fleet,
     health,
     leader,
+    live,
     operations,
     options,
     pages,
     push,
+    relay,
     replay,
     review,
     session,
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             status_task.cancel()
+            await app.state.live_views.close_all()
             preview.stop()
             # Stopping discards the episode under way and waits for commits in flight.
             await run_in_threadpool(engine.shutdown)
@@ -96,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.push = push.PushSlot()
     app.state.fleet = fleet.FleetSlot()
     app.state.operations = Operations(hub)
+    app.state.live_views = LiveViews(
+        engine, settings.webrtc_ice_servers, loopback_only=settings.webrtc_loopback_only
+    )
     app.state.templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")
 
     if settings.cors_origins:
@@ -112,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(ws.router)
+    app.include_router(relay.router)  # checks the token itself, as /ws does
     app.include_router(session.router, dependencies=protected)
     app.include_router(review.router, dependencies=protected)
     app.include_router(options.router, dependencies=protected)
@@ -122,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(push.router, dependencies=protected)
     app.include_router(fleet.router, dependencies=protected)
     app.include_router(operations.router, dependencies=protected)
+    app.include_router(live.router, dependencies=protected)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     return app
 

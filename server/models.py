@@ -112,6 +112,11 @@ class SessionStatusOut(BaseModel):
     )
     timing: LoopTimingOut | None
     loop_advice: str = Field(description="what to lower when ticks nearly fill the period")
+    paused: str = Field(
+        "",
+        description="non-empty while the episode is paused for its device's input (a remote "
+        "leader whose relay went quiet): why; it resumes by itself",
+    )
     device_health: dict[str, Any] = Field(
         description="open: the device's health (connected, message, reads, errors and its "
         "own `details`); empty without a device"
@@ -237,6 +242,12 @@ class EpisodeOut(BaseModel):
     recorded_at: str | None
     videos: dict[str, VideoOut]
     qc_flags: list[str]
+    input_timing: dict[str, Number | None] | None = Field(
+        None,
+        description="input that crossed a network (remote leader, browser keys): age when "
+        "used and one-way latency p50/p99 (ms), the sender's clock offset (ms), pauses for "
+        "stale input; null for local devices",
+    )
 
 
 class EpisodeRow(EpisodeOut):
@@ -428,3 +439,29 @@ class CalibrationDone(BaseModel):
 
 class CalibrationCancelled(BaseModel):
     step: Literal["cancelled"]
+
+
+class LiveOfferIn(BaseModel):
+    """A browser's WebRTC offer for the live video of one camera."""
+
+    sdp: str = Field(min_length=1, max_length=100_000)
+    type: Literal["offer"] = "offer"
+    camera: str = Field(min_length=1, max_length=64, examples=["front"])
+
+
+class LiveAnswerOut(BaseModel):
+    sdp: str
+    type: str
+    viewer_id: int
+    codec: str = Field(description="the video codec negotiated: VP8 or H264")
+
+
+class LiveViewerOut(BaseModel):
+    id: int
+    camera: str
+    state: str = Field(description="WebRTC connection state: new, connecting, connected, ...")
+    codec: str
+    frames_sent: int
+    frames_repeated: int = Field(description="ticks with no newer frame (the loop paused)")
+    bytes_sent: int
+    kbit_s: float = Field(description="since the previous GET /api/live (or the connection)")

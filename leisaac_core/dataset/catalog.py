@@ -68,6 +68,8 @@ class EpisodeRecord:
     recorded_at: str | None
     videos: dict[str, VideoSpan]
     qc_flags: tuple[str, ...] = field(default_factory=tuple)
+    # Remote input's timing (input_age_p50_ms, ...); None for local devices.
+    input_timing: dict[str, float | None] | None = None
 
 
 def _size_bytes(root: Path) -> int:
@@ -220,9 +222,25 @@ def load_episodes(
                 recorded_at=row.get("recorded_at"),
                 videos=videos,
                 qc_flags=_qc_flags(row, state.fps, dropped),
+                input_timing=_input_timing(row),
             )
         )
     return records
+
+
+_INPUT_COLUMNS = (
+    "input_age_p50_ms",
+    "input_age_p99_ms",
+    "input_latency_p50_ms",
+    "input_latency_p99_ms",
+    "input_clock_offset_ms",
+    "input_pauses",
+)
+
+
+def _input_timing(row: dict[str, Any]) -> dict[str, float | None] | None:
+    figures = {name: row.get(name) for name in _INPUT_COLUMNS}
+    return figures if any(v is not None for v in figures.values()) else None
 
 
 def load_episode_signals(dataset_dir: Path | str, episode_index: int) -> dict[str, Any]:

@@ -34,6 +34,13 @@ EXTRA_EPISODE_COLUMNS: dict[str, pa.DataType] = {
     # Policy sessions: ticks the action queue ran dry, ticks a human drove (DAgger).
     "starved_ticks": pa.int64(),
     "intervention_ticks": pa.int64(),
+    # Input that crossed a network (remote leader, browser keys), in ms; pauses for stale input.
+    "input_age_p50_ms": pa.float64(),
+    "input_age_p99_ms": pa.float64(),
+    "input_latency_p50_ms": pa.float64(),
+    "input_latency_p99_ms": pa.float64(),
+    "input_clock_offset_ms": pa.float64(),
+    "input_pauses": pa.int64(),
 }
 DROPPED_PREFIX = "frames_dropped/"
 

@@ -73,6 +73,14 @@ class EpisodeMeta:
     note: str = ""
     starved_ticks: int | None = None  # policy device only
     intervention_ticks: int | None = None
+    # Input that crossed a network (remote leader, browser keys): age when used, one-way
+    # latency (ms) and the sender's clock offset estimate; pauses for input gone stale.
+    input_age_p50_ms: float | None = None
+    input_age_p99_ms: float | None = None
+    input_latency_p50_ms: float | None = None
+    input_latency_p99_ms: float | None = None
+    input_clock_offset_ms: float | None = None
+    input_pauses: int | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -640,6 +648,12 @@ class DatasetWriter:
             note=meta.note,
             starved_ticks=meta.starved_ticks,
             intervention_ticks=meta.intervention_ticks,
+            input_age_p50_ms=meta.input_age_p50_ms,
+            input_age_p99_ms=meta.input_age_p99_ms,
+            input_latency_p50_ms=meta.input_latency_p50_ms,
+            input_latency_p99_ms=meta.input_latency_p99_ms,
+            input_clock_offset_ms=meta.input_clock_offset_ms,
+            input_pauses=meta.input_pauses,
             recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
         new_state = state.with_episode(row, ep_stats, task)

@@ -79,6 +79,9 @@ class PolicyDevice:
         self.intervention = False  # whether the last read() came from the human
         self.starved_ticks = 0  # in the current episode
         self.starved_total = 0
+        # The person's input when they take over (the policy's own timing is its round trip).
+        self.input_timing = human.input_timing if human is not None else None
+        self.hold_reason = ""  # a policy that waits starves ticks instead
         self._reads = 0
         self._errors = 0
 

@@ -30,8 +30,9 @@ from leisaac_core.session.evaluation import Evaluation
 from leisaac_core.session.gestures import GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts
+from leisaac_core.session.pause import PauseWatch
 from leisaac_core.session.state import EPISODE_PHASES, EventKind, FrameSet, Phase
-from leisaac_core.session.tally import Counts, EpisodeState
+from leisaac_core.session.tally import Counts, EpisodeState, reward_extras
 from leisaac_core.session.timing import LoopClock
 from leisaac_core.sim import Step
 from leisaac_core.teleop import DeviceError
@@ -72,6 +73,7 @@ class EpisodeMachine:
         self.final_message = ""
         self.tick_count = 0
         self.episode = EpisodeState()
+        self.pause = PauseWatch(outlet)
         self._attempt = 0
         self.reset_deadline = 0.0
 
@@ -80,6 +82,8 @@ class EpisodeMachine:
         """Step once: the device's action from the last observation, recorded when asked."""
         episode = self.episode
         assert episode.last is not None
+        if self.pause.holds(self.device, self.episode_number()):
+            return  # the arm holds: no step, nothing recorded, the time limit waits
         try:
             observation = episode.last
             action = np.asarray(self.device.read(observation), dtype=np.float32)
@@ -95,11 +99,8 @@ class EpisodeMachine:
         episode.intervention_ticks += self.device.intervention
         extras = None
         if self.records_rewards:
-            extras = {
-                "next.reward": 1.0 if step.success or self.phase is Phase.SUCCESS_TAIL else 0.0,
-                "next.success": bool(step.success),
-                "intervention": self.device.intervention,
-            }
+            tail = self.phase is Phase.SUCCESS_TAIL
+            extras = reward_extras(step, tail, self.device.intervention)
         self.recorder.step(
             observation.state, action, observation.images, extras, self.clock.encoder_wait_s()
         )
@@ -166,6 +167,7 @@ class EpisodeMachine:
         self.outlet.publish_frames(FrameSet(self.tick_count, time.time(), last.images))
         self.recorder.begin(self.env.task_text)
         self.clock.episode.restart()
+        self.pause.restart()
         if self.gestures is not None:
             self.gestures.reset()
         self.phase = Phase.WARMUP if self.recorder.in_warmup else Phase.RECORDING
@@ -292,4 +294,5 @@ class EpisodeMachine:
             self.device,
             self.env,
             self.config,
+            pauses=self.pause.pauses,
         )

@@ -115,6 +115,7 @@ class SessionView:
             pending_review=tuple(self.review.pending),
             timing=self.figures.timing,
             loop_advice=self.figures.advice,
+            paused=machine.pause.reason,
             device_health=asdict(self.parts.device.health()),
             evaluation=evaluation.summary if evaluation is not None else {},
             recorder=self.figures.recorder,

@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     # too slow or answering nonsense; a device or the sim failing): never a failure.
     EPISODE_ERROR = "episode_error"
     EPISODE_DISCARDED = "episode_discarded"
+    EPISODE_PAUSED = "episode_paused"  # the device's input went stale: the arm holds
+    EPISODE_RESUMED = "episode_resumed"
     EPISODE_KEPT = "episode_kept"  # after review
     EPISODE_DISCARDED_AFTER_REVIEW = "episode_discarded_after_review"
     REVIEW_WAITING = "review_waiting"  # target reached, the last episodes await review
@@ -130,6 +132,8 @@ class SessionSnapshot:
     timing: LoopTiming | None = None
     # Non-empty when the ticks' own work nearly fills the period: what to lower, in words.
     loop_advice: str = ""
+    # Non-empty while the episode is paused for the device's input (a quiet remote leader).
+    paused: str = ""
     device_health: dict[str, Any] = field(default_factory=dict)
     recorder: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)  # running success rate

@@ -9,6 +9,7 @@ from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.state import LoopTiming
 from leisaac_core.sim import Env, Step
 from leisaac_core.teleop import Device
+from leisaac_core.teleop.input_timing import InputFigures
 
 
 @dataclass
@@ -40,9 +41,12 @@ class EpisodeState:
         device: Device,
         env: Env,
         config: SessionConfig,
+        pauses: int = 0,
     ) -> EpisodeMeta:
         """What the episode's row says besides lerobot's columns."""
         policy = config.policy is not None
+        remote = device.input_timing
+        figures = remote.episode_figures() if remote is not None else InputFigures()
         return EpisodeMeta(
             outcome=outcome,
             fps_achieved=timing.achieved_fps,
@@ -55,4 +59,20 @@ class EpisodeState:
             note=config.episode.note,
             starved_ticks=device.starved_ticks,
             intervention_ticks=self.intervention_ticks if policy else None,
+            input_age_p50_ms=figures.age_p50_ms,
+            input_age_p99_ms=figures.age_p99_ms,
+            input_latency_p50_ms=figures.latency_p50_ms,
+            input_latency_p99_ms=figures.latency_p99_ms,
+            input_clock_offset_ms=figures.clock_offset_ms,
+            input_pauses=pauses if remote is not None else None,
         )
+
+
+def reward_extras(step: Step, in_success_tail: bool, intervention: bool) -> dict[str, float | bool]:
+    """A frame's reward features, as lerobot-eval names them: reward 1.0 while the task's rule
+    holds and through the success tail."""
+    return {
+        "next.reward": 1.0 if step.success or in_success_tail else 0.0,
+        "next.success": bool(step.success),
+        "intervention": intervention,
+    }

@@ -16,6 +16,7 @@ from pydantic import Field
 from leisaac_core.teleop.base import Device, DeviceError, DeviceHealth
 from leisaac_core.teleop.browser.config import GamepadDeviceConfig, KeyboardDeviceConfig
 from leisaac_core.teleop.config import DeviceConfig, device_type
+from leisaac_core.teleop.remote_leader.config import RemoteLeaderConfig
 from leisaac_core.teleop.scripted.config import ScriptedDeviceConfig
 from leisaac_core.teleop.so101_leader.config import SO101LeaderConfig
 
@@ -24,12 +25,17 @@ DeviceFactory = Callable[[DeviceConfig], Device]
 # The devices a session lists in `devices`, told apart by `type`. A new family adds its
 # config here (and its factory below).
 AnyDeviceConfig = Annotated[
-    ScriptedDeviceConfig | SO101LeaderConfig | KeyboardDeviceConfig | GamepadDeviceConfig,
+    ScriptedDeviceConfig
+    | SO101LeaderConfig
+    | RemoteLeaderConfig
+    | KeyboardDeviceConfig
+    | GamepadDeviceConfig,
     Field(discriminator="type"),
 ]
 # Devices a person drives (the ones that may take over from a policy).
 HUMAN_DEVICES = frozenset(
-    device_type(cls) for cls in (SO101LeaderConfig, KeyboardDeviceConfig, GamepadDeviceConfig)
+    device_type(cls)
+    for cls in (SO101LeaderConfig, RemoteLeaderConfig, KeyboardDeviceConfig, GamepadDeviceConfig)
 )
 
 DEVICE_CONFIGS: dict[str, type[DeviceConfig]] = {
@@ -37,6 +43,7 @@ DEVICE_CONFIGS: dict[str, type[DeviceConfig]] = {
     for cfg in (
         ScriptedDeviceConfig,
         SO101LeaderConfig,
+        RemoteLeaderConfig,
         KeyboardDeviceConfig,
         GamepadDeviceConfig,
     )
@@ -74,6 +81,10 @@ def make_device_from_config(config: DeviceConfig) -> Device:
         from leisaac_core.teleop.so101_leader.so101_leader import SO101Leader
 
         return SO101Leader(config)
+    if isinstance(config, RemoteLeaderConfig):
+        from leisaac_core.teleop.remote_leader.remote_leader import RemoteLeader
+
+        return RemoteLeader(config)
     if isinstance(config, (KeyboardDeviceConfig, GamepadDeviceConfig)):
         from leisaac_core.teleop.browser.browser import BrowserDevice
 

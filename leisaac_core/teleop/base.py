@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from leisaac_core.sim.base import Env, Step
+from leisaac_core.teleop.input_timing import InputTiming
 
 
 class DeviceError(RuntimeError):
@@ -39,6 +40,16 @@ class Device(Protocol):
     # Ticks of this episode with no fresh action to give (a policy waiting for its server);
     # None for devices that always have one.
     starved_ticks: int | None
+    # Timing of input that crossed a network to get here (a remote leader's samples, a
+    # browser's keys): its age when used and its one-way latency. None for local devices.
+    input_timing: InputTiming | None
+
+    @property
+    def hold_reason(self) -> str:
+        """Non-empty while the device has no live input and the episode must wait (a remote
+        leader whose relay went quiet): the arm holds, nothing is recorded, and the operator
+        reads this. Empty for devices that always have input."""
+        ...
 
     @property
     def name(self) -> str:

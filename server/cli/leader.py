@@ -1,9 +1,9 @@
-"""`leisaac-dashboard leader read|calibrate`: the SO-101 leader arm from a terminal.
+"""`leisaac-dashboard leader read|relay|calibrate`: the SO-101 leader arm from a terminal.
 
 `read` prints one JSON object per reading (`{"shoulder_pan.pos": ..., ...}`), so it pipes
 into `jq` or a script. `calibrate` walks through lerobot's procedure (middle pose, then
-range of motion) with live positions and saves a lerobot calibration file. Errors print one
-line on stderr and exit 1.
+range of motion) with live positions and saves a lerobot calibration file. `relay` streams
+the arm to a dashboard on another machine. Errors print one line on stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -46,6 +46,43 @@ def register(subparsers: Subparsers) -> None:
     r.add_argument("--count", type=int, default=0, help="readings to print (0 = until Ctrl+C)")
     r.add_argument("--hz", type=float, default=30.0, help="readings per second (default 30)")
     r.set_defaults(func=run_read)
+
+    relay = sub.add_parser(
+        "relay",
+        help="stream the arm to a dashboard on another machine",
+        description="Read the leader arm here and stream its calibrated joint positions to "
+        "a dashboard on another machine (a session there with device remote_leader and the "
+        "same --id uses them). Reconnects by itself; Ctrl+C stops.",
+    )
+    _add_port_args(relay)
+    relay.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        help="lerobot calibration JSON (default: lerobot's file for --id)",
+    )
+    relay.add_argument(
+        "--server", required=True, help="the dashboard's address, e.g. https://gpu-box:8000"
+    )
+    relay.add_argument(
+        "--token", default=None, help="the dashboard's access token (default: $LEISAAC_TOKEN)"
+    )
+    relay.add_argument(
+        "--hz",
+        type=float,
+        default=100.0,
+        help="samples per second (default 100; 0: as fast as the bus answers)",
+    )
+    relay.add_argument(
+        "--cafile", type=Path, default=None, help="trust this certificate (a self-signed server)"
+    )
+    relay.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the server's TLS certificate (anyone on the path could read and "
+        "change the stream)",
+    )
+    relay.set_defaults(func=run_relay)
 
     c = sub.add_parser("calibrate", help="calibrate interactively and save a lerobot file")
     _add_port_args(c)
@@ -119,6 +156,58 @@ def run_read(args: argparse.Namespace) -> int:
     finally:
         device.disconnect()
     return 0
+
+
+def run_relay(args: argparse.Namespace) -> int:
+    import threading
+
+    from leisaac_core.teleop.base import DeviceError
+    from leisaac_core.teleop.remote_leader.relay import LeaderRelay, RelayFatal, RelayOptions
+    from leisaac_core.teleop.so101_leader.config import SO101LeaderConfig
+    from leisaac_core.teleop.so101_leader.so101_leader import SO101Leader
+
+    _quiet_logs()
+    if args.hz < 0:
+        return _error("--hz must be >= 0")
+    if args.cafile is not None and not args.cafile.is_file():
+        return _error(f"--cafile {args.cafile}: no such file")
+    try:
+        config = SO101LeaderConfig(
+            port=args.port,
+            calibration_path=args.calibration,
+            id=args.arm_id,
+            baudrate=args.baudrate,
+        )
+        options = RelayOptions(
+            server=args.server,
+            arm=args.arm_id,
+            token=args.token or os.environ.get("LEISAAC_TOKEN") or None,
+            hz=args.hz,
+            cafile=args.cafile,
+            insecure=args.insecure,
+        )
+        device = SO101Leader(config)
+        relay = LeaderRelay(lambda: device.read(None), options, say=_say)
+    except ValueError as exc:
+        return _error(str(exc))
+    if args.insecure:
+        _say("warning: --insecure: the server's certificate is not checked")
+    stop = threading.Event()
+    try:
+        device.connect(None)
+        _say(f"leader arm on {args.port} ready (arm id '{args.arm_id}')")
+        relay.run(stop)
+    except (DeviceError, RelayFatal) as exc:
+        return _error(str(exc))
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        device.disconnect()
+    return 0
+
+
+def _say(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)
 
 
 def run_calibrate(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ def register(subparsers: Subparsers) -> None:
         "serve",
         help="start the web dashboard",
         description="Start the dashboard. Binds 127.0.0.1 by default; binding any other address "
-        "requires a token (generated and printed once if not given).",
+        "requires a token (generated and printed once if not given). With --ssl-certfile and "
+        "--ssl-keyfile it serves https:// (and wss:// for relays and the page).",
     )
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
@@ -28,6 +29,15 @@ def register(subparsers: Subparsers) -> None:
         type=Path,
         default=None,
         help="where datasets live (default $HF_LEROBOT_HOME)",
+    )
+    p.add_argument(
+        "--ssl-certfile",
+        type=Path,
+        default=None,
+        help="serve https:// with this certificate (PEM; a chain is fine)",
+    )
+    p.add_argument(
+        "--ssl-keyfile", type=Path, default=None, help="the certificate's private key (PEM)"
     )
     p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING")
     p.set_defaults(func=run)
@@ -47,11 +57,17 @@ def run(args: argparse.Namespace) -> int:
             ("port", args.port),
             ("token", SecretStr(args.token) if args.token else None),
             ("dataset_root", args.dataset_root),
+            ("ssl_certfile", args.ssl_certfile),
+            ("ssl_keyfile", args.ssl_keyfile),
             ("log_level", args.log_level),
         )
         if value is not None
     }
     settings = Settings(**overrides)
+    problem = tls_problem(settings.ssl_certfile, settings.ssl_keyfile)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        return 1
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -65,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    scheme = "https" if settings.ssl_certfile else "http"
     print(
-        f"LeIsaac dashboard: http://{shown_host}:{settings.port}/  (datasets in {settings.dataset_root})",
+        f"LeIsaac dashboard: {scheme}://{shown_host}:{settings.port}/  (datasets in {settings.dataset_root})",
         file=sys.stderr,
         flush=True,
     )
@@ -75,5 +92,29 @@ def run(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        ssl_certfile=settings.ssl_certfile,
+        ssl_keyfile=settings.ssl_keyfile,
     )
     return 0
+
+
+def tls_problem(certfile: Path | None, keyfile: Path | None) -> str:
+    """What is wrong with the TLS flags, in their words ("" when nothing): both or neither,
+    files that exist and load as a certificate and its key."""
+    import ssl
+
+    if certfile is None and keyfile is None:
+        return ""
+    if certfile is None or keyfile is None:
+        return "give both --ssl-certfile and --ssl-keyfile (or neither, for http://)"
+    for flag, path in (("--ssl-certfile", certfile), ("--ssl-keyfile", keyfile)):
+        if not path.is_file():
+            return f"{flag} {path}: no such file"
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        return (
+            f"--ssl-certfile {certfile} with --ssl-keyfile {keyfile} do not load as a "
+            f"certificate and its private key ({exc})"
+        )
+    return ""

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Mapping
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -74,7 +75,9 @@ async def _receive(websocket: WebSocket, client: Client) -> None:
                 )
                 continue
             if kind == "ping":
-                await _reply(client, {"type": "pong", "t": message.get("t")})
+                # The server's clock (ms), so the page estimates its offset as a relay does.
+                pong = {"type": "pong", "t": message.get("t"), "server_time": time.time() * 1e3}
+                await _reply(client, pong)
             elif kind == "command":
                 await _command(client, engine, message.get("name"))
             elif kind == "take_control":
@@ -90,7 +93,9 @@ async def _receive(websocket: WebSocket, client: Client) -> None:
                         client, {"type": "error", "message": "take control before driving the arm"}
                     )
                     continue
-                engine.submit("input", {k: v for k, v in message.items() if k != "type"})
+                payload = {k: v for k, v in message.items() if k != "type"}
+                payload["received_at"] = time.time() * 1e3  # its age starts at sent_at
+                engine.submit("input", payload)
             else:
                 await _reply(client, {"type": "error", "message": f"unknown message type {kind!r}"})
 

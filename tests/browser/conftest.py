@@ -23,6 +23,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
+    # WebRTC over loopback only (the live-video tests): Chromium gathers 127.0.0.1 and shows
+    # its addresses as they are, not as mDNS names (resolving those would multicast).
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 
 pytestmark = pytest.mark.browser

@@ -45,7 +45,12 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         config = uvicorn.Config(
-            create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning"
+            create_app(self.settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ssl_certfile=self.settings.ssl_certfile,
+            ssl_keyfile=self.settings.ssl_keyfile,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

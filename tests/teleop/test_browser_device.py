@@ -121,3 +121,31 @@ def test_stale_input_stops_the_arm(env) -> None:
     first = device.read(step)
     second = device.read(step)
     np.testing.assert_allclose(first, second)
+
+
+def test_input_age_and_latency_in_the_servers_clock(env) -> None:
+    """A page's input stamped with its clock and its offset estimate: the device times it as
+    a remote leader's sample (latency at arrival, age at the first tick that acts on it)."""
+    import time
+
+    device = make_device_from_config(make_device_config("keyboard"))
+    device.connect(env)
+    step = env.reset(seed=0)
+    device.reset(0)
+    now_ms = time.time() * 1e3
+    # The page's clock runs 5 s behind the server's and says so; the message took 20 ms.
+    device.handle_input(
+        {"keys": ["KeyW"], "sent_at": now_ms - 5020, "clock_offset_ms": 5000, "received_at": now_ms}
+    )
+    time.sleep(0.01)
+    step = env.step(device.read(step))
+    step = env.step(device.read(step))  # the same input again: not a new age
+    device.handle_input({"keys": []})  # a script's input without a stamp: not timed
+    step = env.step(device.read(step))
+    figures = device.input_timing.episode_figures()
+    assert figures.latency_p50_ms == pytest.approx(20, abs=1)
+    assert 30 <= figures.age_p50_ms == figures.age_p99_ms < 1000  # 20 ms + the 10 ms wait
+    assert figures.clock_offset_ms == 5000
+    assert device.health().details["input_age_ms_p50"] == figures.age_p50_ms
+    device.reset(1)
+    assert device.input_timing.episode_figures().age_p50_ms is None

@@ -5,6 +5,7 @@
 import { el } from "./format.js";
 
 const STALE_AFTER_MS = 2000;
+const LATENCY_WINDOW = 300;
 
 class CameraTile {
   constructor(name) {
@@ -24,9 +25,12 @@ class CameraTile {
     this.lastFrameAt = 0;
     this.framesDrawn = 0;
     this.lastTick = -1;
+    this.latencies = []; // ms from the frame's making to its drawing, in the server's clock
+    this.bytes = 0; // JPEG bytes received
   }
 
   offer(frame) {
+    this.bytes += frame.jpeg.length;
     this.pending = frame;
     if (!this.decoding) this.drain();
   }
@@ -51,6 +55,11 @@ class CameraTile {
       this.ctx.drawImage(bitmap, 0, 0);
       bitmap.close();
       this.framesDrawn += 1;
+      const offset = this.clock && this.clock.offsetMs;
+      if (offset != null) {
+        this.latencies.push(performance.timeOrigin + performance.now() + offset - frame.frameTime * 1000);
+        if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
+      }
       this.lastTick = frame.tick;
       const now = performance.now();
       this.lastFrameAt = now;
@@ -83,12 +92,14 @@ export class CameraWall {
     this.container = container;
     this.emptyNote = emptyNote;
     this.tiles = new Map();
+    this.clock = null; // the socket's ClockOffset: thumbnails' latency in the server's clock
   }
 
   tile(name) {
     let tile = this.tiles.get(name);
     if (!tile) {
       tile = new CameraTile(name);
+      tile.clock = this.clock;
       this.tiles.set(name, tile);
       this.container.append(tile.node);
       this.emptyNote.hidden = true;
@@ -108,6 +119,17 @@ export class CameraWall {
   // Called a few times a second: updates rates and marks tiles that stopped updating.
   refresh(active) {
     for (const tile of this.tiles.values()) tile.refresh(active);
+  }
+
+  // Per camera: the thumbnails' latency from making to drawing (p50/p99 ms) and bytes.
+  latencyFigures() {
+    const out = {};
+    for (const [name, tile] of this.tiles) {
+      const sorted = [...tile.latencies].sort((a, b) => a - b);
+      const at = (q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.round((q / 100) * (sorted.length - 1)))] : null);
+      out[name] = { p50: at(50), p99: at(99), frames: tile.framesDrawn, bytes: tile.bytes };
+    }
+    return out;
   }
 
   // The live view's health: the slowest camera's rate and whether any camera stalled.

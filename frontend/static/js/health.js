@@ -97,6 +97,18 @@ export function classifyPolicy(health, phase) {
   return { level: d.starved_ticks > 0 ? "slow" : "ok", text };
 }
 
+// Input that crossed a network (a remote leader's samples, a browser's keys): how old it is
+// when a tick uses it (p50 / p99) and its one-way latency, in the server's clock.
+export function classifyInput(health, phase, fps) {
+  const d = (health && health.details) || {};
+  if (!ACTIVE_PHASES.has(phase) || d.input_age_ms_p50 == null) return { level: "idle", text: "–" };
+  const latency = d.input_latency_ms_p50 == null ? "" : ` · ${d.input_latency_ms_p50.toFixed(0)} ms`;
+  const text = `${d.input_age_ms_p50.toFixed(0)} / ${d.input_age_ms_p99.toFixed(0)} ms${latency}`;
+  const tick = 1000 / (fps || 30);
+  if (d.input_age_ms_p50 > 4 * tick) return { level: "stalled", text };
+  return { level: d.input_age_ms_p99 > 2 * tick ? "slow" : "ok", text };
+}
+
 export function classifyCpu(system) {
   if (!system || system.cpu_percent == null) return { level: "idle", text: "–" };
   const text = `${system.cpu_percent.toFixed(0)} % / ${(system.memory_percent ?? 0).toFixed(0)} %`;

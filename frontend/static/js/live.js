@@ -5,9 +5,11 @@ import { EVENT } from "./events.js";
 import { bytes, number, seconds } from "./format.js";
 import {
   ACTIVE_PHASES,
+  EPISODE_PHASES,
   LEVEL_LABEL,
   classifyCpu,
   classifyDevice,
+  classifyInput,
   classifyDropped,
   classifyEncoder,
   classifyJitter,
@@ -182,6 +184,7 @@ export class LiveView {
       preview: classifyPreview(view, phase, this.connected),
       device: classifyDevice(s.device_health, phase),
       policy: classifyPolicy(s.device_health, phase),
+      input: classifyInput(s.device_health, phase, s.timing && s.timing.target_fps),
       cpu: classifyCpu(this.system),
       disk: {
         level: this.system.disk_free_bytes == null ? "idle" : diskLow(this.system) ? "stalled" : "ok",
@@ -218,9 +221,15 @@ export class LiveView {
     const health = s.device_health || {};
     b.toggle(
       "device",
-      phase !== "idle" && health.connected === false,
+      phase !== "idle" && health.connected === false && !s.paused,
       "bad",
       `Teleop device ${s.device || ""} is disconnected: ${health.message || "check the cable / port"}. The episode is paused.`,
+    );
+    b.toggle(
+      "paused",
+      EPISODE_PHASES.has(phase) && Boolean(s.paused),
+      "warn",
+      `Episode paused, the arm holds: ${s.paused}. It resumes by itself when input comes back.`,
     );
     b.toggle(
       "encoder",

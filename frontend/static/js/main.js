@@ -5,6 +5,7 @@ import { AudioCues } from "./audio.js";
 import { Banners, toast } from "./banners.js";
 import { CalibrationPanel } from "./calibration.js";
 import { CameraWall } from "./cameras.js";
+import { LiveVideo } from "./live_video.js";
 import { DatasetTools } from "./dataset_tools.js";
 import { DatasetBrowser } from "./datasets.js";
 import { EVENT } from "./events.js";
@@ -64,6 +65,17 @@ const socket = new LiveSocket({
   frame: (frame) => cameras.frame(frame),
   state: onSocketState,
 });
+cameras.clock = socket.clock;
+const liveVideo = new LiveVideo(
+  {
+    video: $("live-video"),
+    select: $("live-camera"),
+    button: $("live-video-toggle"),
+    state: $("live-video-state"),
+    healthRow: document.querySelector('#health tr[data-key="video"]'),
+  },
+  socket.clock,
+);
 const teleop = new Teleop(socket, {
   button: $("btn-control"),
   help: $("drive-help"),
@@ -91,6 +103,7 @@ function onMessage(msg) {
       break;
     case "status":
       live.setSnapshot(msg.snapshot, msg.system);
+      liveVideo.setSession(msg.snapshot.cameras, msg.snapshot.phase !== "idle");
       review.setSnapshot(msg.snapshot);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
       teleop.setDriver((msg.snapshot.device_health || {}).details);
@@ -276,5 +289,5 @@ async function init() {
   window.leisaac.ready = true; // every initial request has been answered
 }
 
-window.leisaac = { audio, live, socket, datasets, teleop, calibration, review }; // for the browser tests and for debugging
+window.leisaac = { audio, live, socket, datasets, teleop, calibration, review, liveVideo }; // for the browser tests and for debugging
 init();

@@ -20,9 +20,39 @@ export function parseFrame(buffer) {
   return { name, frameTime, tick, jpeg };
 }
 
+// The server's clock against this page's, as NTP estimates it: from each ping's round trip
+// (sent at t0, stamped by the server, back at t1) offset = server - (t0 + t1) / 2; of the
+// last 16 trips the one with the least queueing wins. Used to tell how old what the page
+// shows is (the live video's glass-to-glass latency), as the leader relay does.
+export class ClockOffset {
+  constructor(window = 16) {
+    this.window = window;
+    this.trips = [];
+  }
+
+  add(t0, server, t1) {
+    if (t1 < t0) return;
+    this.trips.push({ rtt: t1 - t0, offset: server - (t0 + t1) / 2 });
+    if (this.trips.length > this.window) this.trips.shift();
+  }
+
+  get best() {
+    return this.trips.reduce((a, b) => (b.rtt < a.rtt ? b : a), this.trips[0]);
+  }
+
+  get offsetMs() {
+    return this.trips.length ? this.best.offset : null;
+  }
+
+  get rttMs() {
+    return this.trips.length ? this.best.rtt : null;
+  }
+}
+
 export class LiveSocket {
   constructor(handlers) {
     this.handlers = handlers; // {message(msg), frame(frame), state(state, info)}
+    this.clock = new ClockOffset();
     this.ws = null;
     this.attempt = 0;
     this.lastMessageAt = 0;
@@ -44,6 +74,7 @@ export class LiveSocket {
       this.handlers.state("open", {});
       clearInterval(this.watchdog);
       this.watchdog = setInterval(() => this.checkAlive(), PING_EVERY_MS);
+      this.send({ type: "ping", t: Date.now() }); // a clock estimate from the start
     };
     ws.onmessage = (event) => {
       this.lastMessageAt = performance.now();
@@ -54,6 +85,9 @@ export class LiveSocket {
         } catch {
           console.warn("ignoring a websocket message that is not JSON");
           return;
+        }
+        if (msg.type === "pong" && typeof msg.server_time === "number" && typeof msg.t === "number") {
+          this.clock.add(msg.t, msg.server_time, Date.now());
         }
         this.handlers.message(msg);
       } else {

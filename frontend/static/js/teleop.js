@@ -222,7 +222,12 @@ export class Teleop {
       axes: pad ? pad.axes : [],
       buttons: pad ? pad.buttons : [],
       speed: this.speedFraction(),
+      // Stamped, with this page's clock offset from the server's, so the server measures
+      // the input's age as it does a leader relay's samples.
+      sent_at: Date.now(),
     };
+    const offset = this.socket.clock && this.socket.clock.offsetMs;
+    if (offset != null) message.clock_offset_ms = offset;
     if (this.device === "policy") message.takeover = this.takeover;
     this.socket.send(message);
   }

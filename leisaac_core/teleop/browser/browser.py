@@ -26,6 +26,7 @@ from leisaac_core import so101
 from leisaac_core.sim.base import Env, Step
 from leisaac_core.teleop.base import DeviceHealth
 from leisaac_core.teleop.browser.config import GamepadDeviceConfig, KeyboardDeviceConfig
+from leisaac_core.teleop.input_timing import InputTiming
 
 # Per-tick steps while a key is held at speed 1 (LeIsaac's keyboard defaults).
 LINEAR_STEP_M = 0.01
@@ -66,6 +67,21 @@ def motion_from_input(message: Mapping[str, Any]) -> dict[str, float]:
     return {k: float(np.clip(v, -1.0, 1.0)) for k, v in motion.items()}
 
 
+def made_at_server_time(message: Mapping[str, Any]) -> float | None:
+    """When the page made an input message, in the server's clock (s): its `sent_at` (the
+    page's clock, ms) plus its `clock_offset_ms` estimate; None when the page sent no
+    stamp (an older page, a script) or the server did not mark its arrival."""
+    try:
+        sent = float(message["sent_at"])
+        offset = float(message["clock_offset_ms"])
+        float(message["received_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (np.isfinite(sent) and np.isfinite(offset)):
+        return None
+    return (sent + offset) / 1e3
+
+
 def speed_from_input(message: Mapping[str, Any]) -> float:
     """The page's speed fraction, clamped to [MIN_SPEED, 1]; DEFAULT_SPEED when absent or bad."""
     try:
@@ -80,6 +96,7 @@ def speed_from_input(message: Mapping[str, Any]) -> float:
 class BrowserDevice:
     intervention = False  # a person drives it: never an override
     starved_ticks = None  # always has an action
+    hold_reason = ""  # no keys pressed is a valid input: the arm stays
 
     realtime = True
 
@@ -92,6 +109,10 @@ class BrowserDevice:
         self._input: Mapping[str, Any] = {}
         self._input_time = 0.0
         self._reads = 0
+        # Each input message's age when a tick first acts on it, and its one-way latency,
+        # as for a remote leader's samples (the page stamps it and says its clock offset).
+        self.input_timing = InputTiming()
+        self._unused_made_at: float | None = None  # server clock, s
 
     @property
     def name(self) -> str:
@@ -102,15 +123,25 @@ class BrowserDevice:
 
     def reset(self, seed: int | None) -> None:
         self._target = None  # re-seeded from the first observation after the reset
+        self.input_timing.restart()
 
     def handle_input(self, message: Mapping[str, Any]) -> None:
         self._input = dict(message)
         self._input_time = time.monotonic()
+        made = made_at_server_time(message)
+        if made is not None:
+            received = float(message["received_at"]) / 1e3
+            self.input_timing.arrived(received - made, self._input_time)
+            self.input_timing.clock_offset_s = float(message["clock_offset_ms"]) / 1e3
+            self._unused_made_at = made
 
     def read(self, step: Step) -> np.ndarray:
         if self._target is None:
             self._target = so101.normalized_to_radians(step.state)
         self._reads += 1
+        if self._unused_made_at is not None:
+            self.input_timing.used(time.time() - self._unused_made_at)
+            self._unused_made_at = None
         fresh = time.monotonic() - self._input_time < STALE_INPUT_S
         motion = motion_from_input(self._input) if fresh else {}
         if any(motion.values()):
@@ -149,6 +180,7 @@ class BrowserDevice:
             if fresh
             else "no input from the browser: take control and hold keys to move",
             reads=self._reads,
+            details=dict(self.input_timing.live_figures()),
         )
 
     def disconnect(self) -> None:

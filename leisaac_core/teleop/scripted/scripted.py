@@ -93,6 +93,8 @@ def _half_width(task: TaskSpec, name: str) -> float:
 class ScriptedDevice:
     intervention = False  # nobody overrides the demonstrator
     starved_ticks = None  # always has an action
+    input_timing = None  # local: no network between the input and the loop
+    hold_reason = ""
 
     def __init__(self, config: ScriptedDeviceConfig) -> None:
         if config.speed <= 0:

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 class SO101Leader:
     intervention = False  # a person drives it: never an override
     starved_ticks = None  # always has an action
+    input_timing = None  # local: no network between the input and the loop
+    hold_reason = ""
 
     name = "so101_leader"
     realtime = True

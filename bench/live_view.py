@@ -1,0 +1,268 @@
+"""The live video (WebRTC) beside the JPEG thumbnails, and what two viewers cost the loop.
+
+A real server process (`leisaac-dashboard serve`, WebRTC on loopback) records a paced
+scripted session: so101_pick_orange, both cameras at 640x480, 30 fps, episodes of 10 s
+(each ends by its limit, so every one is 300 ticks). Two Chromium pages (Debian's chromium,
+headless, each its own context: two operators) show the dashboard. Episodes alternate
+between two conditions, switched in the reset period between them:
+
+- none: the pages show the JPEG thumbnails only (the anchor);
+- webrtc x2: both pages also play the front camera over WebRTC.
+
+Per condition: the loop period p50/p99 as the session measures it (every tick of every
+episode), the ratio webrtc/none (target p99 <= 1.05x); and from page 1, in the same run,
+glass-to-glass latency of the WebRTC view (each displayed frame's stamp read back) and of
+the JPEG thumbnails (each thumbnail from its making to its drawing), both in the server's
+clock by the page's ping offset estimate, p50/p99 over every frame shown, and kbit/s.
+Chromium decodes on the same cores as the server here; on a real setup it is another
+machine. Writes bench/results/live_view.json and prints a table.
+
+    flock /tmp/leisaac-bench.lock .venv/bin/python bench/live_view.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from leisaac_core.sim.mujoco.cost import cpu_model  # noqa: E402
+from tests.support.live_server import free_port  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+EPISODE_S = 10.0
+
+
+def serve(root: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), LEISAAC_WEBRTC_LOOPBACK_ONLY="true")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
+         "--dataset-root", str(root), "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("the server did not start within 60 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=3, help="episodes per condition")
+    parser.add_argument("--camera-size", default="640x480")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.camera_size.split("x"))
+
+    from playwright.sync_api import sync_playwright
+    from websockets.sync.client import connect
+
+    load_before = os.getloadavg()
+    port = free_port()
+    with TemporaryDirectory() as tmp:
+        server = serve(Path(tmp), port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(base_url=url, timeout=60) as http, sync_playwright() as pw:
+                body = {
+                    "episodes": 1000,
+                    "env": {"task": "so101_pick_orange", "camera_width": width,
+                            "camera_height": height, "fps": 30},
+                    "devices": [{"type": "scripted"}],
+                    "dataset": {"repo_id": "bench/live_view"},
+                    "episode": {"time_s": EPISODE_S, "reset_time_s": 4, "realtime": True,
+                                "max_consecutive_failures": 1000, "seed": 0},
+                }  # fmt: skip
+                response = http.post("/api/session", json=body)
+                assert response.status_code == 201, response.text
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                pages = []
+                for _ in range(2):
+                    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                    page.goto(url)
+                    page.wait_for_function("window.leisaac && window.leisaac.ready")
+                    pages.append(page)
+                results = run_rounds(connect(f"ws://127.0.0.1:{port}/ws"), pages, args.rounds)
+                browser.close()
+                http.post("/api/session/stop")
+        finally:
+            server.terminate()
+            server.wait(timeout=120)
+    report(results, args, load_before, os.getloadavg())
+    return 0
+
+
+def set_video(pages: list, on: bool) -> None:
+    for page in pages:
+        wanted = page.evaluate("window.leisaac.liveVideo.wanted")
+        if wanted != on:
+            page.click("#live-video-toggle")
+    if on:
+        for page in pages:
+            page.wait_for_function(
+                "window.leisaac.liveVideo.figures().mode === 'webrtc'", timeout=30_000
+            )
+
+
+def page_figures(page) -> dict:
+    """Every frame page 1 showed in the episode: WebRTC and thumbnails, p50/p99 and kbit/s."""
+    return page.evaluate(
+        """() => {
+          const v = window.leisaac.liveVideo;
+          const lat = [...v.latencies];
+          const cams = window.leisaac.live.cameras;
+          const jpeg = [];
+          let bytes = 0;
+          for (const tile of cams.tiles.values()) { jpeg.push(...tile.latencies); bytes += tile.bytes; }
+          return { webrtc: lat, jpeg, jpegBytes: bytes, kbitS: v.kbitS, codec: v.codec,
+                   shown: v.framesShown, unreadable: v.framesUnreadable, skipped: v.framesSkipped };
+        }"""
+    )
+
+
+def reset_page_figures(page) -> None:
+    page.evaluate(
+        """() => { const v = window.leisaac.liveVideo; v.latencies = []; v.framesShown = 0;
+                   v.framesUnreadable = 0; v.framesSkipped = 0;
+                   for (const t of window.leisaac.live.cameras.tiles.values()) { t.latencies = []; t.bytes = 0; } }"""
+    )
+
+
+def run_rounds(ws, pages: list, rounds: int) -> dict:
+    """Alternate the conditions episode by episode; collect every episode's timing."""
+    conditions = ["none", "webrtc x2"] * rounds
+    out: dict = {c: {"timings": [], "webrtc_ms": [], "jpeg_ms": [], "kbit_s": [],
+                     "jpeg_kbit_s": [], "codec": "", "frames": 0, "unreadable": 0}
+                 for c in ("none", "webrtc x2")}  # fmt: skip
+    with ws:
+        wait_for(ws, {"reset_started"})  # the first episode is warm-up: start at a boundary
+        for condition in conditions:
+            set_video(pages, condition != "none")
+            wait_for(ws, {"episode_started"})
+            reset_page_figures(pages[0])
+            started = time.monotonic()
+            ended = wait_for(ws, {"episode_timeout", "episode_succeeded", "episode_failure"})
+            seconds = time.monotonic() - started
+            figures = page_figures(pages[0])
+            record = out[condition]
+            record["timings"].append(ended["data"]["timing"])
+            record["jpeg_ms"] += figures["jpeg"]
+            record["jpeg_kbit_s"].append(figures["jpegBytes"] * 8 / 1e3 / seconds)
+            if condition != "none":
+                record["webrtc_ms"] += figures["webrtc"]
+                record["kbit_s"].append(figures["kbitS"])
+                record["codec"] = figures["codec"]
+                record["frames"] += figures["shown"]
+                record["unreadable"] += figures["unreadable"]
+            print(f"  {condition:10} episode: p99 {ended['data']['timing']['period_p99_ms']:.2f} ms",
+                  flush=True)  # fmt: skip
+        set_video(pages, False)
+    return out
+
+
+def wait_for(ws, kinds: set[str], timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = ws.recv(timeout=deadline - time.monotonic())
+        if isinstance(message, str):
+            data = json.loads(message)
+            if data.get("type") == "event" and data["kind"] in kinds:
+                return data
+    raise TimeoutError(f"no {kinds} within {timeout} s")
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return float(np.percentile(np.asarray(values), q)) if values else None
+
+
+def report(results: dict, args: argparse.Namespace, load_before, load_after) -> None:
+    rows = {}
+    for condition, record in results.items():
+        timings = record["timings"]
+        rows[condition] = {
+            "episodes": len(timings),
+            "period_p50_ms": float(np.mean([t["period_p50_ms"] for t in timings])),
+            "period_p99_ms": float(np.max([t["period_p99_ms"] for t in timings])),
+            "period_p99_ms_each": [t["period_p99_ms"] for t in timings],
+            "achieved_fps": float(np.mean([t["achieved_fps"] for t in timings])),
+            "jpeg_latency_p50_ms": _pct(record["jpeg_ms"], 50),
+            "jpeg_latency_p99_ms": _pct(record["jpeg_ms"], 99),
+            "jpeg_kbit_s": float(np.mean(record["jpeg_kbit_s"])),
+            "webrtc_latency_p50_ms": _pct(record["webrtc_ms"], 50),
+            "webrtc_latency_p99_ms": _pct(record["webrtc_ms"], 99),
+            "webrtc_kbit_s": float(np.mean(record["kbit_s"])) if record["kbit_s"] else None,
+            "webrtc_codec": record["codec"],
+            "webrtc_frames_measured": len(record["webrtc_ms"]),
+            "webrtc_frames_unreadable": record["unreadable"],
+        }
+    none, webrtc = rows["none"], rows["webrtc x2"]
+    result = {
+        "camera_size": args.camera_size,
+        "fps": 30,
+        "episode_s": EPISODE_S,
+        "rounds": args.rounds,
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "load_before": load_before,
+        "load_after": load_after,
+        "python": platform.python_version(),
+        "conditions": rows,
+        "ratio_p99_webrtc_over_none": webrtc["period_p99_ms"] / none["period_p99_ms"],
+        "ratio_p50_webrtc_over_none": webrtc["period_p50_ms"] / none["period_p50_ms"],
+    }
+    out = ROOT / "bench" / "results" / "live_view.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"\nlive view at {args.camera_size} 30 fps, {args.rounds} episode(s) of {EPISODE_S:g} s per "
+        f"condition; {result['cpu']}, {result['cores']} cores, load {load_before[0]:.1f} -> "
+        f"{load_after[0]:.1f}"
+    )
+    print(
+        f"{'':12}{'loop p50':>10}{'loop p99':>10}{'fps':>7}   {'view':<22}{'g2g p50':>9}{'g2g p99':>9}{'kbit/s':>9}"
+    )
+    for name, row in rows.items():
+        print(
+            f"{name:12}{row['period_p50_ms']:10.2f}{row['period_p99_ms']:10.2f}{row['achieved_fps']:7.2f}   "
+            f"{'JPEG thumbnails (all)':<22}{_ms(row['jpeg_latency_p50_ms'])}{_ms(row['jpeg_latency_p99_ms'])}{row['jpeg_kbit_s']:9.0f}"
+        )
+        if row["webrtc_latency_p50_ms"] is not None:
+            print(
+                f"{'':39}{'WebRTC ' + row['webrtc_codec'] + ' (front)':<22}{_ms(row['webrtc_latency_p50_ms'])}"
+                f"{_ms(row['webrtc_latency_p99_ms'])}{row['webrtc_kbit_s']:9.0f}"
+            )
+    print(
+        f"loop p99 webrtc x2 / none: {result['ratio_p99_webrtc_over_none']:.3f} (target <= 1.05); "
+        f"p50 {result['ratio_p50_webrtc_over_none']:.3f}"
+    )
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:9.1f}" if value is not None else f"{'-':>9}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
