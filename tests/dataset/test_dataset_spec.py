@@ -43,7 +43,7 @@ def test_valid_repo_ids(good: str) -> None:
     ],
 )
 def test_invalid_repo_ids_raise_with_guidance(bad: str) -> None:
-    with pytest.raises(ValueError, match="namespace/name|not allowed|empty"):
+    with pytest.raises(ValueError, match="namespace/name|not allowed|empty|has spaces; use"):
         validate_repo_id(bad)
 
 
