@@ -152,6 +152,11 @@ class TaskOption(BaseModel):
     text: str
     episode_time_s: Number
     cameras: list[str]
+    arms: list[str] = Field(
+        default_factory=list,
+        description="A two-arm task's arms (left, right: the prefixes of its joints); empty "
+        "for one arm",
+    )
 
 
 class SessionDefaults(BaseModel):

@@ -118,7 +118,14 @@ export class StartForm {
     else field.value = value;
   }
 
+  // The selected task's arms (["left", "right"] for a two-arm task, [] for one arm).
+  taskArms() {
+    const task = this.tasks.find((t) => t.name === this.form.elements["env.task"].value);
+    return task?.arms || [];
+  }
+
   taskChanged() {
+    this.deviceChanged();
     const task = this.tasks.find((t) => t.name === this.form.elements["env.task"].value);
     const input = this.form.querySelector("#f-episode-time");
     input.placeholder = task ? `task default: ${task.episode_time_s} s` : "task default";
@@ -135,10 +142,13 @@ export class StartForm {
     const policy = this.form.elements.device.value === "policy";
     this.form.querySelector("#policy-label").hidden = !policy;
     this.form.querySelector("#takeover-label").hidden = !policy;
-    // A device option shows for the device types its label names (data-devices).
+    // A device option shows for the device types its label names (data-devices), and for
+    // the task's number of arms where it says (data-arms: a port per leader arm).
     const type = this.humanDevice();
+    const arms = String(Math.max(1, this.taskArms().length));
     for (const label of this.form.querySelectorAll("[data-devices]")) {
-      label.hidden = !label.dataset.devices.split(" ").includes(type);
+      const armsFit = !label.dataset.arms || label.dataset.arms === arms;
+      label.hidden = !label.dataset.devices.split(" ").includes(type) || !armsFit;
     }
   }
 
@@ -179,7 +189,7 @@ export class StartForm {
     const human = this.humanDevice();
     if (f.device.value === "policy") body.policy = body.policy || {};
     else delete body.policy;
-    body.devices = human === "none" ? [] : [this.deviceConfig(human)];
+    body.devices = human === "none" ? [] : this.deviceConfigs(human);
     return body;
   }
 
@@ -190,6 +200,21 @@ export class StartForm {
     if (field.type === "number") return Number(raw);
     if (field.dataset.parse === "bool") return raw === "true";
     return raw;
+  }
+
+  // The devices' configs: one, or for a two-arm task's leader arms one per arm, each with
+  // its arm and its port (controls device.left_port, device.right_port).
+  deviceConfigs(type) {
+    const device = this.deviceConfig(type);
+    const arms = this.taskArms();
+    if (type !== "so101_leader" || arms.length < 2) return [device];
+    return arms.map((arm) => {
+      const one = { ...device, arm };
+      for (const side of arms) delete one[`${side}_port`];
+      const port = device[`${arm}_port`];
+      if (port !== undefined) one.port = port;
+      return one;
+    });
   }
 
   // A device's config: its type and the options shown for it (controls named device.*).
@@ -267,7 +292,11 @@ export class StartForm {
   controlOf(loc) {
     const parts = (Array.isArray(loc) ? loc : String(loc).split(".")).map(String).filter((p) => p !== "body");
     const last = parts[parts.length - 1];
-    const names = [parts.join("."), `${parts[0]}.${last}`, `device.${last}`, last];
+    // A two-arm task's leader arms are listed in the task's arm order: devices.1.port is the
+    // right arm's port control.
+    const side = parts[0] === "devices" ? this.taskArms()[Number(parts[1])] : undefined;
+    const sided = side && last === "port" ? [`device.${side}_port`] : [];
+    const names = [...sided, parts.join("."), `${parts[0]}.${last}`, `device.${last}`, last];
     return names.find((name) => this.form.elements.namedItem(name)) ?? null;
   }
 
