@@ -186,6 +186,11 @@ class RenderCostOut(BaseModel):
     headroom: Number
     sizes: list[SizeCost]
     largest_holding: str | None = Field(description="WIDTHxHEIGHT, or None when none holds")
+    two_arm_sizes: list[SizeCost] = Field(
+        default_factory=list,
+        description="the same for a two-arm task (three cameras); empty when not measured",
+    )
+    two_arm_largest_holding: str | None = None
 
 
 class OptionsOut(BaseModel):

@@ -58,6 +58,7 @@ export class StartForm {
 
   // What `leisaac-dashboard doctor` measured here: the largest camera size whose tick takes at
   // most half the period at the form's fps, and a one-click switch when the form asks for more.
+  // A two-arm task (three cameras) has figures of its own; without them, no hint.
   cameraChanged() {
     const hint = this.form.querySelector("#camera-hint");
     const f = this.form.elements;
@@ -65,21 +66,24 @@ export class StartForm {
     const height = parseInt(f["env.camera_height"].value, 10);
     const fps = parseInt(f["env.fps"].value, 10) || 30;
     const cost = this.renderCost;
-    if (!cost || f["env.type"].value !== "mujoco" || !(width > 0 && height > 0)) {
+    const twoArms = this.taskArms().length > 1;
+    const sizes = cost ? (twoArms ? cost.two_arm_sizes || [] : cost.sizes) : [];
+    if (!sizes.length || f["env.type"].value !== "mujoco" || !(width > 0 && height > 0)) {
       hint.hidden = true;
       return;
     }
     const budget = (cost.headroom * 1000) / fps;
-    const holding = cost.sizes.filter((s) => s.tick_ms <= budget);
+    const holding = sizes.filter((s) => s.tick_ms <= budget);
     const best = holding.reduce((a, s) => (!a || s.width * s.height > a.width * a.height ? s : a), null);
-    const same = cost.sizes.find((s) => s.width === width && s.height === height);
+    const same = sizes.find((s) => s.width === width && s.height === height);
     const fits = best && width * height <= best.width * best.height;
     const figure = same ? ` (${same.tick_ms.toFixed(1)} ms a tick)` : "";
+    const cams = twoArms ? `Three cameras of ${width}x${height}` : `Cameras ${width}x${height}`;
     if (fits) {
-      hint.replaceChildren(`Cameras ${width}x${height} hold ${fps} fps on this machine${figure}.`);
+      hint.replaceChildren(`${cams} hold ${fps} fps on this machine${figure}.`);
     } else {
       const text = best
-        ? `Cameras ${width}x${height}${figure} will not hold ${fps} fps on this machine; ${best.width}x${best.height} is the largest that does. `
+        ? `${cams}${figure} will not hold ${fps} fps on this machine; ${best.width}x${best.height} is the largest that does. `
         : `No measured camera size holds ${fps} fps on this machine; lower the fps. `;
       const children = [text];
       if (best) {
@@ -126,6 +130,7 @@ export class StartForm {
 
   taskChanged() {
     this.deviceChanged();
+    if (this.renderCost) this.cameraChanged();
     const task = this.tasks.find((t) => t.name === this.form.elements["env.task"].value);
     const input = this.form.querySelector("#f-episode-time");
     input.placeholder = task ? `task default: ${task.episode_time_s} s` : "task default";
