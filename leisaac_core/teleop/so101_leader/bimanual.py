@@ -3,10 +3,14 @@
 Each arm is an `SO101Leader` of its own (its port, its lerobot calibration file, its
 reconnection), listed as its own entry of the session's `devices` with `arm: left|right`;
 this device reads both in every tick and hands the env one action of 6 joints per arm, in
-the task's arm order (lerobot's bimanual layout: left then right). A fault on either arm
-fails the read with the side in the message ("right leader arm: ..."), so the operator
-knows which cable to check; the healthy arm is left as it is, and the faulted one comes
-back by itself when its port answers again.
+the task's arm order (lerobot's bimanual layout: left then right).
+
+A fault on either arm (unplugged, a silent servo) pauses the episode rather than failing it:
+both arms hold their last targets, nothing is recorded, and `hold_reason` names the side
+("right leader arm: ..."), so the operator knows which cable to check. While paused the
+faulted arm is retried at its reconnect interval, and the episode resumes by itself when
+its port answers again. A fault before the episode's first read has nothing to hold and
+fails the episode as a single arm's does.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def _sided(side: str, message: str) -> str:
 class BimanualLeader:
     intervention = False  # people drive it: never an override
     starved_ticks = None  # always has an action
+    input_timing = None  # local: no network between the arms and the loop
 
     name = NAME
     realtime = True
@@ -53,6 +58,8 @@ class BimanualLeader:
                 f"right); got arms {sides}"
             )
         self.arms: dict[str, SO101Leader] = {str(c.arm): SO101Leader(c) for c in configs}
+        self._faults: dict[str, str] = {}  # side -> what its arm's last read said
+        self._last: dict[str, np.ndarray] = {}  # side -> its last good reading
 
     def order(self, sides: Sequence[str]) -> None:
         """Read the arms in this order (the task's), e.g. ("left", "right")."""
@@ -81,13 +88,27 @@ class BimanualLeader:
             raise
 
     def read(self, step: Step | None = None) -> np.ndarray:
-        values = []
         for side, arm in self.arms.items():
             try:
-                values.append(arm.read(step))
+                self._last[side] = arm.read(step)
+                self._faults.pop(side, None)
             except DeviceError as exc:
-                raise DeviceError(_sided(side, str(exc))) from exc
-        return np.concatenate(values)
+                if side not in self._last:
+                    raise DeviceError(_sided(side, str(exc))) from exc
+                self._faults[side] = str(exc)  # hold both; hold_reason pauses the episode
+        return np.concatenate([self._last[side] for side in self.arms])
+
+    @property
+    def hold_reason(self) -> str:
+        """The faulted sides, each retried here (at its arm's reconnect interval) while the
+        episode is paused, since the paused loop does not read the device."""
+        for side in list(self._faults):
+            try:
+                self._last[side] = self.arms[side].read(None)
+                del self._faults[side]
+            except DeviceError as exc:
+                self._faults[side] = str(exc)
+        return "; ".join(_sided(side, message) for side, message in self._faults.items())
 
     def reset(self, seed: int | None) -> None:
         """The operator's hands are the state: nothing to reset."""
@@ -109,3 +130,5 @@ class BimanualLeader:
     def disconnect(self) -> None:
         for arm in self.arms.values():
             arm.disconnect()
+        self._faults.clear()
+        self._last.clear()
