@@ -9,9 +9,11 @@ task, seeds and camera size on the same machine in the same run; the table repor
 Measured: loop period p50/p99 (the anchor from every tick's timestamp; ours as the session
 itself measures every tick and reports per episode), frames dropped by the encoders (saved
 episodes' metadata), preview latency from frame publication to client receipt (p50/p95).
-Writes bench/results/loop.json (loop_keyboard.json with --device keyboard) and prints a table.
+Writes bench/results/loop.json (loop_keyboard.json with --device keyboard; with another
+--task, loop_<task>_<size>.json) and prints a table.
 
     .venv/bin/python bench/loop.py [--camera-size 640x480] [--seconds 20] [--episodes 2]
+        [--task bi_so101_clean_toy_table]
 """
 
 from __future__ import annotations
@@ -48,13 +50,15 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def bare_loop(seconds: float, fps: int, width: int, height: int, seed: int) -> dict:
+def bare_loop(
+    seconds: float, fps: int, width: int, height: int, seed: int, task: str = TASK
+) -> dict:
     """The anchor: pace + device.read + env.step, nothing else."""
     result: dict = {}
 
     def run() -> None:
         env = make_env_from_config(
-            make_env_config("mujoco", task=TASK, fps=fps, camera_width=width, camera_height=height)
+            make_env_config("mujoco", task=task, fps=fps, camera_width=width, camera_height=height)
         )
         device = make_device_from_config(make_device_config("scripted"))
         device.connect(env)
@@ -81,7 +85,13 @@ def bare_loop(seconds: float, fps: int, width: int, height: int, seed: int) -> d
 
 
 def full_stack(
-    episodes: int, fps: int, width: int, height: int, seed: int, device: str = "scripted"
+    episodes: int,
+    fps: int,
+    width: int,
+    height: int,
+    seed: int,
+    device: str = "scripted",
+    task: str = TASK,
 ) -> dict:
     """The product: server + session recording + preview + 4 websocket clients (one slow).
 
@@ -140,7 +150,7 @@ def full_stack(
                 json={
                     "episodes": episodes,
                     "env": {
-                        "task": TASK,
+                        "task": task,
                         "fps": fps,
                         "camera_width": width,
                         "camera_height": height,
@@ -180,10 +190,11 @@ def main() -> int:
     parser.add_argument(
         "--device", default="scripted", choices=("scripted", "keyboard"), help="for the 'on' run"
     )
+    parser.add_argument("--task", default=TASK, help="e.g. bi_so101_clean_toy_table")
     args = parser.parse_args()
     width, height = (int(v) for v in args.camera_size.split("x"))
-    off = bare_loop(args.seconds, args.fps, width, height, args.seed)
-    on = full_stack(args.episodes, args.fps, width, height, args.seed, args.device)
+    off = bare_loop(args.seconds, args.fps, width, height, args.seed, args.task)
+    on = full_stack(args.episodes, args.fps, width, height, args.seed, args.device, args.task)
     results = {
         "machine": {
             "cpu": cpu_model(),
@@ -192,6 +203,7 @@ def main() -> int:
             "platform": platform.platform(),
             "python": platform.python_version(),
         },
+        "task": args.task,
         "camera_size": args.camera_size,
         "device": args.device,
         "fps": args.fps,
@@ -202,11 +214,14 @@ def main() -> int:
         "ratio_p50_on_over_off": on["p50_ms"] / off["p50_ms"],
     }
     name = "loop.json" if args.device == "scripted" else f"loop_{args.device}.json"
+    if args.task != TASK:  # one file per task, size and device
+        device = "" if args.device == "scripted" else f"_{args.device}"
+        name = f"loop_{args.task}_{args.camera_size}{device}.json"
     out = ROOT / "bench" / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(
-        f"loop period at {args.fps} fps, {args.camera_size}: anchor {args.seconds:g} s, ours {on['episodes']} episode(s)"
+        f"{args.task}: loop period at {args.fps} fps, {args.camera_size}: anchor {args.seconds:g} s, ours {on['episodes']} episode(s)"
     )
     print(f"{'':28}{'p50 ms':>10}{'p99 ms':>10}{'ticks':>8}")
     print(f"{'off (bare loop, anchor)':28}{off['p50_ms']:10.2f}{off['p99_ms']:10.2f}{off['n']:8d}")

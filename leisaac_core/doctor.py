@@ -31,7 +31,7 @@ GL_BACKENDS: tuple[str, ...] = ("egl", "osmesa")
 ENCODERS: tuple[str, ...] = ("libsvtav1", "libx264")
 LOW_DISK_BYTES = 5 * 1024**3
 _GL_PROBE_TIMEOUT_S = 60
-_RENDER_COST_TIMEOUT_S = 180
+_RENDER_COST_TIMEOUT_S = 300  # one- and two-arm tasks, four sizes each
 _GL_PROBE = """
 import mujoco
 model = mujoco.MjModel.from_xml_string(

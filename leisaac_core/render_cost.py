@@ -21,6 +21,7 @@ from leisaac_core.sim.mujoco.cost import (
     HEADROOM,
     SIZES,
     TASK,
+    TWO_ARM_TASK,
     cache_path,
     cpu_model,
     largest_holding,
@@ -30,13 +31,15 @@ from leisaac_core.sim.mujoco.cost import (
 from leisaac_core.teleop import make_device_config, make_device_from_config
 
 
-def measure_tick_ms(width: int, height: int, fps: int = 30, ticks: int = 90) -> float:
+def measure_tick_ms(
+    width: int, height: int, fps: int = 30, ticks: int = 90, task: str = TASK
+) -> float:
     """Median wall milliseconds of one `env.step` at this camera size, over the first
     three seconds of a scripted demonstration (the arm leaves its rest pose and reaches out,
     so the front camera's moving window is as large as in use; 30 ticks near rest read
     6.0-8.5 ms at 640x480 from run to run)."""
     env = make_env_from_config(
-        make_env_config("mujoco", task=TASK, fps=fps, camera_width=width, camera_height=height)
+        make_env_config("mujoco", task=task, fps=fps, camera_width=width, camera_height=height)
     )
     try:
         device = make_device_from_config(make_device_config("scripted"))
@@ -58,6 +61,14 @@ def measure(fps: int = 30) -> dict[str, Any]:
     sizes = [
         {"width": w, "height": h, "tick_ms": round(measure_tick_ms(w, h, fps), 2)} for w, h in SIZES
     ]
+    two_arm_sizes = [
+        {
+            "width": w,
+            "height": h,
+            "tick_ms": round(measure_tick_ms(w, h, fps, task=TWO_ARM_TASK), 2),
+        }
+        for w, h in SIZES
+    ]
     return {
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),
@@ -68,6 +79,8 @@ def measure(fps: int = 30) -> dict[str, Any]:
         "headroom": HEADROOM,
         "sizes": sizes,
         "largest_holding": largest_holding(sizes, fps),
+        "two_arm_sizes": two_arm_sizes,
+        "two_arm_largest_holding": largest_holding(two_arm_sizes, fps),
     }
 
 

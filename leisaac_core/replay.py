@@ -54,10 +54,19 @@ class ReplayResult:
     videos: dict[str, Path] = field(default_factory=dict)
 
 
-def _task_name(task_text: str) -> str:
-    for name, spec in TASKS.items():
-        if spec.task_text == task_text:
+def _task_name(task_text: str, info: dict) -> str:
+    """The task with this text whose joints the dataset has (LeIsaac's one-arm and two-arm
+    clean-toy-table tasks share a text)."""
+    names = list((info["features"].get("observation.state") or {}).get("names") or [])
+    same_text = [n for n, spec in TASKS.items() if spec.task_text == task_text]
+    for name in same_text:
+        if list(TASKS[name].joint_feature_names) == names:
             return name
+    if same_text:
+        raise ReplayError(
+            f"the tasks with the text {task_text!r} ({', '.join(same_text)}) have other joints "
+            f"than this dataset ({len(names)}: {', '.join(names[:3])}...)"
+        )
     raise ReplayError(f"no simulated task has the text {task_text!r}; cannot replay it")
 
 
@@ -121,7 +130,8 @@ def replay_episode(
         )
     if record.seed is None:
         raise ReplayError(f"episode {episode_index} has no stored seed; it cannot be replayed")
-    task = _task_name(record.task)
+    info = json.loads((root / "meta" / "info.json").read_text())
+    task = _task_name(record.task, info)
     signals = load_episode_signals(root, episode_index)
     actions = np.asarray(signals["action"], dtype=np.float32)
     recorded = np.asarray(signals["state"], dtype=np.float32)
@@ -130,7 +140,6 @@ def replay_episode(
             f"episode {episode_index}'s actions (shape {actions.shape}) are not joint targets; "
             "only joint-target episodes replay"
         )
-    info = json.loads((root / "meta" / "info.json").read_text())
     # Recorded joints are in the dataset's robot identity; the env takes normalized units
     # (a robot_type of neither identity: stored as the env takes them).
     identity = get_identity(identity_of_robot_type(info.get("robot_type")) or "leisaac")

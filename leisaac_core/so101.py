@@ -59,17 +59,17 @@ _U_HI = np.array([JOINT_LIMITS_DEG[j][1] for j in JOINTS])
 
 
 def normalized_to_radians(normalized: np.ndarray) -> np.ndarray:
-    """Map normalized motor units (6,) to sim joint angles in radians (6,)."""
-    n = np.asarray(normalized, dtype=np.float64)
+    """Map normalized motor units (..., 6 * arms) to sim joint angles in radians."""
+    n = _per_joint(normalized)
     deg = (n - _M_LO) / (_M_HI - _M_LO) * (_U_HI - _U_LO) + _U_LO
-    return np.deg2rad(deg)
+    return np.deg2rad(deg).reshape(np.shape(normalized))
 
 
 def radians_to_normalized(radians: np.ndarray) -> np.ndarray:
     """Inverse of normalized_to_radians, as float32 for the dataset."""
-    deg = np.rad2deg(np.asarray(radians, dtype=np.float64))
+    deg = np.rad2deg(_per_joint(radians))
     n = (deg - _U_LO) / (_U_HI - _U_LO) * (_M_HI - _M_LO) + _M_LO
-    return n.astype(np.float32)
+    return n.reshape(np.shape(radians)).astype(np.float32)
 
 
 # Units a dataset may store observation.state and action in.
@@ -128,12 +128,18 @@ def unit_scale(units: str) -> tuple[np.ndarray, np.ndarray]:
     return scale, offset
 
 
-def rest_pose_radians() -> np.ndarray:
-    return np.array([math.radians(REST_POSE_DEG[j]) for j in JOINTS])
+def rest_pose_radians(arms: int = 1) -> np.ndarray:
+    return np.tile([math.radians(REST_POSE_DEG[j]) for j in JOINTS], arms)
 
 
 def at_rest(radians: np.ndarray, tolerance_deg: float = REST_TOLERANCE_DEG) -> bool:
-    """LeIsaac's rest-pose check: every joint within the tolerance of the rest pose."""
-    deg = np.rad2deg(np.asarray(radians, dtype=np.float64))
+    """LeIsaac's rest-pose check: every joint of every arm (6 * arms values, arm after arm)
+    within the tolerance of the rest pose."""
+    deg = np.rad2deg(_per_joint(radians))
     rest = np.array([REST_POSE_DEG[j] for j in JOINTS])
     return bool(np.all(np.abs(deg - rest) <= tolerance_deg))
+
+
+def arm_slice(arm_index: int) -> slice:
+    """Where arm number `arm_index` sits in a joint vector of several arms."""
+    return slice(arm_index * len(JOINTS), (arm_index + 1) * len(JOINTS))

@@ -152,6 +152,11 @@ class TaskOption(BaseModel):
     text: str
     episode_time_s: Number
     cameras: list[str]
+    arms: list[str] = Field(
+        default_factory=list,
+        description="A two-arm task's arms (left, right: the prefixes of its joints); empty "
+        "for one arm",
+    )
 
 
 class SessionDefaults(BaseModel):
@@ -181,6 +186,11 @@ class RenderCostOut(BaseModel):
     headroom: Number
     sizes: list[SizeCost]
     largest_holding: str | None = Field(description="WIDTHxHEIGHT, or None when none holds")
+    two_arm_sizes: list[SizeCost] = Field(
+        default_factory=list,
+        description="the same for a two-arm task (three cameras); empty when not measured",
+    )
+    two_arm_largest_holding: str | None = None
 
 
 class OptionsOut(BaseModel):

@@ -66,6 +66,9 @@ def test_cli_json_reports_every_check_and_passes_on_this_machine(
         cost.SIZES
     )
     assert all(s["tick_ms"] > 0 for s in cached["sizes"])
+    # Two arms and three cameras, measured on their own (each size dearer than one arm's).
+    assert [(s["width"], s["height"]) for s in cached["two_arm_sizes"]] == list(cost.SIZES)
+    assert "two arms, three cameras" in by_name["render_cost"]["detail"]
     other_machine = {**cached, "cpu": "some other CPU"}
     cost.cache_path().write_text(json.dumps(other_machine))
     assert cost.load_cached() is None

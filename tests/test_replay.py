@@ -82,3 +82,29 @@ def test_cli_replays_and_reports(recorded: Path) -> None:
 def test_missing_episode_is_a_clear_error(recorded: Path) -> None:
     with pytest.raises(ReplayError, match="does not exist"):
         replay_episode(recorded / "replay" / "lift", 5)
+
+
+@pytest.fixture(scope="module")
+def clean_toy_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One episode of each clean-toy-table task (they share LeIsaac's task text)."""
+    home = tmp_path_factory.mktemp("toys")
+    for task in ("so101_clean_toy_table", "bi_so101_clean_toy_table"):
+        result = _cli(
+            "record", "--task", task, "--camera-size", "64x48", "--seed", "2",
+            "--episodes", "1", "--repo-id", f"replay/{task}",
+            home=home,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    return home
+
+
+@pytest.mark.parametrize("task", ["so101_clean_toy_table", "bi_so101_clean_toy_table"])
+def test_clean_toy_table_episodes_replay_to_the_same_success(
+    clean_toy_tables: Path, tmp_path: Path, task: str
+) -> None:
+    result = replay_episode(clean_toy_tables / "replay" / task, 0, video_dir=tmp_path)
+    assert result.task == task, "the dataset's joints tell the one-arm task from the two-arm one"
+    assert result.recorded_outcome == "success" and result.success
+    assert result.joint_error_mean < 0.5 and result.joint_error_max < 6.0, result
+    cameras = ("left_wrist", "right_wrist", "top") if task.startswith("bi_") else ("front", "wrist")
+    assert sorted(result.videos) == sorted(cameras)

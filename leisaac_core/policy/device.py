@@ -37,6 +37,7 @@ from leisaac_core.policy.client import PolicyClient, PolicyServerError, PolicySe
 from leisaac_core.policy.config import PolicyDeviceConfig
 from leisaac_core.policy.errors import PolicyUnreachable
 from leisaac_core.sim.base import Env, Step
+from leisaac_core.sim.info import ARM_BASE_QUATS, ARM_BASES, OBJECT_QUATS
 from leisaac_core.teleop.base import Device, DeviceError, DeviceHealth
 
 _RTT_WINDOW = 200
@@ -340,6 +341,12 @@ class PolicyDevice:
                 "object_positions": dict(info.get("object_positions", {})),
                 "robot_base": np.asarray(info.get("robot_base", np.zeros(3))),
                 "identity": self._identity.name,  # the units of observation.state and actions
+                # Two-arm scenes: each arm's base pose; objects' orientations where known.
+                **{
+                    key: dict(info[key])
+                    for key in (ARM_BASES, ARM_BASE_QUATS, OBJECT_QUATS)
+                    if key in info
+                },
             }
         renames = self.config.observation_keys
         return {renames.get(key, key): value for key, value in observation.items()}

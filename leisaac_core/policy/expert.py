@@ -23,9 +23,17 @@ from typing import Any
 import numpy as np
 
 from leisaac_core.dataset.identity import get_identity
+from leisaac_core.sim import info
 from leisaac_core.sim.base import Step
 from leisaac_core.teleop.scripted.config import ScriptedDeviceConfig
 from leisaac_core.teleop.scripted.scripted import ScriptedDevice
+
+# Scene facts a client sends where its env has them (two arms' bases, object headings).
+_OPTIONAL_FACTS = (info.ARM_BASES, info.ARM_BASE_QUATS, info.OBJECT_QUATS)
+
+
+def _arrays(values: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    return {str(k): np.asarray(v, dtype=np.float64) for k, v in dict(values).items()}
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,8 @@ class ExpertPolicy:
     def metadata(self) -> Mapping[str, Any]:
         return {
             "name": "leisaac-expert-scripted",
-            "action_dim": 6,
+            # 6 joint targets per arm of whatever task the client runs: no fixed size.
+            "action_dim": None,
             "chunk_size": self.chunk_size,
             "send_images": False,
             "privileged": True,
@@ -76,11 +85,9 @@ class ExpertPolicy:
             success=bool(facts.get("success", False)),
             info={
                 "joint_radians": np.asarray(facts["joint_radians"], dtype=np.float64),
-                "object_positions": {
-                    str(k): np.asarray(v, dtype=np.float64)
-                    for k, v in dict(facts["object_positions"]).items()
-                },
+                "object_positions": _arrays(facts["object_positions"]),
                 "robot_base": np.asarray(facts.get("robot_base", np.zeros(3)), dtype=np.float64),
+                **{key: _arrays(facts[key]) for key in _OPTIONAL_FACTS if key in facts},
             },
         )
         actions = [self._device.read(step)]

@@ -19,6 +19,45 @@ from leisaac_core.session.gestures import HandsFreeConfig
 from leisaac_core.sim import AnyEnvConfig
 from leisaac_core.sim.mujoco.config import MujocoEnvConfig
 from leisaac_core.teleop import HUMAN_DEVICES, AnyDeviceConfig
+from leisaac_core.teleop.so101_leader.config import SO101LeaderConfig
+
+
+def task_arms(task: str) -> tuple[str, ...] | None:
+    """The arms of a task we know ("" for one unnamed arm), None for another (an Isaac Lab
+    gym id of a task we do not replicate)."""
+    from leisaac_core.sim.isaaclab.config import task_name
+    from leisaac_core.tasks import TASKS
+
+    spec = TASKS.get(task) or TASKS.get(task_name(task))
+    return None if spec is None else tuple(arm.name for arm in spec.arms)
+
+
+def check_leader_arms(devices: list[Any], arms: tuple[str, ...] | None) -> None:
+    """Leader arms and the task's arms agree: one leader per arm of a two-arm task, each
+    naming its `arm`; none named on a one-arm task."""
+    leaders = [d for d in devices if isinstance(d, SO101LeaderConfig)]
+    sides = [d.arm for d in leaders]
+    if len(leaders) > 1 and (None in sides or len(set(sides)) != len(sides)):
+        raise ValueError(
+            f"devices: {len(leaders)} leader arms need each its own arm (left, right), got "
+            f"{', '.join(str(s) for s in sides)}"
+        )
+    ports = [d.port for d in leaders]
+    if len(set(ports)) != len(ports):
+        raise ValueError(f"devices: two leader arms on one port ({', '.join(ports)})")
+    if arms is None or not leaders:
+        return
+    named = [a for a in arms if a]
+    if not named and any(sides):
+        raise ValueError(
+            f"devices: the task has one arm; leave the leader's arm unset (got arm {sides[0]!r})"
+        )
+    if named and sorted(s or "" for s in sides) != sorted(named):
+        raise ValueError(
+            f"devices: the task has {len(named)} arms ({', '.join(named)}): list one "
+            f"so101_leader per arm, each with its arm ({', '.join(named)}); got "
+            f"{len(leaders)} leader(s) with arm {', '.join(str(s) for s in sides)}"
+        )
 
 
 class DatasetConfig(BaseModel):
@@ -139,10 +178,10 @@ class SessionConfig(BaseModel):
         types = [d.type for d in self.devices]
         if self.policy is None and not types:
             raise ValueError("devices: name the device that drives the arm, e.g. scripted")
-        if self.policy is None and len(types) > 1:
+        if self.policy is None and len(types) > 1 and set(types) != {"so101_leader"}:
             raise ValueError(
                 f"devices: one device drives the arm, got {len(types)} ({', '.join(types)}); "
-                "add a policy for a device that takes over"
+                "add a policy for a device that takes over, or list one so101_leader per arm"
             )
         if self.policy is not None:
             if len(types) > 1:
@@ -152,12 +191,21 @@ class SessionConfig(BaseModel):
                     f"devices: {types[0]!r} cannot take over from a policy; a person does, with "
                     f"one of {sorted(HUMAN_DEVICES)}"
                 )
+        arms = task_arms(self.env.task)
+        if self.policy is not None and "so101_leader" in types and arms and len(arms) > 1:
+            raise ValueError(
+                "devices: on a two-arm task a person takes over from the policy with the "
+                "keyboard or a gamepad (one arm at a time); two leader arms cannot take over yet"
+            )
+        check_leader_arms(self.devices, arms)
         return self
 
     @property
     def driver(self) -> str:
         """Name of the device that drives the arm ("policy" when a policy does)."""
-        return "policy" if self.policy is not None else self.devices[0].type
+        if self.policy is not None:
+            return "policy"
+        return "bi_so101_leader" if len(self.devices) > 1 else self.devices[0].type
 
     @property
     def robot_identity(self) -> str:

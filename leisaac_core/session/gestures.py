@@ -2,9 +2,10 @@
 
 Defaults: the gripper held fully closed for 1 s with the arm at its rest pose marks success;
 held fully open at the rest pose marks failure. An operator starts each episode at the rest
-pose, so a gesture is armed only once the arm has left the rest pose in this episode, and
-fires once. Only the leader arm (a human hand on the joints) uses gestures: a scripted
-demonstrator ends at rest with its gripper closed as part of its task.
+pose, so a gesture is armed only once an arm has left the rest pose in this episode, and
+fires once. With two leader arms, either arm's gripper makes the gesture while every arm is
+at rest. Only leader arms (human hands on the joints) use gestures: a scripted demonstrator
+ends at rest with its grippers closed as part of its task.
 
 Hand-written: it is a few comparisons on the joint state every tick; no library does it.
 """
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leisaac_core import so101
 
-GESTURE_DEVICES = frozenset({"so101_leader"})
+GESTURE_DEVICES = frozenset({"so101_leader", "bi_so101_leader"})
 
 
 class GestureSpec(BaseModel):
@@ -63,29 +64,32 @@ class GestureDetector:
         self._holding: str | None = None
         self._since = 0.0
 
-    def _at_rest(self, normalized: np.ndarray) -> bool:
-        radians = so101.normalized_to_radians(normalized)
+    def _at_rest(self, arms: np.ndarray) -> bool:
+        """Every arm's five body joints within the tolerance of the rest pose."""
+        radians = so101.normalized_to_radians(arms)
         rest = so101.rest_pose_radians()
         tolerance = np.deg2rad(self.config.rest_tolerance_deg)
-        return bool(np.all(np.abs(radians[:5] - rest[:5]) <= tolerance))
+        return bool(np.all(np.abs(radians[:, :5] - rest[:5]) <= tolerance))
 
-    def _matches(self, spec: GestureSpec, gripper: float, at_rest: bool) -> bool:
+    def _matches(self, spec: GestureSpec, grippers: np.ndarray, at_rest: bool) -> bool:
         if spec.at_rest and not at_rest:
             return False
         if spec.gripper == "closed":
-            return gripper <= self.config.closed_below
-        return gripper >= self.config.open_above
+            return bool(np.any(grippers <= self.config.closed_below))
+        return bool(np.any(grippers >= self.config.open_above))
 
     def update(self, normalized: np.ndarray, now: float) -> str | None:
+        """`normalized`: the leader arms' joints, 6 per arm."""
         joints = np.asarray(normalized, dtype=np.float64)
-        at_rest = self._at_rest(joints)
+        arms = joints.reshape(-1, len(so101.JOINTS))
+        at_rest = self._at_rest(arms)
         if not at_rest:
             self._armed = True
         pose = None
         if self._armed:
             for outcome in ("success", "failure"):
                 spec: GestureSpec | None = getattr(self.config, outcome)
-                if spec is not None and self._matches(spec, float(joints[5]), at_rest):
+                if spec is not None and self._matches(spec, arms[:, 5], at_rest):
                     pose = outcome
                     break
         if pose != self._holding:

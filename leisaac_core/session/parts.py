@@ -22,7 +22,7 @@ from leisaac_core.dataset.spec import OPTIONAL_FRAME_FEATURES
 from leisaac_core.policy import PolicyDeviceConfig  # also registers the policy device
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.sim import Env, make_env_from_config
-from leisaac_core.teleop import Device, make_device_from_config
+from leisaac_core.teleop import Device, make_device_from_config, make_device_from_configs
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,10 @@ class SessionParts:
 
 
 def make_device(config: SessionConfig) -> Device:
-    """The device that drives the arm: the policy (with its takeover device), or the one
-    device the session lists."""
+    """The device that drives the arm(s): the policy (with its takeover device), or what the
+    session lists (one device, or a leader arm per arm)."""
     if config.policy is None:
-        return make_device_from_config(config.devices[0])
+        return make_device_from_configs(config.devices)
     if config.policy.url is None:
         raise ValueError("a policy needs its server's url, e.g. ws://127.0.0.1:8765")
     return make_device_from_config(

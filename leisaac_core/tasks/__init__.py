@@ -11,11 +11,23 @@ from leisaac_core.tasks.rules import (
     SceneState,
     flatten,
 )
+from leisaac_core.tasks.so101_clean_toy_table import (
+    BI_SO101_CLEAN_TOY_TABLE,
+    SO101_CLEAN_TOY_TABLE,
+)
 from leisaac_core.tasks.so101_lift_cube import SO101_LIFT_CUBE
 from leisaac_core.tasks.so101_pick_orange import SO101_PICK_ORANGE
-from leisaac_core.tasks.spec import CameraPose, ObjectSpec, TableSpec, TaskSpec
+from leisaac_core.tasks.spec import ArmSpec, CameraPose, ObjectSpec, Part, TableSpec, TaskSpec
 
-TASKS: dict[str, TaskSpec] = {t.name: t for t in (SO101_PICK_ORANGE, SO101_LIFT_CUBE)}
+TASKS: dict[str, TaskSpec] = {
+    t.name: t
+    for t in (
+        SO101_PICK_ORANGE,
+        SO101_LIFT_CUBE,
+        SO101_CLEAN_TOY_TABLE,
+        BI_SO101_CLEAN_TOY_TABLE,
+    )
+}
 
 
 def get_task(name: str) -> TaskSpec:
@@ -29,10 +41,12 @@ def get_task(name: str) -> TaskSpec:
 __all__ = [
     "All",
     "ArmAtRest",
+    "ArmSpec",
     "CameraPose",
     "ObjectAbove",
     "ObjectSpec",
     "ObjectsNear",
+    "Part",
     "Rule",
     "SceneState",
     "TASKS",

@@ -17,7 +17,8 @@ from leisaac_core import so101
 
 @dataclass(frozen=True)
 class SceneState:
-    """What a rule may look at: world positions (m) and the arm's joint angles (rad)."""
+    """What a rule may look at: world positions (m) and the arms' joint angles (rad; 6 per
+    arm, arm after arm as the task lists them); `robot_base` is the first arm's base."""
 
     object_positions: Mapping[str, np.ndarray]
     joint_radians: np.ndarray
@@ -51,7 +52,7 @@ class ObjectsNear:
 
 @dataclass(frozen=True)
 class ArmAtRest:
-    """Every joint within tol_deg of LeIsaac's rest pose."""
+    """Every joint of every arm within tol_deg of LeIsaac's rest pose."""
 
     tol_deg: float = so101.REST_TOLERANCE_DEG
 

@@ -8,7 +8,7 @@ registry never imports them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 from pydantic import Field
@@ -95,6 +95,19 @@ def make_device_from_config(config: DeviceConfig) -> Device:
     raise ValueError(f"no device for config {type(config).__name__}")
 
 
+def make_device_from_configs(configs: Sequence[DeviceConfig]) -> Device:
+    """The one device a session's `devices` list drives with: its only entry, or leader
+    arms listed one per arm (`arm: left|right`), read together as one two-arm device."""
+    if len(configs) == 1:
+        return make_device_from_config(configs[0])
+    if configs and all(isinstance(c, SO101LeaderConfig) for c in configs):
+        from leisaac_core.teleop.so101_leader.bimanual import BimanualLeader
+
+        return BimanualLeader(configs)  # type: ignore[arg-type]
+    types = ", ".join(c.type for c in configs) or "none"
+    raise ValueError(f"one device drives the arms, or one so101_leader per arm; got {types}")
+
+
 __all__ = [
     "AnyDeviceConfig",
     "DEVICE_CONFIGS",
@@ -106,5 +119,6 @@ __all__ = [
     "DeviceHealth",
     "make_device_config",
     "make_device_from_config",
+    "make_device_from_configs",
     "register_device",
 ]

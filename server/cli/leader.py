@@ -100,6 +100,13 @@ def _add_port_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--id", dest="arm_id", default="leader", help="arm name, as lerobot's --teleop.id"
     )
+    p.add_argument(
+        "--arm",
+        choices=("left", "right"),
+        default=None,
+        help="one arm of a pair: its file is <id>_<arm>.json, as lerobot's bimanual leader "
+        "names it",
+    )
     p.add_argument("--baudrate", type=int, default=1_000_000)
 
 
@@ -127,6 +134,7 @@ def run_read(args: argparse.Namespace) -> int:
             port=args.port,
             calibration_path=args.calibration,
             id=args.arm_id,
+            arm=args.arm,
             baudrate=args.baudrate,
         )
     except ValueError as exc:
@@ -220,7 +228,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from leisaac_core.teleop.so101_leader.calibrator import CalibrationStep, LeaderCalibrator
 
     _quiet_logs()
-    output = args.output or default_calibration_path(args.arm_id)
+    name = f"{args.arm_id}_{args.arm}" if args.arm else args.arm_id
+    output = args.output or default_calibration_path(name)
     arm = LeaderArmBus(args.port, baudrate=args.baudrate)
     calibrator = LeaderCalibrator(arm, output)
     try:

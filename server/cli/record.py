@@ -35,6 +35,14 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--device", default="scripted", help="scripted, so101_leader, ...")
     p.add_argument("--port", dest="device_port", default=None, help="leader arm port URL")
     p.add_argument("--calibration", dest="device_calibration", type=Path, default=None)
+    p.add_argument(
+        "--left-port",
+        default=None,
+        help="two-arm tasks with --device so101_leader: the left leader arm's port",
+    )
+    p.add_argument("--right-port", default=None, help="... and the right one's")
+    p.add_argument("--left-calibration", type=Path, default=None)
+    p.add_argument("--right-calibration", type=Path, default=None)
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--repo-id", required=True, help="dataset id namespace/name")
     p.add_argument(
@@ -171,18 +179,33 @@ def session_config(args: argparse.Namespace, mode: str = "record") -> SessionCon
         keys = dict(item.split("=", 1) for item in args.policy_key)
         body["policy"] = {"url": args.policy_url, "observation_keys": keys}
         body["devices"] = [] if args.takeover == "none" else [_device(args.takeover, args)]
+    elif args.device == "so101_leader" and _sides(args):
+        body["devices"] = [
+            {
+                "type": "so101_leader",
+                "arm": side,
+                "port": getattr(args, f"{side}_port"),
+                "calibration_path": getattr(args, f"{side}_calibration"),
+            }
+            for side in ("left", "right")
+        ]
     else:
         body["devices"] = [_device(args.device, args)]
     try:
         return SessionConfig.model_validate(body)
     except ValidationError as exc:
         for err in exc.errors():
+            if not err["loc"]:  # a check across fields: its message says what to change
+                print(f"error: {_plain(err['msg']).removeprefix('devices: ')}", file=sys.stderr)
+                continue
             print(f"error: {_flag_of(err['loc'])}: {_plain(err['msg'])}", file=sys.stderr)
         return None
 
 
 def _flag_problem(args: argparse.Namespace) -> str | None:
     """What the flags lack before a config can be built, in the flags' words."""
+    from leisaac_core.session.config import task_arms
+
     bad = [item for item in args.policy_key if "=" not in item]
     if bad:
         return f"--policy-key {bad[0]!r} must look like OURS=THEIRS"
@@ -191,9 +214,31 @@ def _flag_problem(args: argparse.Namespace) -> str | None:
     leader = args.device == "so101_leader" or (
         args.device == "policy" and args.takeover == "so101_leader"
     )
-    if leader and not getattr(args, "device_port", None):
-        return "the so101_leader needs --port, e.g. /dev/ttyACM0 or socket://host:port"
+    sides = _sides(args)
+    two_arms = len(task_arms(args.task) or ()) > 1
+    if args.device == "so101_leader" and two_arms and not sides:
+        return (
+            f"{args.task} has two arms: give each leader arm its port with --left-port and "
+            "--right-port (and --left-calibration / --right-calibration if not lerobot's files)"
+        )
+    if sides and not two_arms:
+        return f"{args.task} has one arm: give its leader arm's port with --port"
+    if sides and (args.device != "so101_leader" or getattr(args, "device_port", None)):
+        return "--left-port and --right-port go with --device so101_leader, without --port"
+    if sides and len(sides) < 2:
+        missing = "right" if "left" in sides else "left"
+        return f"two leader arms need --left-port and --right-port (--{missing}-port is missing)"
+    if leader and not sides and not getattr(args, "device_port", None):
+        return (
+            "the so101_leader needs --port, e.g. /dev/ttyACM0 or socket://host:port (two-arm "
+            "tasks: --left-port and --right-port)"
+        )
     return None
+
+
+def _sides(args: argparse.Namespace) -> list[str]:
+    """The arms given a leader port of their own (--left-port, --right-port)."""
+    return [side for side in ("left", "right") if getattr(args, f"{side}_port", None)]
 
 
 def _device(name: str, args: argparse.Namespace) -> dict[str, Any]:

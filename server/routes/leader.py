@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -34,11 +35,18 @@ from server.models import (
 router = APIRouter(prefix="/api/leader/calibration", tags=["leader arm"])
 
 _ARM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Devices that hold leader arms' ports while a session runs.
+LEADER_DEVICES = frozenset({"so101_leader", "bi_so101_leader"})
 
 
 class CalibrationRequest(BaseModel):
     port: str = Field(..., min_length=1, max_length=300, examples=["/dev/ttyACM0"])
     arm_id: str = Field("leader", description="Calibration file name, as lerobot's --teleop.id")
+    arm: Literal["left", "right"] | None = Field(
+        None,
+        description="One arm of a pair: the file is <arm_id>_<arm>.json, as lerobot's "
+        "bimanual leader names its arms' files (and as a leader listed with this arm reads it)",
+    )
 
 
 class CalibrationSlot:
@@ -110,7 +118,7 @@ async def start_calibration(
     if not _ARM_ID.match(body.arm_id):
         raise HTTPException(422, detail="arm_id may hold only letters, digits, '.', '_' and '-'")
     snapshot = engine.snapshot
-    if snapshot.phase != "idle" and snapshot.device == "so101_leader":
+    if snapshot.phase != "idle" and snapshot.device in LEADER_DEVICES:
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail="a session is driving the leader arm; stop it first"
         )
@@ -123,7 +131,8 @@ async def start_calibration(
                     status.HTTP_409_CONFLICT, detail="a calibration is already in progress"
                 )
             arm = LeaderArmBus(body.port)
-            calibrator = LeaderCalibrator(arm, Path(default_calibration_path(body.arm_id)))
+            name = f"{body.arm_id}_{body.arm}" if body.arm else body.arm_id
+            calibrator = LeaderCalibrator(arm, Path(default_calibration_path(name)))
             try:
                 sample = calibrator.start()
             except (MotorBusError, CalibrationError, OSError) as exc:

@@ -43,6 +43,7 @@ async def get_options(settings: SettingsDep) -> OptionsOut:
                     "text": t.task_text,
                     "episode_time_s": t.episode_time_s,
                     "cameras": list(t.camera_names),
+                    "arms": [a.name for a in t.arms if a.name],
                 }
                 for t in TASKS.values()
             ],

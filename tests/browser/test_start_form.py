@@ -79,3 +79,49 @@ def test_camera_size_hint_from_the_measured_render_cost(
     page.fill("#f-cam-w", "640")
     page.fill("#f-cam-h", "480")
     expect(hint).to_contain_text("hold 15 fps")
+
+
+def test_camera_size_hint_for_a_two_arm_task_uses_its_own_figures(
+    live_server: LiveServer, page: Page, tmp_path, monkeypatch
+) -> None:
+    """Three cameras cost more than two: the two-arm task's hint comes from the doctor's
+    two-arm figures (a written cache file, as above), and without them there is none."""
+    from leisaac_core.sim.mujoco import cost
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    one_arm = [
+        {"width": 640, "height": 480, "tick_ms": 10.0},
+        {"width": 320, "height": 240, "tick_ms": 5.0},
+    ]
+    measured = {
+        "cpu": cost.cpu_model(),
+        "versions": cost._versions(),
+        "fps": 30,
+        "headroom": 0.5,
+        "sizes": one_arm,
+        "largest_holding": "640x480",
+        "two_arm_sizes": [
+            {"width": 640, "height": 480, "tick_ms": 18.0},
+            {"width": 320, "height": 240, "tick_ms": 8.0},
+        ],
+        "two_arm_largest_holding": "320x240",
+    }
+    cost.cache_path().parent.mkdir(parents=True)
+    cost.cache_path().write_text(json.dumps(measured))
+    page.goto(live_server.url + "/")
+    expect(page.locator("#conn")).to_have_text("live")
+    page.click(".advanced summary")
+    page.fill("#f-fps", "30")
+    page.fill("#f-cam-w", "640")
+    page.fill("#f-cam-h", "480")
+    hint = page.locator("#camera-hint")
+    page.select_option("#f-task", "so101_pick_orange")
+    expect(hint).to_have_text("Cameras 640x480 hold 30 fps on this machine (10.0 ms a tick).")
+    page.select_option("#f-task", "bi_so101_clean_toy_table")
+    expect(hint).to_contain_text("Three cameras of 640x480 (18.0 ms a tick) will not hold 30 fps")
+    expect(hint).to_contain_text("320x240 is the largest that does")
+    cost.cache_path().write_text(json.dumps({**measured, "two_arm_sizes": []}))
+    page.reload()
+    expect(page.locator("#conn")).to_have_text("live")
+    page.select_option("#f-task", "bi_so101_clean_toy_table")
+    expect(hint).to_be_hidden()

@@ -169,3 +169,34 @@ def test_env_process_records_the_same_episode_as_in_process(tmp_path: Path) -> N
     assert len(a["state"]) == len(b["state"]) > 0
     np.testing.assert_array_equal(a["state"], b["state"])
     np.testing.assert_array_equal(a["action"], b["action"])
+
+
+def test_two_leader_arms_from_flags(capsys) -> None:
+    """A two-arm task takes a leader per arm: --left-port and --right-port (with their own
+    calibration files); anything else is said in flags."""
+    from server.cli import build_parser
+    from server.cli.record import session_config
+
+    def config(*flags: str):
+        args = build_parser().parse_args(["record", "--repo-id", "a/b", *flags])
+        return session_config(args)
+
+    two = ("--task", "bi_so101_clean_toy_table", "--device", "so101_leader")
+    made = config(*two, "--left-port", "/dev/ttyACM0", "--right-port", "/dev/ttyACM1",
+                  "--right-calibration", "/tmp/r.json")  # fmt: skip
+    assert made is not None and made.driver == "bi_so101_leader"
+    assert [(d.arm, d.port) for d in made.devices] == [
+        ("left", "/dev/ttyACM0"),
+        ("right", "/dev/ttyACM1"),
+    ]
+    assert made.devices[1].calibration_path == Path("/tmp/r.json")
+    capsys.readouterr()
+    cases = [
+        ((*two, "--port", "/dev/ttyACM0"), "has two arms: give each leader arm its port with"),
+        ((*two, "--left-port", "/dev/a"), "--right-port is missing"),
+        (("--device", "so101_leader", "--left-port", "/dev/a"), "has one arm: give its"),
+        ((*two, "--left-port", "/dev/a", "--right-port", "/dev/a"), "two leader arms on one port"),
+    ]
+    for flags, needle in cases:
+        assert config(*flags) is None, flags
+        assert needle in capsys.readouterr().err, flags

@@ -5,8 +5,9 @@ state synthetic_state(i) + tag, action synthetic_action(i) + tag, cameras front 
 showing synthetic_frame(tag + i, H, W, camera), task f"t{tag % 2}".
 
 usage: python lerobot_make_dataset.py <jobs.json>, jobs = [{"root", "repo_id", "episodes":
-[[n, tag], ...], "height", "width", "vcodec" (optional), "names" (6 joint names),
-"robot_type"}, ...]. Exits non-zero (traceback on stderr) when lerobot's writer fails.
+[[n, tag], ...], "height", "width", "vcodec" (optional), "names" (6 joint names, or 12 for
+two arms), "robot_type", "cameras" (optional: default front, wrist)}, ...]. Exits non-zero
+(traceback on stderr) when lerobot's writer fails.
 """
 
 import importlib.util
@@ -29,11 +30,13 @@ CAMERAS = ("front", "wrist")
 
 def make(job: dict) -> None:
     h, w, names = int(job["height"]), int(job["width"]), list(job["names"])
+    cameras = tuple(job.get("cameras") or CAMERAS)
+    dims = len(names)
     features = {
         "observation.state": {"dtype": "float32", "shape": (len(names),), "names": names},
         "action": {"dtype": "float32", "shape": (len(names),), "names": names},
     }
-    for cam in CAMERAS:
+    for cam in cameras:
         features[f"observation.images.{cam}"] = {
             "dtype": "video",
             "shape": (h, w, 3),
@@ -52,11 +55,11 @@ def make(job: dict) -> None:
     for n, tag in job["episodes"]:
         for i in range(n):
             frame = {
-                "observation.state": synthetic.synthetic_state(i) + np.float32(tag),
-                "action": synthetic.synthetic_action(i) + np.float32(tag),
+                "observation.state": synthetic.synthetic_state(i, dims) + np.float32(tag),
+                "action": synthetic.synthetic_action(i, dims) + np.float32(tag),
                 "task": f"t{tag % 2}",
             }
-            for k, cam in enumerate(CAMERAS):
+            for k, cam in enumerate(cameras):
                 frame[f"observation.images.{cam}"] = synthetic.synthetic_frame(tag + i, h, w, k)
             ds.add_frame(frame)
         ds.save_episode()

@@ -72,6 +72,32 @@ def test_two_workers_on_two_nodes_record_one_dataset(
     assert sorted(e.seed for e in load_episodes(root)) == list(range(8))
 
 
+def test_two_workers_record_the_two_arm_task(
+    ray_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fleet takes two arms as it takes one: 12 joints, three cameras, one dataset."""
+    import json
+
+    root = tmp_path / "fleet" / "toys"
+    rc = main(
+        ["fleet", "record", "--workers", "2", "--address", ray_cluster.address,
+         "--task", "bi_so101_clean_toy_table", "--camera-size", "32x24", "--device", "scripted",
+         "--episodes", "3", "--repo-id", "fleet/toys", "--root", str(root)]
+    )  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    episodes = load_episodes(root)
+    assert len(episodes) == 3 and all(e.outcome == "success" for e in episodes)
+    assert sorted(e.seed for e in episodes) == [0, 1, 2]
+    info = json.loads((root / "meta" / "info.json").read_text())
+    assert info["robot_type"] == "bi_so_follower"
+    assert info["features"]["action"]["shape"] == [12]
+    assert {k for k in info["features"] if k.startswith("observation.images.")} == {
+        "observation.images.left_wrist",
+        "observation.images.right_wrist",
+        "observation.images.top",
+    }
+
+
 def test_bad_arguments_are_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
     # A person's device is not among the fleet's choices (workers run unattended).
     with pytest.raises(SystemExit) as exit_:

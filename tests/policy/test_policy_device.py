@@ -95,6 +95,56 @@ def test_expert_server_in_lockstep_replays_the_in_process_demonstrator(
         assert max(requests) == chunk and len(requests) < 0.5 * len(remote_actions)
 
 
+def test_expert_server_drives_two_arms_as_the_in_process_demonstrator(
+    make_mujoco_env, serve_policy
+) -> None:
+    """Twelve-joint actions through the policy protocol: the expert gets both arms' bases
+    and the objects' headings with the scene facts and plans what the local one plans."""
+    env = make_mujoco_env("bi_so101_clean_toy_table")
+    server = serve_policy(lambda: ExpertPolicy(chunk_size=1))
+    remote = _device(server.url, lockstep=True)
+    remote.connect(env)
+    remote_actions, remote_step = _run(env, remote, seed=4, ticks=750)
+    remote.disconnect()
+    local = make_device_from_config(make_device_config("scripted"))
+    local.connect(env)
+    local_actions, _ = _run(env, local, seed=4, ticks=750)
+    assert remote_step.success
+    assert np.array(remote_actions).shape[1] == 12
+    np.testing.assert_array_equal(np.array(remote_actions), np.array(local_actions))
+
+
+def test_a_two_arm_policy_sees_twelve_joints_and_three_cameras(
+    make_mujoco_env, serve_policy
+) -> None:
+    seen: list[Mapping[str, Any]] = []
+
+    class Watching(FixedPolicy):
+        def infer(self, observation: Mapping[str, Any]) -> Mapping[str, Any]:
+            seen.append(observation)
+            return super().infer(observation)
+
+    env = make_mujoco_env("bi_so101_clean_toy_table")
+    rest = env.reset(seed=0).state
+    server = serve_policy(lambda: Watching(np.tile(rest, (10, 1)), {"action_dim": 12}))
+    device = _device(server.url, lockstep=True)
+    device.connect(env)
+    actions, _ = _run(env, device, seed=0, ticks=3)
+    device.disconnect()
+    assert all(a.shape == (12,) for a in actions)
+    first = seen[0]
+    assert np.asarray(first["observation.state"]).shape == (12,)
+    for camera in ("left_wrist", "right_wrist", "top"):
+        assert np.asarray(first[f"observation.images.{camera}"]).shape == (24, 32, 3)
+
+    one_arm = serve_policy(lambda: FixedPolicy(np.zeros((10, 6), np.float32)))
+    device = _device(one_arm.url, lockstep=True)
+    device.connect(env)
+    with pytest.raises(DeviceError, match=r"wrong action size.*\(10, 6\)"):
+        _run(env, device, seed=0, ticks=3)
+    device.disconnect()
+
+
 def test_realtime_chunks_from_the_expert_server_solve_the_task(
     make_mujoco_env, expert_server
 ) -> None:
@@ -117,7 +167,8 @@ def test_openpi_client_talks_to_our_server(expert_server, make_mujoco_env) -> No
     env = make_mujoco_env("so101_lift_cube")
     step = env.reset(seed=0)
     client = client_module.WebsocketClientPolicy(expert_server.url)
-    assert client.get_server_metadata()["action_dim"] == 6
+    # The expert serves any task: its actions are 6 per arm of the client's task.
+    assert client.get_server_metadata()["action_dim"] is None
     reply = client.infer(
         {
             "observation.state": step.state,

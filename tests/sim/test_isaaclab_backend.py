@@ -48,6 +48,9 @@ ISAACLAB_MISSING = _isaaclab_missing_reason()
         ("so101_lift_cube", "LeIsaac-SO101-LiftCube-v0"),
         ("LeIsaac-SO101-CleanToyTable-v0", "LeIsaac-SO101-CleanToyTable-v0"),
         ("LeIsaac-SO101-PickOrange-v0", "LeIsaac-SO101-PickOrange-v0"),
+        ("bi_so101_clean_toy_table", "LeIsaac-SO101-CleanToyTable-BiArm-v0"),
+        ("LeIsaac-SO101-FoldCloth-BiArm-v0", "LeIsaac-SO101-FoldCloth-BiArm-v0"),
+        ("LeIsaac-SO101-AssembleHamburger-BiArm-v0", "LeIsaac-SO101-AssembleHamburger-BiArm-v0"),
     ],
 )
 def test_task_names_map_to_leisaac_ids(task: str, task_id: str) -> None:
@@ -58,8 +61,8 @@ def test_task_names_map_to_leisaac_ids(task: str, task_id: str) -> None:
 @pytest.mark.parametrize(
     ("task", "reason"),
     [
-        ("LeIsaac-SO101-FoldCloth-BiArm-v0", "not a single SO-101 arm"),
-        ("LeIsaac-LeKiwi-CleanupTrash-v0", "not a single SO-101 arm"),
+        ("LeIsaac-LeKiwi-CleanupTrash-v0", "not an SO-101 arm task"),
+        ("LeIsaac-SO101-CleanToyTable-BiArm-Direct-v0", "DirectRLEnv"),
         ("LeIsaac-SO101-PickOrange-Direct-v0", "DirectRLEnv"),
         ("LeIsaac-SO101-LiftCube-Direct-v0", "DirectRLEnv"),
         ("LeIsaac-SO101-PickOrange-Mimic-v0", "Mimic"),
@@ -300,6 +303,79 @@ def test_control_decimation_refuses_fractional_periods(sim_dt: float, fps: int) 
 
     with pytest.raises(EnvError, match="whole number of the task's physics steps"):
         control_decimation(sim_dt, fps)
+
+
+@pytest.mark.parametrize(
+    ("task", "ours"),
+    [
+        ("LeIsaac-SO101-CleanToyTable-BiArm-v0", "bi_so101_clean_toy_table"),
+        ("LeIsaac-SO101-CleanToyTable-v0", "so101_clean_toy_table"),
+        ("LeIsaac-SO101-PickOrange-v0", "so101_pick_orange"),
+    ],
+)
+def test_leisaac_layouts_give_the_embedded_tasks_features(task: str, ours: str) -> None:
+    """The same joints (lerobot's bimanual names for two arms), cameras and robot as the
+    MuJoCo replica of the task, so datasets of both backends have one shape."""
+    from leisaac_core.sim.isaaclab.layout import layout_of
+    from leisaac_core.tasks import get_task
+
+    layout, spec = layout_of(task), get_task(ours)
+    assert layout.joint_names == spec.joint_feature_names
+    assert layout.cameras == spec.camera_names
+    assert layout.robot_type == spec.robot_type
+    assert layout.action_dim == 6 * len(spec.arms)
+
+
+def test_two_arm_layout_is_leisaacs_bimanual_scene() -> None:
+    from leisaac_core.sim.isaaclab.layout import layout_of
+
+    layout = layout_of("LeIsaac-SO101-FoldCloth-BiArm-v0")
+    assert layout.arms == (("left", "left_arm"), ("right", "right_arm"))
+    assert layout.teleop_device == "bi-so101leader"  # absolute joint targets, 12 of them
+
+
+def test_configure_adapts_a_two_arm_cfg() -> None:
+    """Stand-in cfg with LeIsaac's BiArmTaskSceneCfg camera names (no Isaac Lab here)."""
+    from leisaac_core.sim.isaaclab.env import _configure
+
+    cfg = _fake_leisaac_env_cfg(lambda env: np.array([False]))
+    camera = {"width": 640, "height": 480, "update_period": 1 / 30}
+    cfg.scene = SimpleNamespace(
+        left_wrist=SimpleNamespace(**camera),
+        right_wrist=SimpleNamespace(**camera),
+        top=SimpleNamespace(**camera),
+    )
+    config = IsaacLabEnvConfig(task="bi_so101_clean_toy_table", camera_width=320, camera_height=240)
+    _configure(cfg, config, torch=np)
+    assert cfg.teleop_device == "bi-so101leader"
+    for name in ("left_wrist", "right_wrist", "top"):
+        assert (getattr(cfg.scene, name).width, getattr(cfg.scene, name).height) == (320, 240)
+        assert getattr(cfg.scene, name).update_period == 0.0
+
+
+def test_joint_index_names_the_arm_that_lacks_joints() -> None:
+    from leisaac_core.sim.isaaclab.env import joint_index
+
+    joints = ["gripper", "wrist_roll", "wrist_flex", "elbow_flex", "shoulder_lift", "shoulder_pan"]
+    assert joint_index("T", "left_arm", joints) == [5, 4, 3, 2, 1, 0]
+    with pytest.raises(EnvError, match="right_arm lacks SO-101 joints \\['gripper'\\]"):
+        joint_index("T", "right_arm", joints[1:])
+
+
+def test_two_leaders_on_an_isaac_lab_two_arm_task() -> None:
+    from leisaac_core.session import SessionConfig
+
+    config = SessionConfig.model_validate(
+        {
+            "env": {"type": "isaaclab", "task": "LeIsaac-SO101-CleanToyTable-BiArm-v0"},
+            "devices": [
+                {"type": "so101_leader", "arm": "left", "port": "/dev/ttyACM0"},
+                {"type": "so101_leader", "arm": "right", "port": "/dev/ttyACM1"},
+            ],
+            "dataset": {"repo_id": "op/isaac-two"},
+        }
+    )
+    assert config.driver == "bi_so101_leader" and config.robot_identity == "leisaac"
 
 
 def test_task_without_success_term_gives_no_probe() -> None:

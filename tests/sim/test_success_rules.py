@@ -98,3 +98,35 @@ def test_rule_naming_a_missing_object_says_what_exists() -> None:
 def test_flatten_lists_the_leaf_rules_in_order(pick_orange: TaskSpec) -> None:
     leaves = flatten(pick_orange.success)
     assert [type(r) for r in leaves] == [ObjectsNear, ArmAtRest]
+
+
+def _toy_table_state(toys: dict[str, tuple[float, float, float]], arms: int, off_rest: int = -1):
+    box = np.array([0.12, 0.0, 0.0015])
+    positions = {"box": box, **{k: box + np.array(v) for k, v in toys.items()}}
+    joints = so101.rest_pose_radians(arms)
+    if off_rest >= 0:
+        joints[so101.arm_slice(off_rest)][1] += np.radians(45)
+    return SceneState(object_positions=positions, joint_radians=joints)
+
+
+@pytest.mark.parametrize("task", ["so101_clean_toy_table", "bi_so101_clean_toy_table"])
+def test_clean_toy_table_rule_is_leisaacs_objs_in_box(task: str) -> None:
+    """Each toy within +-0.05 m of the box in x and y (LeIsaac checks no height), every arm
+    at rest."""
+    rule = get_task(task).success
+    arms = len(get_task(task).arms)
+    inside = {"toy_1": (0.03, -0.02, 0.015), "toy_2": (-0.049, 0.049, 0.06)}
+    assert rule.holds(_toy_table_state(inside, arms))
+    beside = {**inside, "toy_2": (0.051, 0.0, 0.015)}
+    assert not rule.holds(_toy_table_state(beside, arms))
+    for arm in range(arms):  # either arm away from its rest pose fails the rule
+        assert not rule.holds(_toy_table_state(inside, arms, off_rest=arm))
+
+
+def test_rest_pose_check_covers_every_arm() -> None:
+    two = so101.rest_pose_radians(2)
+    assert two.shape == (12,) and so101.at_rest(two)
+    two[so101.arm_slice(1)][0] += np.radians(31)
+    assert not so101.at_rest(two)
+    with pytest.raises(ValueError, match="whole SO-101 arms"):
+        so101.at_rest(np.zeros(7))

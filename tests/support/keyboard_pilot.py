@@ -36,12 +36,14 @@ class Keys:
 
 
 class KeyboardPilot:
-    """Phases: approach above the orange (gripper open, fingers down), descend, close, lift."""
+    """Phases: approach above the orange (gripper open, fingers down), descend, close, lift.
+    `half_width`: the object's, for one that is no orange (the grasp point between the jaws
+    sits that far, plus a little clearance, from the fixed jaw)."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, half_width: float = ORANGE_RADIUS) -> None:
         self.target = target
         self.phase = "approach"
-        self._kin = SO101Kinematics(GRASP_POINT)
+        self._kin = SO101Kinematics(FIXED_JAW_FACE + (half_width + 0.004) * CLOSING_AXIS)
         self._closing_polls = 0
 
     def _pan_error(self, q: np.ndarray, orange: np.ndarray) -> float:
@@ -62,8 +64,8 @@ class KeyboardPilot:
         positive when more wrist pitch (K) is needed."""
         axis = self._kin.finger_axis(q)
         now = math.acos(float(np.clip(-axis[2], -1, 1)))
-        if q[3] > math.radians(so101.JOINT_LIMITS_DEG["wrist_flex"][1] - 2):
-            return 0.0  # as far as the wrist goes
+        if q[3] > math.radians(so101.JOINT_LIMITS_DEG["wrist_flex"][1] - 3):
+            return 0.0  # as far as the wrist goes (its servo stops a degree or two short)
         q2 = q.copy()
         q2[3] += 0.05
         axis2 = self._kin.finger_axis(q2)

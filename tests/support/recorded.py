@@ -12,11 +12,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def record_dataset(home: Path, repo_id: str, episodes: int = 1, seed: int = 3) -> Path:
+def record_dataset(
+    home: Path, repo_id: str, episodes: int = 1, seed: int = 3, task: str = "so101_lift_cube"
+) -> Path:
     """Record into $HF_LEROBOT_HOME=`home`; returns the dataset directory."""
     result = subprocess.run(
         [
-            sys.executable, "-m", "server.cli", "record", "--task", "so101_lift_cube",
+            sys.executable, "-m", "server.cli", "record", "--task", task,
             "--camera-size", "96x64", "--seed", str(seed), "--episodes", str(episodes),
             "--repo-id", repo_id,
         ],

@@ -149,3 +149,36 @@ def test_input_age_and_latency_in_the_servers_clock(env) -> None:
     assert device.health().details["input_age_ms_p50"] == figures.age_p50_ms
     device.reset(1)
     assert device.input_timing.episode_figures().age_p50_ms is None
+
+
+def test_two_arm_keys_drive_the_arm_the_page_names(make_mujoco_env) -> None:
+    """One arm at a time: keys move the named arm, the other holds its pose and its grip;
+    an arm the task lacks is ignored; health says which arm the keys drive."""
+    env = make_mujoco_env("bi_so101_clean_toy_table")
+    device = make_device_from_config(make_device_config("keyboard"))
+    device.connect(env)
+    step = env.reset(seed=0)
+    device.reset(0)
+    details = device.health().details
+    assert (details["arm"], details["arms"]) == ("left", ["left", "right"])
+    start = np.array(step.state)
+
+    def hold(message: dict, ticks: int):
+        nonlocal step
+        for _ in range(ticks):
+            device.handle_input(message)
+            step = env.step(device.read(step))
+        return np.array(step.state)
+
+    after_left = hold({"keys": ["KeyA", "KeyO"], "arm": "left"}, 20)
+    assert after_left[0] - start[0] > 10 and after_left[5] - start[5] > 10, "left pan, grip"
+    np.testing.assert_allclose(after_left[6:], start[6:], atol=1.5)  # the right arm stays
+    after_right = hold({"keys": ["KeyD"], "arm": "right"}, 20)
+    assert after_right[6] - after_left[6] < -10, "the right arm pans"
+    np.testing.assert_allclose(after_right[:6], after_left[:6], atol=1.5)  # left holds
+    assert device.health().details["arm"] == "right"
+    hold({"keys": ["KeyD"], "arm": "middle"}, 5)  # not an arm of this task: still the right
+    assert device.health().details["arm"] == "right"
+    one_arm = make_device_from_config(make_device_config("keyboard"))
+    one_arm.connect(make_mujoco_env("so101_pick_orange"))
+    assert "arm" not in one_arm.health().details

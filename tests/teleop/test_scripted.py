@@ -122,6 +122,19 @@ def test_a_missed_grasp_is_retried(make_mujoco_env, scripted) -> None:
     assert ticks > 420  # slower than the clean run of this seed (~383 ticks): it retried
 
 
+def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    aw, ax, ay, az = a
+    bw, bx, by, bz = b
+    return np.array(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ]
+    )
+
+
 class _LeIsaacWorldFrame:
     """The MuJoCo env with its Step.info re-expressed in a world frame like LeIsaac's:
     robot base at (2.2, -0.61, 0.89) and yawed 180 degrees (wxyz (0, 0, 0, 1)). The
@@ -146,7 +159,10 @@ class _LeIsaacWorldFrame:
             k: self.BASE + rotation @ (v - step.info[info.ROBOT_BASE])
             for k, v in step.info[info.OBJECT_POSITIONS].items()
         }
-        moved = info.scene_info(step.info[info.JOINT_RADIANS], positions, self.BASE, self.QUAT)
+        quats = {k: _quat_mul(self.QUAT, q) for k, q in step.info[info.OBJECT_QUATS].items()}
+        moved = info.scene_info(
+            step.info[info.JOINT_RADIANS], positions, self.BASE, self.QUAT, object_quats=quats
+        )
         return replace(step, info=moved)
 
     def reset(self, seed=None):
@@ -190,4 +206,77 @@ def test_style_varies_under_the_seed(make_mujoco_env) -> None:
     fixed = make_device_from_config(make_device_config("scripted", vary=False))
     fixed.connect(env)
     _, _, actions, _ = _run_episode(env, fixed, seed=0)
-    assert np.ptp(np.array(actions)[:, 4]) < 0.5, "vary=False: one style, roll held"
+    roll = np.array(actions)[:, 4]
+    # vary=False: no style roll; the one turn squares the jaws to the cube's faces (a box
+    # is held across its faces), at most 45 degrees (28.1 normalized units), then held.
+    assert np.abs(roll).max() <= 28.2
+    assert np.count_nonzero(np.diff(roll)) <= round(0.3 * 30), "one turn, then held"
+
+
+# ---- the clean-toy-table tasks: one arm, and two arms working together ------------------
+TWO_ARMS = "bi_so101_clean_toy_table"
+
+
+def _in_box(step) -> bool:
+    positions = step.info["object_positions"]
+    return all(
+        np.all(np.abs(positions[t][:2] - positions["box"][:2]) <= 0.05) for t in ("toy_1", "toy_2")
+    )
+
+
+def test_one_arm_cleans_the_toy_table(make_mujoco_env, scripted) -> None:
+    env = make_mujoco_env("so101_clean_toy_table")
+    scripted.connect(env)
+    success, ticks, actions, step = _run_episode(env, scripted, seed=11)
+    assert success, f"no success in {ticks} ticks; {step.info['object_positions']}"
+    assert _in_box(step) and so101.at_rest(step.info["joint_radians"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_arms_clean_the_toy_table_each_its_toy(make_mujoco_env, scripted, seed) -> None:
+    env = make_mujoco_env(TWO_ARMS)
+    scripted.connect(env)
+    success, ticks, actions, step = _run_episode(env, scripted, seed)
+    assert success, f"seed {seed}: no success in {ticks} ticks; {step.info['object_positions']}"
+    assert _in_box(step) and so101.at_rest(step.info["joint_radians"])
+    moves = np.ptp(np.array(actions), axis=0)
+    assert all(a.shape == (12,) and a.dtype == np.float32 for a in actions)
+    assert moves[1] > 20 and moves[7] > 20, "both arms' shoulders lift"
+    assert moves[5] > 20 and moves[11] > 20, "both grippers open and close"
+
+
+def test_two_arm_demonstrations_vary_under_the_seed() -> None:
+    """Which arm starts, and whether the arms work together, staggered or in turn, come from
+    the seed (with each arm's own style); a seed always gives the same teamwork."""
+    from leisaac_core.teleop.scripted.arm import Style
+    from leisaac_core.teleop.scripted.bimanual import Teamwork
+
+    teams = [Teamwork.from_seed(seed, 2) for seed in range(20)]
+    assert teams[4] == Teamwork.from_seed(4, 2)
+    assert {t.lead for t in teams} == {0, 1}
+    assert {t.timing for t in teams} == {"together", "staggered", "in_turn"}
+    assert len({round(t.place_turn_rad, 6) for t in teams}) == 20
+    assert all(Style.from_seed(s, 0) != Style.from_seed(s, 1) for s in range(20))
+    assert Style.from_seed(3, 0) == Style.from_seed(3)  # one-arm styles as they were
+
+
+def test_two_arm_seeds_replay_and_differ(make_mujoco_env) -> None:
+    env = make_mujoco_env(TWO_ARMS)
+    runs = []
+    for seed in (2, 2, 3):
+        device = make_device_from_config(make_device_config("scripted"))
+        device.connect(env)
+        runs.append(np.array(_run_episode(env, device, seed, max_ticks=90)[2]))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["so101_clean_toy_table", TWO_ARMS])
+def test_demonstrator_succeeds_on_nine_in_ten_seeds(make_mujoco_env, task: str) -> None:
+    """The issue's bar: >= 90 % success on seeds 0-19 for each clean-toy-table task."""
+    env = make_mujoco_env(task)
+    device = make_device_from_config(make_device_config("scripted"))
+    device.connect(env)
+    failed = [seed for seed in range(20) if not _run_episode(env, device, seed)[0]]
+    assert len(failed) <= 2, f"{task}: failed on seeds {failed}"

@@ -5,7 +5,15 @@
 import { api } from "./api.js";
 import { el } from "./format.js";
 
+// The last port per arm: "leisaac.leader-port" (one arm), "...-port.left", "...-port.right".
 const PORT_STORAGE_KEY = "leisaac.leader-port";
+const OTHER_SIDE = { left: "right", right: "left" };
+// Devices that hold leader arms' ports while a session runs.
+const LEADER_DEVICES = new Set(["so101_leader", "bi_so101_leader"]);
+
+function portKey(side) {
+  return side ? `${PORT_STORAGE_KEY}.${side}` : PORT_STORAGE_KEY;
+}
 const POLL_MS = 100;
 const MAX_TICK = 4095;
 // Joints in the order of the arm (the server sends an object; keep the order stable).
@@ -23,7 +31,15 @@ export class CalibrationPanel {
     this.pollTimer = null;
     this.polls = 0; // samples received: lets tests see the polling run and stop
     this.rows = new Map();
+    this.side = "";
+    this.calibrated = new Set(); // sides of a pair saved in this page: which one is next
     $("leader-port").value = localStorage.getItem(PORT_STORAGE_KEY) || "";
+    $("leader-side").addEventListener("change", () => this.chooseSide($("leader-side").value));
+    $("leader-arm-id").addEventListener("input", () => this.fileHint());
+    $("leader-other").addEventListener("click", () => {
+      this.chooseSide(OTHER_SIDE[this.side]);
+      this.show("idle");
+    });
     $("leader-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.start();
@@ -40,9 +56,25 @@ export class CalibrationPanel {
     this.show("idle");
   }
 
-  // A session that drives the leader arm owns the serial port: calibrating would fight it.
+  // One arm, or the left or right arm of a pair: each side keeps its own port, and its
+  // file is <arm id>_<side>.json, which a leader listed with that arm reads by default.
+  chooseSide(side) {
+    this.side = side || "";
+    $("leader-side").value = this.side;
+    $("leader-port").value = localStorage.getItem(portKey(this.side)) || "";
+    this.fileHint();
+  }
+
+  fileHint() {
+    const id = $("leader-arm-id").value.trim() || "leader";
+    $("leader-file-hint").textContent = this.side
+      ? `Saved as ${id}_${this.side}.json, as lerobot's bimanual leader names each arm's file (--teleop.id=${id}).`
+      : "The calibration file name, as lerobot's --teleop.id.";
+  }
+
+  // A session that drives a leader arm owns its serial port: calibrating would fight it.
   setSession(phase, device) {
-    const blocked = phase !== "idle" && device === "so101_leader";
+    const blocked = phase !== "idle" && LEADER_DEVICES.has(device);
     if (blocked === this.blocked) return;
     this.blocked = blocked;
     const note = $("leader-blocked");
@@ -81,6 +113,11 @@ export class CalibrationPanel {
     $("leader-finish").hidden = step !== "range";
     $("leader-cancel").hidden = !running;
     $("leader-again").hidden = step !== "done";
+    // A pair's first arm saved: the other one is the next thing to do.
+    const other = OTHER_SIDE[this.side];
+    const next = step === "done" && other && !this.calibrated.has(other);
+    $("leader-other").hidden = !next;
+    if (next) $("leader-other").textContent = `Calibrate the ${other} arm`;
     for (const button of ["leader-mid", "leader-finish", "leader-cancel"]) $(button).disabled = this.busy;
     $("leader-saved").hidden = step !== "done";
     $("leader-joints").hidden = !running;
@@ -117,12 +154,13 @@ export class CalibrationPanel {
       $("leader-port").focus();
       return;
     }
-    localStorage.setItem(PORT_STORAGE_KEY, port);
+    localStorage.setItem(portKey(this.side), port);
     this.showError("");
     this.busy = true;
     this.render();
     try {
-      const sample = await api.post("/api/leader/calibration", { port, arm_id: armId });
+      const body = { port, arm_id: armId, ...(this.side ? { arm: this.side } : {}) };
+      const sample = await api.post("/api/leader/calibration", body);
       $("leader-path").textContent = sample.path || "";
       this.apply(sample);
     } catch (err) {
@@ -156,6 +194,7 @@ export class CalibrationPanel {
     try {
       const result = await api.post(`/api/leader/calibration/${action}`);
       if (result.path) $("leader-path").textContent = result.path;
+      if (result.step === "done" && this.side) this.calibrated.add(this.side);
       this.apply(result);
     } catch (err) {
       // A refused step (a joint not swept, say) leaves the procedure where it was; a bus

@@ -200,6 +200,7 @@ export class LiveView {
       const row = this.healthRows[key];
       if (!row) continue;
       row.value.textContent = cell.text;
+      row.value.title = cell.text; // a long device message is cut short in the cell
       row.chip.textContent = LEVEL_LABEL[cell.level];
       row.chip.className = `chip chip-${cell.level}`;
     }

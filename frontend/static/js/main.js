@@ -85,6 +85,7 @@ const teleop = new Teleop(socket, {
   speedBox: $("drive-speed"),
   takeoverButton: $("btn-takeover"),
   driver: $("driver"),
+  armSwitch: $("arm-switch"),
 });
 const calibration = new CalibrationPanel();
 const review = new ReviewPanel();
@@ -95,6 +96,7 @@ function onMessage(msg) {
       live.setSnapshot(msg.snapshot);
       review.setSnapshot(msg.snapshot);
       teleop.hello(msg);
+      teleop.setArms(msg.snapshot.joint_names);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
       calibration.setSession(msg.snapshot.phase, msg.snapshot.device);
       push.hello(msg.push);
@@ -105,6 +107,7 @@ function onMessage(msg) {
       live.setSnapshot(msg.snapshot, msg.system);
       liveVideo.setSession(msg.snapshot.cameras, msg.snapshot.phase !== "idle");
       review.setSnapshot(msg.snapshot);
+      teleop.setArms(msg.snapshot.joint_names);
       teleop.setDevice(msg.snapshot.device, msg.snapshot.phase);
       teleop.setDriver((msg.snapshot.device_health || {}).details);
       calibration.setSession(msg.snapshot.phase, msg.snapshot.device);

@@ -58,6 +58,7 @@ export class StartForm {
 
   // What `leisaac-dashboard doctor` measured here: the largest camera size whose tick takes at
   // most half the period at the form's fps, and a one-click switch when the form asks for more.
+  // A two-arm task (three cameras) has figures of its own; without them, no hint.
   cameraChanged() {
     const hint = this.form.querySelector("#camera-hint");
     const f = this.form.elements;
@@ -65,21 +66,24 @@ export class StartForm {
     const height = parseInt(f["env.camera_height"].value, 10);
     const fps = parseInt(f["env.fps"].value, 10) || 30;
     const cost = this.renderCost;
-    if (!cost || f["env.type"].value !== "mujoco" || !(width > 0 && height > 0)) {
+    const twoArms = this.taskArms().length > 1;
+    const sizes = cost ? (twoArms ? cost.two_arm_sizes || [] : cost.sizes) : [];
+    if (!sizes.length || f["env.type"].value !== "mujoco" || !(width > 0 && height > 0)) {
       hint.hidden = true;
       return;
     }
     const budget = (cost.headroom * 1000) / fps;
-    const holding = cost.sizes.filter((s) => s.tick_ms <= budget);
+    const holding = sizes.filter((s) => s.tick_ms <= budget);
     const best = holding.reduce((a, s) => (!a || s.width * s.height > a.width * a.height ? s : a), null);
-    const same = cost.sizes.find((s) => s.width === width && s.height === height);
+    const same = sizes.find((s) => s.width === width && s.height === height);
     const fits = best && width * height <= best.width * best.height;
     const figure = same ? ` (${same.tick_ms.toFixed(1)} ms a tick)` : "";
+    const cams = twoArms ? `Three cameras of ${width}x${height}` : `Cameras ${width}x${height}`;
     if (fits) {
-      hint.replaceChildren(`Cameras ${width}x${height} hold ${fps} fps on this machine${figure}.`);
+      hint.replaceChildren(`${cams} hold ${fps} fps on this machine${figure}.`);
     } else {
       const text = best
-        ? `Cameras ${width}x${height}${figure} will not hold ${fps} fps on this machine; ${best.width}x${best.height} is the largest that does. `
+        ? `${cams}${figure} will not hold ${fps} fps on this machine; ${best.width}x${best.height} is the largest that does. `
         : `No measured camera size holds ${fps} fps on this machine; lower the fps. `;
       const children = [text];
       if (best) {
@@ -118,7 +122,15 @@ export class StartForm {
     else field.value = value;
   }
 
+  // The selected task's arms (["left", "right"] for a two-arm task, [] for one arm).
+  taskArms() {
+    const task = this.tasks.find((t) => t.name === this.form.elements["env.task"].value);
+    return task?.arms || [];
+  }
+
   taskChanged() {
+    this.deviceChanged();
+    if (this.renderCost) this.cameraChanged();
     const task = this.tasks.find((t) => t.name === this.form.elements["env.task"].value);
     const input = this.form.querySelector("#f-episode-time");
     input.placeholder = task ? `task default: ${task.episode_time_s} s` : "task default";
@@ -135,10 +147,13 @@ export class StartForm {
     const policy = this.form.elements.device.value === "policy";
     this.form.querySelector("#policy-label").hidden = !policy;
     this.form.querySelector("#takeover-label").hidden = !policy;
-    // A device option shows for the device types its label names (data-devices).
+    // A device option shows for the device types its label names (data-devices), and for
+    // the task's number of arms where it says (data-arms: a port per leader arm).
     const type = this.humanDevice();
+    const arms = String(Math.max(1, this.taskArms().length));
     for (const label of this.form.querySelectorAll("[data-devices]")) {
-      label.hidden = !label.dataset.devices.split(" ").includes(type);
+      const armsFit = !label.dataset.arms || label.dataset.arms === arms;
+      label.hidden = !label.dataset.devices.split(" ").includes(type) || !armsFit;
     }
   }
 
@@ -179,7 +194,7 @@ export class StartForm {
     const human = this.humanDevice();
     if (f.device.value === "policy") body.policy = body.policy || {};
     else delete body.policy;
-    body.devices = human === "none" ? [] : [this.deviceConfig(human)];
+    body.devices = human === "none" ? [] : this.deviceConfigs(human);
     return body;
   }
 
@@ -190,6 +205,21 @@ export class StartForm {
     if (field.type === "number") return Number(raw);
     if (field.dataset.parse === "bool") return raw === "true";
     return raw;
+  }
+
+  // The devices' configs: one, or for a two-arm task's leader arms one per arm, each with
+  // its arm and its port (controls device.left_port, device.right_port).
+  deviceConfigs(type) {
+    const device = this.deviceConfig(type);
+    const arms = this.taskArms();
+    if (type !== "so101_leader" || arms.length < 2) return [device];
+    return arms.map((arm) => {
+      const one = { ...device, arm };
+      for (const side of arms) delete one[`${side}_port`];
+      const port = device[`${arm}_port`];
+      if (port !== undefined) one.port = port;
+      return one;
+    });
   }
 
   // A device's config: its type and the options shown for it (controls named device.*).
@@ -267,7 +297,11 @@ export class StartForm {
   controlOf(loc) {
     const parts = (Array.isArray(loc) ? loc : String(loc).split(".")).map(String).filter((p) => p !== "body");
     const last = parts[parts.length - 1];
-    const names = [parts.join("."), `${parts[0]}.${last}`, `device.${last}`, last];
+    // A two-arm task's leader arms are listed in the task's arm order: devices.1.port is the
+    // right arm's port control.
+    const side = parts[0] === "devices" ? this.taskArms()[Number(parts[1])] : undefined;
+    const sided = side && last === "port" ? [`device.${side}_port`] : [];
+    const names = [...sided, parts.join("."), `${parts[0]}.${last}`, `device.${last}`, last];
     return names.find((name) => this.form.elements.namedItem(name)) ?? null;
   }
 

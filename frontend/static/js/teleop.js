@@ -5,6 +5,8 @@
 // moving for long; leaving the tab (blur, hidden) releases every key.
 // With the "policy" device the page in control may take over from the policy (button or T):
 // its input then carries `takeover: true` and the keys drive; the server says who drives.
+// A two-arm task's keys drive one arm at a time: the switch (1 / 2, the gamepad's d-pad
+// left / right) picks it, every input names it (`arm`), and the other arm holds still.
 
 import { isTyping } from "./hotkeys.js";
 
@@ -18,6 +20,14 @@ const SPEED_STEP = 5;
 // The keyboard device's keys (LeIsaac's mapping); none of them is a session hotkey.
 export const DRIVE_KEYS = "W/S forward·back · Q/E up·down · A/D pan · K/I wrist pitch · J/L wrist roll · U/O gripper";
 const DRIVE_CODES = new Set(["KeyW", "KeyS", "KeyQ", "KeyE", "KeyA", "KeyD", "KeyK", "KeyI", "KeyJ", "KeyL", "KeyU", "KeyO"]);
+// Two arms: these keys and gamepad buttons (standard mapping's d-pad) pick the arm.
+const ARM_CODES = ["Digit1", "Digit2"];
+const ARM_PAD_BUTTONS = [14, 15];
+
+// The arms a task's joints name, in order: ["left", "right"] (none for one arm).
+export function armsOf(jointNames) {
+  return (jointNames || []).filter((n) => n.endsWith("_shoulder_pan.pos")).map((n) => n.slice(0, -"_shoulder_pan.pos".length));
+}
 
 // The first connected gamepad's state, as plain arrays (the Gamepad object is a live view
 // in some browsers and a snapshot in others).
@@ -33,8 +43,14 @@ function readGamepad() {
 }
 
 export class Teleop {
-  constructor(socket, { button, help, state, takeoverButton, driver, speed, speedValue, speedBox }) {
+  constructor(socket, { button, help, state, takeoverButton, driver, speed, speedValue, speedBox, armSwitch }) {
     this.socket = socket;
+    this.armSwitch = armSwitch;
+    this.arms = [];
+    this.arm = 0; // index of the arm the keys drive
+    for (const b of armSwitch.querySelectorAll("[data-arm-index]")) {
+      b.addEventListener("click", () => this.chooseArm(Number(b.dataset.armIndex)));
+    }
     this.speed = speed;
     this.speedValue = speedValue;
     this.speedBox = speedBox;
@@ -77,6 +93,11 @@ export class Teleop {
         return;
       }
       if (e.key === "Shift") return this.setPrecision(true);
+      if (ARM_CODES.includes(e.code) && this.arms.length > 1) {
+        e.preventDefault();
+        this.chooseArm(ARM_CODES.indexOf(e.code));
+        return;
+      }
       if (e.code === "Minus" || e.code === "Equal") {
         e.preventDefault();
         this.nudgeSpeed(e.code === "Minus" ? -SPEED_STEP : SPEED_STEP);
@@ -96,6 +117,23 @@ export class Teleop {
     });
     window.addEventListener("gamepadconnected", () => this.render());
     window.addEventListener("gamepaddisconnected", () => this.render());
+  }
+
+  // The task's arms, from the joint names the server reports.
+  setArms(jointNames) {
+    const arms = armsOf(jointNames);
+    if (arms.join() === this.arms.join()) return;
+    this.arms = arms;
+    this.arm = 0;
+    this.render();
+  }
+
+  chooseArm(index) {
+    if (index < 0 || index >= this.arms.length || index === this.arm) return;
+    this.arm = index;
+    this.held.clear(); // a key held for one arm must not carry on into the other
+    if (this.haveControl) this.send();
+    this.render();
   }
 
   // The fraction of LeIsaac's steps the server applies now.
@@ -180,6 +218,8 @@ export class Teleop {
   pollGamepad() {
     if (!this.haveControl) return;
     this.pad = document.hidden ? null : readGamepad();
+    const pressed = ARM_PAD_BUTTONS.findIndex((b) => this.pad && this.pad.buttons[b] > 0.5);
+    if (pressed >= 0) this.chooseArm(pressed);
     this.frame = requestAnimationFrame(() => this.pollGamepad());
   }
 
@@ -196,6 +236,15 @@ export class Teleop {
     this.button.classList.toggle("btn-ghost", state === "mine");
     const pad = readGamepad();
     const padText = pad ? ` Gamepad: ${pad.id}.` : "";
+    const twoArms = this.arms.length > 1;
+    this.armSwitch.hidden = !(this.active && twoArms);
+    for (const b of this.armSwitch.querySelectorAll("[data-arm-index]")) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.armIndex) === this.arm));
+    }
+    const armName = twoArms ? `the ${this.arms[this.arm]} arm` : "the arm";
+    this.help.textContent =
+      `Keyboard: ${DRIVE_KEYS}. Gamepad: sticks move, bumpers pitch, triggers gripper.` +
+      (twoArms ? " Two arms: 1 / 2 (d-pad left / right) picks the arm the keys drive; the other holds its pose and grip." : "");
     const policy = this.active && this.device === "policy";
     this.takeoverButton.hidden = !(policy && this.haveControl);
     this.takeoverButton.textContent = this.takeover ? "Hand back to the policy (T)" : "Take over from the policy (T)";
@@ -207,7 +256,7 @@ export class Teleop {
       this.driver === "human" ? "A human drives (takeover): frames are marked as intervention." : "The policy drives.";
     this.state.textContent =
       state === "mine"
-        ? `You have control: the keys${pad ? " and the gamepad" : ""} drive the arm.${padText}`
+        ? `You have control: the keys${pad ? " and the gamepad" : ""} drive ${armName}.${padText}`
         : state === "other"
           ? `Page #${this.owner} has control${this.clientId != null ? ` (this is page #${this.clientId})` : ""}. Take control to drive from here.`
           : "Nobody has control: take control to drive the arm from this page.";
@@ -229,6 +278,7 @@ export class Teleop {
     const offset = this.socket.clock && this.socket.clock.offsetMs;
     if (offset != null) message.clock_offset_ms = offset;
     if (this.device === "policy") message.takeover = this.takeover;
+    if (this.arms.length > 1) message.arm = this.arms[this.arm];
     this.socket.send(message);
   }
 }

@@ -12,19 +12,20 @@ from pydantic import Field, field_validator
 
 from leisaac_core.sim.config import EnvConfig
 
-# Our task names -> the gym ids LeIsaac registers (single SO-101 arm tasks only).
+# Our task names -> the gym ids LeIsaac registers. Its other manager-based SO-101 ids (one
+# arm or two, e.g. LeIsaac-SO101-FoldCloth-BiArm-v0) are taken as they are.
 LEISAAC_TASK_IDS: dict[str, str] = {
     "so101_pick_orange": "LeIsaac-SO101-PickOrange-v0",
     "so101_lift_cube": "LeIsaac-SO101-LiftCube-v0",
     "so101_clean_toy_table": "LeIsaac-SO101-CleanToyTable-v0",
+    "bi_so101_clean_toy_table": "LeIsaac-SO101-CleanToyTable-BiArm-v0",
 }
 
 # Parts of LeIsaac gym ids this backend cannot run, and why. The Env contract (state and
-# action = 6 SO-101 joints, success from a manager-based termination term) cannot describe
-# them, so they are refused when the config is made, with the reason.
+# action = 6 joints per SO-101 arm, success from a manager-based termination term) cannot
+# describe them, so they are refused when the config is made, with the reason.
 _UNSUPPORTED_ID_PARTS: dict[str, str] = {
-    "BiArm": "is not a single SO-101 arm task (two arms, 12 joints)",
-    "LeKiwi": "is not a single SO-101 arm task (a mobile LeKiwi robot)",
+    "LeKiwi": "is not an SO-101 arm task (a mobile LeKiwi robot)",
     "Direct": "is a DirectRLEnv (no termination or action managers to adapt)",
     "Mimic": "is an Isaac Lab Mimic data-generation env (IK actions, not joint targets)",
     "DigitalTwin": "reads a green-screen image by a path relative to LeIsaac's checkout",
@@ -40,6 +41,8 @@ LEISAAC_OBJECT_NAMES: dict[str, dict[str, str]] = {
         "Plate": "plate",
     },
     "so101_lift_cube": {"cube": "cube"},
+    "so101_clean_toy_table": {"Character_E": "toy_1", "Character_E_1": "toy_2", "Box": "box"},
+    "bi_so101_clean_toy_table": {"Character_E": "toy_1", "Character_E_1": "toy_2", "Box": "box"},
 }
 
 
@@ -51,8 +54,9 @@ def leisaac_task_id(task: str) -> str:
         for part, reason in _UNSUPPORTED_ID_PARTS.items():
             if part in task:
                 raise ValueError(
-                    f"LeIsaac task {task!r} {reason}; the isaaclab backend records one 6-joint "
-                    "SO-101 arm from a manager-based task. Pick e.g. LeIsaac-SO101-PickOrange-v0."
+                    f"LeIsaac task {task!r} {reason}; the isaaclab backend records SO-101 arms "
+                    "(one, or two for BiArm ids) from a manager-based task. Pick e.g. "
+                    "LeIsaac-SO101-PickOrange-v0 or LeIsaac-SO101-CleanToyTable-BiArm-v0."
                 )
         return task
     known = ", ".join(sorted(LEISAAC_TASK_IDS))
@@ -70,8 +74,9 @@ def task_name(task: str) -> str:
 class IsaacLabEnvConfig(EnvConfig):
     """Settings of one Isaac Lab env (num_envs=1).
 
-    `camera_width`/`camera_height` overwrite the width and height of the task's `front` and
-    `wrist` camera configs before the env is built; the cameras' poses and optics stay the
+    `camera_width`/`camera_height` overwrite the width and height of the task's cameras
+    (`front` and `wrist`; two arms: `left_wrist`, `right_wrist`, `top`) before the env is
+    built; the cameras' poses and optics stay the
     task's own. `task_package` is imported after the Isaac app has started so that its gym
     ids get registered.
     """

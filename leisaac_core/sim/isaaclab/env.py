@@ -35,15 +35,14 @@ from leisaac_core import so101
 from leisaac_core.sim.base import CameraSpec, EnvError, Step
 from leisaac_core.sim.info import scene_info
 from leisaac_core.sim.isaaclab.config import LEISAAC_OBJECT_NAMES, IsaacLabEnvConfig, task_name
+from leisaac_core.sim.isaaclab.layout import LeIsaacLayout, layout_of
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "install Isaac Lab 2.3 + LeIsaac; see README GPU section"
-CAMERA_NAMES: tuple[str, ...] = ("front", "wrist")
 ASSETS_VARIABLE = "LEISAAC_ASSETS_ROOT"
-# LeIsaac's action layout for a leader arm: absolute joint targets in radians, arm joints
-# then gripper, i.e. the order of so101.JOINTS.
-_LEISAAC_DEVICE = "so101leader"
+# LeIsaac's action layout for leader arms (layout.py: `so101leader`, two arms
+# `bi-so101leader`): absolute joint targets in radians, arm joints then gripper per arm.
 # LeIsaac tunes its camera apertures for 640x480.
 _CAMERA_ASPECT = 4 / 3
 
@@ -157,10 +156,13 @@ def control_decimation(sim_dt: float, fps: int) -> int:
     return decimation
 
 
-def _configure(env_cfg: Any, config: IsaacLabEnvConfig, torch: Any) -> SuccessProbe | None:
+def _configure(
+    env_cfg: Any, config: IsaacLabEnvConfig, torch: Any, layout: LeIsaacLayout | None = None
+) -> SuccessProbe | None:
     """Adapt a parsed LeIsaac env cfg to a recording session; return the success probe."""
+    layout = layout or layout_of(config.task_id)
     if hasattr(env_cfg, "use_teleop_device"):
-        env_cfg.use_teleop_device(_LEISAAC_DEVICE)
+        env_cfg.use_teleop_device(layout.teleop_device)
     env_cfg.recorders = None  # we record; Isaac Lab's recorder would write HDF5 in the loop
     # One env.step() per control tick: physics substeps via decimation, one render per step.
     decimation = control_decimation(float(env_cfg.sim.dt), config.fps)
@@ -177,7 +179,7 @@ def _configure(env_cfg: Any, config: IsaacLabEnvConfig, torch: Any) -> SuccessPr
             config.camera_width,
             config.camera_height,
         )
-    for name in CAMERA_NAMES:
+    for name in layout.cameras:
         camera_cfg = getattr(env_cfg.scene, name, None)
         if camera_cfg is not None:
             camera_cfg.width = config.camera_width
@@ -242,31 +244,30 @@ class IsaacLabEnv:
                 f"cannot load the Isaac Lab task {self._task_id!r} from {config.task_package!r}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        self._success = _configure(env_cfg, config, torch)
+        self._layout = layout = layout_of(self._task_id)
+        self._success = _configure(env_cfg, config, torch, layout)
         try:
             self._env = gym.make(self._task_id, cfg=env_cfg).unwrapped
         except Exception as exc:
             raise EnvError(f"creating the Isaac Lab env {self._task_id!r} failed: {exc}") from exc
 
-        robot = self._env.scene["robot"]
-        robot_joints = list(robot.joint_names)
-        missing = [j for j in so101.JOINTS if j not in robot_joints]
-        if missing:
-            raise EnvError(f"task {self._task_id!r} robot lacks SO-101 joints {missing}")
-        self._state_index = [robot_joints.index(j) for j in so101.JOINTS]
+        self._state_index = {
+            entity: joint_index(self._task_id, entity, list(self._env.scene[entity].joint_names))
+            for _, entity in layout.arms
+        }
         action_dim = int(self._env.action_manager.total_action_dim)
-        if action_dim != len(so101.JOINTS):
+        if action_dim != layout.action_dim:
             raise EnvError(
                 f"task {self._task_id!r} takes {action_dim}-D actions; this backend sends "
-                f"{len(so101.JOINTS)} SO-101 joint targets"
+                f"{layout.action_dim} SO-101 joint targets ({len(layout.arms)} arm(s))"
             )
         self._cameras = tuple(
             CameraSpec(name, int(cam.height), int(cam.width))
-            for name in CAMERA_NAMES
+            for name in layout.cameras
             if (cam := getattr(env_cfg.scene, name, None)) is not None
         )
         self._task_text = str(getattr(env_cfg, "task_description", None) or self._task_id)
-        self._robot_type = str(getattr(env_cfg, "robot_name", None) or "so101_follower")
+        self._robot_type = str(getattr(env_cfg, "robot_name", None) or layout.robot_type)
         self._object_names = LEISAAC_OBJECT_NAMES.get(task_name(config.task), {})
 
     # -- Env protocol: descriptions -----------------------------------------------------------
@@ -285,7 +286,7 @@ class IsaacLabEnv:
 
     @property
     def joint_names(self) -> tuple[str, ...]:
-        return so101.JOINT_FEATURE_NAMES
+        return self._layout.joint_names
 
     @property
     def fps(self) -> int:
@@ -315,15 +316,17 @@ class IsaacLabEnv:
     def step(self, action: np.ndarray) -> Step:
         env = self._live_env()
         targets = np.asarray(action, dtype=np.float64)
-        if targets.shape != (len(so101.JOINTS),):
+        names = self.joint_names
+        if targets.shape != (len(names),):
             raise ValueError(
-                f"action must have shape ({len(so101.JOINTS)},) with joint targets in "
-                f"normalized units ordered {', '.join(so101.JOINT_FEATURE_NAMES)}; "
-                f"got shape {targets.shape}"
+                f"action must have shape ({len(names)},) with joint targets in "
+                f"normalized units ordered {', '.join(names)}; got shape {targets.shape}"
             )
         if not np.all(np.isfinite(targets)):
             raise ValueError(f"action contains NaN or infinity: {targets.tolist()}")
-        radians = so101.normalized_to_radians(np.clip(targets, _MOTOR_LO, _MOTOR_HI))
+        arms = len(self._layout.arms)
+        low, high = np.tile(_MOTOR_LO, arms), np.tile(_MOTOR_HI, arms)
+        radians = so101.normalized_to_radians(np.clip(targets, low, high))
         torch = self._torch
         actions = torch.as_tensor(radians, dtype=torch.float32, device=env.device).reshape(1, -1)
         try:
@@ -331,7 +334,7 @@ class IsaacLabEnv:
                 if self._reset_gripper_effort and getattr(
                     env.cfg, "dynamic_reset_gripper_effort_limit", False
                 ):
-                    self._reset_gripper_effort(env, _LEISAAC_DEVICE)
+                    self._reset_gripper_effort(env, self._layout.teleop_device)
                 obs, _reward, _terminated, _truncated, _extras = env.step(actions)
         except Exception as exc:
             raise EnvError(f"Isaac Lab step failed: {exc}") from exc
@@ -358,11 +361,25 @@ class IsaacLabEnv:
 
     def _to_step(self, obs: Mapping[str, Any], success: bool) -> Step:
         policy = obs["policy"]
-        joint_rad = policy["joint_pos"][0].detach().cpu().numpy()[self._state_index]
         images = {cam.name: _image_to_numpy(policy[cam.name]) for cam in self._cameras}
         scene = self._env.scene
         origin = scene.env_origins[0]
-        robot = scene["robot"]
+        # Each arm's joints from its articulation, arm after arm (LeIsaac's observation
+        # terms name them per arm: joint_pos, or left_joint_pos and right_joint_pos).
+        joint_rad = np.concatenate(
+            [
+                _numpy(scene[entity].data.joint_pos[0])[self._state_index[entity]]
+                for _, entity in self._layout.arms
+            ]
+        )
+        poses = {
+            arm: (
+                _numpy(scene[entity].data.root_pos_w[0] - origin),
+                _numpy(scene[entity].data.root_quat_w[0]),  # (w, x, y, z) in Isaac Lab 2.x
+            )
+            for arm, entity in self._layout.arms
+        }
+        first = poses[self._layout.arms[0][0]]
         return Step(
             state=so101.radians_to_normalized(joint_rad),
             images=images,
@@ -370,8 +387,9 @@ class IsaacLabEnv:
             info=scene_info(
                 joint_rad,
                 self._objects(origin),
-                _numpy(robot.data.root_pos_w[0] - origin),
-                _numpy(robot.data.root_quat_w[0]),  # (w, x, y, z) in Isaac Lab 2.x
+                first[0],
+                first[1],
+                arm_bases=poses if len(poses) > 1 else None,
             ),
         )
 
@@ -381,6 +399,14 @@ class IsaacLabEnv:
             self._object_names.get(name, name): _numpy(obj.data.root_pos_w[0] - origin)
             for name, obj in self._env.scene.rigid_objects.items()
         }
+
+
+def joint_index(task_id: str, entity: str, robot_joints: list[str]) -> list[int]:
+    """Where the SO-101 joints sit in an articulation's joint list (so101.JOINTS order)."""
+    missing = [j for j in so101.JOINTS if j not in robot_joints]
+    if missing:
+        raise EnvError(f"task {task_id!r}: {entity} lacks SO-101 joints {missing}")
+    return [robot_joints.index(j) for j in so101.JOINTS]
 
 
 _MOTOR_LO = np.array([so101.MOTOR_RANGE[j][0] for j in so101.JOINTS])

@@ -6,7 +6,8 @@ which drives the scripted demonstrator and so lives above teleop) and keeps the 
 small cache file, from which the server's start form suggests the largest camera size that
 holds the dataset fps here. The figure is the median wall time of `env.step` (physics and
 both cameras) along a scripted demonstration; a size "holds" when that is at most half the
-period, leaving the other half for recording and the live view.
+period, leaving the other half for recording and the live view. Two-arm tasks (two arms,
+three cameras) are measured on their own (`two_arm_sizes`), as their ticks cost more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 SIZES: tuple[tuple[int, int], ...] = ((640, 480), (480, 360), (320, 240), (160, 120))
 HEADROOM = 0.5  # the share of the period a tick's simulation and rendering may take
 TASK = "so101_pick_orange"
+TWO_ARM_TASK = "bi_so101_clean_toy_table"
 # Part of the cache key: bump it with a change to render.py that makes ticks cheaper or
 # dearer, so that doctor measures again instead of suggesting sizes from old figures.
 RENDERER_REVISION = 2
@@ -80,7 +82,14 @@ def summary(result: dict[str, Any]) -> str:
         f"{s['width']}x{s['height']} {s['tick_ms']:.1f} ms" for s in result["sizes"]
     )
     largest = result["largest_holding"] or "none of the sizes measured"
-    return (
+    text = (
         f"per tick (physics + both cameras): {figures}; largest camera size holding "
         f"{result['fps']} fps with headroom here: {largest}"
     )
+    if result.get("two_arm_sizes"):
+        two = ", ".join(
+            f"{s['width']}x{s['height']} {s['tick_ms']:.1f} ms" for s in result["two_arm_sizes"]
+        )
+        largest = result.get("two_arm_largest_holding") or "none of the sizes measured"
+        text += f"; two arms, three cameras: {two}; largest holding: {largest}"
+    return text

@@ -51,14 +51,19 @@ class MujocoEnv:
         def jnt(name: str) -> int:
             return mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, name)
 
-        joint_ids = [jnt(j) for j in so101.JOINTS]
-        self._qpos_adr = np.array([m.jnt_qposadr[j] for j in joint_ids])
+        arms = self._task.arms
+        names = [arm.prefix + j for arm in arms for j in so101.JOINTS]
+        self._qpos_adr = np.array([m.jnt_qposadr[jnt(n)] for n in names])
         self._actuator_ids = np.array(
-            [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, j) for j in so101.JOINTS]
+            [mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_ACTUATOR, n) for n in names]
         )
         self._ctrl_lo = m.actuator_ctrlrange[self._actuator_ids, 0].copy()
         self._ctrl_hi = m.actuator_ctrlrange[self._actuator_ids, 1].copy()
-        self._base_body = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "base")
+        self._arm_bases = {
+            arm.name: mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, arm.prefix + "base")
+            for arm in arms
+        }
+        self._base_body = next(iter(self._arm_bases.values()))
         self._object_bodies = {
             o.name: mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, o.name)
             for o in self._task.objects
@@ -102,7 +107,7 @@ class MujocoEnv:
 
     @property
     def joint_names(self) -> tuple[str, ...]:
-        return so101.JOINT_FEATURE_NAMES
+        return self._task.joint_feature_names
 
     @property
     def fps(self) -> int:
@@ -130,7 +135,7 @@ class MujocoEnv:
         rng = np.random.default_rng(seed) if seed is not None else self._rng
         m, d = self._model, self._data
         mujoco.mj_resetData(m, d)
-        rest = np.clip(so101.rest_pose_radians(), self._ctrl_lo, self._ctrl_hi)
+        rest = np.clip(so101.rest_pose_radians(len(self._task.arms)), self._ctrl_lo, self._ctrl_hi)
         d.qpos[self._qpos_adr] = rest
         d.ctrl[self._actuator_ids] = rest
         # Draw every random number in a fixed order so a seed fixes the whole scene.
@@ -163,11 +168,11 @@ class MujocoEnv:
         if not self._has_reset:
             raise EnvError("call reset() before step()")
         target = np.asarray(action, dtype=np.float64)
-        if target.shape != (len(so101.JOINTS),):
+        names = self.joint_names
+        if target.shape != (len(names),):
             raise ValueError(
-                f"action must have shape ({len(so101.JOINTS)},) with joint targets in "
-                f"normalized units ordered {', '.join(so101.JOINT_FEATURE_NAMES)}; "
-                f"got shape {target.shape}"
+                f"action must have shape ({len(names)},) with joint targets in "
+                f"normalized units ordered {', '.join(names)}; got shape {target.shape}"
             )
         if not np.all(np.isfinite(target)):
             raise ValueError(f"action contains NaN or infinity: {target.tolist()}")
@@ -210,8 +215,16 @@ class MujocoEnv:
                 scene.robot_base,
                 self._data.xquat[self._base_body].copy(),
                 sim_time=float(self._data.time),
+                arm_bases=self._arm_poses() if len(self._arm_bases) > 1 else None,
+                object_quats={
+                    name: self._data.xquat[bid].copy() for name, bid in self._object_bodies.items()
+                },
             ),
         )
+
+    def _arm_poses(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        d = self._data
+        return {arm: (d.xpos[b].copy(), d.xquat[b].copy()) for arm, b in self._arm_bases.items()}
 
     def _render(self) -> dict[str, np.ndarray]:
         if self._renderer is None:

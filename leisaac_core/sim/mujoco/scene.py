@@ -12,13 +12,14 @@ cameras and the table into MJCF, and how the robot's collision geometry is set u
 
 from __future__ import annotations
 
+import copy
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 
-from leisaac_core.tasks.spec import CameraPose, ObjectSpec, TaskSpec
+from leisaac_core.tasks.spec import ArmSpec, CameraPose, ObjectSpec, Part, TaskSpec
 
 ASSET_DIR = Path(__file__).resolve().parent / "assets" / "so101"
 ROBOT_XML = ASSET_DIR / "so101.xml"
@@ -54,7 +55,37 @@ def camera_xyaxes(pos: np.ndarray, target: np.ndarray, up: np.ndarray) -> np.nda
     return np.concatenate([right, np.cross(right, forward)])
 
 
-def _robot_root() -> ET.Element:
+def _robot_root(arms: tuple[ArmSpec, ...] = (ArmSpec(),)) -> ET.Element:
+    """The SO-101 model, once per arm: a one-arm task keeps the model's names, each arm of a
+    two-arm task gets its prefix on every body, joint, geom, site and actuator name
+    (`left_shoulder_pan`), and its base where the task puts it."""
+    root = _one_robot()
+    if len(arms) == 1 and not arms[0].name:
+        return root
+    world, actuators = root.find("worldbody"), root.find("actuator")
+    assert world is not None and actuators is not None
+    base = world.find("body")
+    positions = list(actuators)
+    assert base is not None
+    world.remove(base)
+    for position in positions:
+        actuators.remove(position)
+    for arm in arms:
+        twin = copy.deepcopy(base)
+        for element in twin.iter():
+            if "name" in element.attrib:
+                element.set("name", arm.prefix + element.get("name", ""))
+        twin.set("pos", _fmt(arm.base))
+        world.append(twin)
+        for position in positions:
+            prefixed = copy.deepcopy(position)
+            prefixed.set("name", arm.prefix + position.get("name", ""))
+            prefixed.set("joint", arm.prefix + position.get("joint", ""))
+            actuators.append(prefixed)
+    return root
+
+
+def _one_robot() -> ET.Element:
     root = ET.parse(ROBOT_XML).getroot()
     compiler = root.find("compiler")
     assert compiler is not None
@@ -127,7 +158,30 @@ def _object_xml(obj: ObjectSpec) -> ET.Element:
     )
     if obj.movable:
         geom.set("mass", f"{obj.mass:.6g}")
+    for index, part in enumerate(obj.parts):
+        body.append(_part_xml(obj, index, part, geom))
     return body
+
+
+def _part_xml(obj: ObjectSpec, index: int, part: Part, main: ET.Element) -> ET.Element:
+    """A part collides like the object's main geom; the main geom carries the mass."""
+    geom = ET.Element(
+        "geom",
+        dict(main.attrib),
+        name=f"{obj.name}/part{index}",
+        type=part.shape,
+        size=_fmt(part.size),
+        pos=_fmt(part.pos),
+        rgba=_fmt(part.rgba or obj.rgba),
+    )
+    if part.shape != "sphere":
+        geom.set("condim", "4")
+    if obj.movable:
+        geom.set("mass", "0")
+    if not part.collides:
+        geom.set("contype", "0")
+        geom.set("conaffinity", "0")
+    return geom
 
 
 def _camera_xml(cam: CameraPose) -> ET.Element:
@@ -138,7 +192,7 @@ def _camera_xml(cam: CameraPose) -> ET.Element:
 
 
 def build_scene_xml(task: TaskSpec, timestep: float, width: int, height: int) -> str:
-    root = _robot_root()
+    root = _robot_root(task.arms)
     root.set("model", task.name)
     ET.SubElement(
         root,
@@ -196,10 +250,11 @@ def build_scene_xml(task: TaskSpec, timestep: float, width: int, height: int) ->
         if cam.mount is None:
             world.append(_camera_xml(cam))
             continue
-        mount = next((b for b in root.iter("body") if b.get("name") == cam.mount), None)
+        body = (f"{cam.arm}_" if cam.arm else "") + cam.mount
+        mount = next((b for b in root.iter("body") if b.get("name") == body), None)
         if mount is None:
             raise ValueError(
-                f"task {task.name!r}: camera {cam.name!r} mounts on unknown body {cam.mount!r}"
+                f"task {task.name!r}: camera {cam.name!r} mounts on unknown body {body!r}"
             )
         mount.append(_camera_xml(cam))
     # The floor is one quad, after the table: MuJoCo draws geoms in model order (the world's

@@ -8,6 +8,11 @@ and elbow; A/D pan, J/L wrist roll, K/I wrist pitch and U/O gripper move their j
 directly. A gamepad (Xbox layout, standard browser mapping) drives the same motions with a
 0.5 deadzone.
 
+Two arms (LeIsaac has no keyboard for them): the keys drive one arm at a time, the one the
+page names in `arm` (its switch: keys 1 and 2, or the gamepad's d-pad left and right); the
+other arm holds its pose and its grip, so an object one gripper holds stays held while the
+other arm works.
+
 Speed: the page sends `speed`, a fraction of LeIsaac's per-tick steps (its slider, times the
 precision factor while Shift is held). LeIsaac's full steps (1 cm and 0.15 rad per tick, i.e.
 30 cm/s and 4.5 rad/s at 30 Hz) swing a joint across its range in half a second, too fast for
@@ -105,7 +110,9 @@ class BrowserDevice:
 
         self.config = config
         self._kinematics = SO101Kinematics()
-        self._target: np.ndarray | None = None  # joint targets, radians
+        self._target: np.ndarray | None = None  # joint targets, radians (6 per arm)
+        self._arms: list[str] = [""]  # the env's arms ("" for one unnamed arm)
+        self._arm = 0  # the arm the keys drive
         self._input: Mapping[str, Any] = {}
         self._input_time = 0.0
         self._reads = 0
@@ -120,6 +127,9 @@ class BrowserDevice:
 
     def connect(self, env: Env) -> None:
         self._target = None
+        prefixes = [n.removesuffix("shoulder_pan.pos") for n in env.joint_names]
+        self._arms = [p.removesuffix("_") for p in prefixes if not p.endswith(".pos")]
+        self._arm = 0
 
     def reset(self, seed: int | None) -> None:
         self._target = None  # re-seeded from the first observation after the reset
@@ -134,6 +144,9 @@ class BrowserDevice:
             self.input_timing.arrived(received - made, self._input_time)
             self.input_timing.clock_offset_s = float(message["clock_offset_ms"]) / 1e3
             self._unused_made_at = made
+        arm = message.get("arm")
+        if arm in self._arms:
+            self._arm = self._arms.index(arm)
 
     def read(self, step: Step) -> np.ndarray:
         if self._target is None:
@@ -149,8 +162,14 @@ class BrowserDevice:
         return so101.radians_to_normalized(self._target)
 
     def _apply(self, motion: Mapping[str, float], speed: float) -> None:
+        assert self._target is not None
+        arm = so101.arm_slice(self._arm)
+        self._target[arm] = self._move(self._target[arm], motion, speed)
+
+    def _move(self, arm: np.ndarray, motion: Mapping[str, float], speed: float) -> np.ndarray:
+        """One arm's joint targets after one tick of `motion` (its own base frame)."""
         linear, angular = LINEAR_STEP_M * speed, ANGULAR_STEP_RAD * speed
-        q = self._target.copy()
+        q = arm.copy()
         if motion["forward"] or motion["up"]:
             tool = self._kinematics.fk(q).position
             # "Forward" is away from the base in the arm's current heading.
@@ -170,17 +189,22 @@ class BrowserDevice:
         q[GRIPPER] += angular * motion["gripper"]
         low = np.deg2rad([so101.JOINT_LIMITS_DEG[j][0] for j in so101.JOINTS])
         high = np.deg2rad([so101.JOINT_LIMITS_DEG[j][1] for j in so101.JOINTS])
-        self._target = np.clip(q, low, high)
+        return np.clip(q, low, high)
 
     def health(self) -> DeviceHealth:
         fresh = time.monotonic() - self._input_time < STALE_INPUT_S
+        two_arms = len(self._arms) > 1
         return DeviceHealth(
             connected=True,
             message=""
             if fresh
             else "no input from the browser: take control and hold keys to move",
             reads=self._reads,
-            details=dict(self.input_timing.live_figures()),
+            details={
+                **self.input_timing.live_figures(),
+                # Which arm the keys drive, for the page's switch (two-arm tasks).
+                **({"arm": self._arms[self._arm], "arms": list(self._arms)} if two_arms else {}),
+            },
         )
 
     def disconnect(self) -> None:

@@ -25,6 +25,11 @@ class SO101LeaderConfig(DeviceConfig):
         "($HF_LEROBOT_CALIBRATION/teleoperators/so_leader/<id>.json)",
     )
     id: str = Field("leader", description="The arm's name, as lerobot's --teleop.id")
+    arm: Literal["left", "right"] | None = Field(
+        None,
+        description="Which arm of a two-arm task this leader drives (list one leader per arm). "
+        "Its default calibration file is then lerobot's for a bimanual leader: <id>_<arm>.json",
+    )
     baudrate: int = Field(1_000_000, gt=0)
     timeout_s: float = Field(0.05, gt=0, le=5, description="Per bus transaction")
     retries: int = Field(2, ge=0, le=20, description="Retries of a damaged or missing reply")
@@ -36,3 +41,9 @@ class SO101LeaderConfig(DeviceConfig):
     @classmethod
     def _expand_home(cls, path: Path | None) -> Path | None:
         return None if path is None else path.expanduser()
+
+    @property
+    def calibration_id(self) -> str:
+        """The calibration file's name: lerobot's bi_so_leader names its arms' files
+        `{id}_left` and `{id}_right`."""
+        return f"{self.id}_{self.arm}" if self.arm else self.id

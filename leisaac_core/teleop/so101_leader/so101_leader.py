@@ -53,7 +53,9 @@ class SO101Leader:
 
     def __init__(self, config: SO101LeaderConfig) -> None:
         self.config = config
-        self.calibration_path = config.calibration_path or default_calibration_path(config.id)
+        self.calibration_path = config.calibration_path or default_calibration_path(
+            config.calibration_id
+        )
         self.calibration: Calibration | None = None
         self._normalize: Normalizer | None = None
         self._arm: LeaderArmBus | None = None
