@@ -96,14 +96,15 @@ def make_device_from_config(config: DeviceConfig) -> Device:
 
 
 def make_device_from_configs(configs: Sequence[DeviceConfig]) -> Device:
-    """The one device a session's `devices` list drives with: its only entry, or leader
-    arms listed one per arm (`arm: left|right`), read together as one two-arm device."""
+    """The one device a session's `devices` list drives with: its only entry, or the leader
+    arm(s), one entry per arm (`arm: left|right`), read together as one device that pauses
+    the episode instead of failing it when an arm drops out."""
+    if configs and all(isinstance(c, SO101LeaderConfig) for c in configs):
+        from leisaac_core.teleop.so101_leader.arms import LeaderArms
+
+        return LeaderArms(configs)  # type: ignore[arg-type]
     if len(configs) == 1:
         return make_device_from_config(configs[0])
-    if configs and all(isinstance(c, SO101LeaderConfig) for c in configs):
-        from leisaac_core.teleop.so101_leader.bimanual import BimanualLeader
-
-        return BimanualLeader(configs)  # type: ignore[arg-type]
     types = ", ".join(c.type for c in configs) or "none"
     raise ValueError(f"one device drives the arms, or one so101_leader per arm; got {types}")
 

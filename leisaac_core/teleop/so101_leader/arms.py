@@ -1,16 +1,16 @@
-"""Two SO-101 leader arms as one teleop `Device` for a two-arm task.
+"""The SO-101 leader arm(s) a session drives with, as one teleop `Device`.
 
 Each arm is an `SO101Leader` of its own (its port, its lerobot calibration file, its
-reconnection), listed as its own entry of the session's `devices` with `arm: left|right`;
-this device reads both in every tick and hands the env one action of 6 joints per arm, in
-the task's arm order (lerobot's bimanual layout: left then right).
+reconnection), listed as its own entry of the session's `devices` (with `arm: left|right`
+for a two-arm task); this device reads them all in every tick and hands the env one action
+of 6 joints per arm, in the task's arm order (lerobot's bimanual layout: left then right).
 
-A fault on either arm (unplugged, a silent servo) pauses the episode rather than failing it:
-both arms hold their last targets, nothing is recorded, and `hold_reason` names the side
-("right leader arm: ..."), so the operator knows which cable to check. While paused the
-faulted arm is retried at its reconnect interval, and the episode resumes by itself when
-its port answers again. A fault before the episode's first read has nothing to hold and
-fails the episode as a single arm's does.
+A fault on an arm (unplugged, a silent servo) pauses the episode rather than failing it:
+every arm holds its last target, nothing is recorded, and `hold_reason` says what happened
+and, with two arms, names the side ("right leader arm: ..."), so the operator knows which
+cable to check. While paused the faulted arm is retried at its reconnect interval, and the
+episode resumes by itself when its port answers again. A fault before the first read has
+nothing to hold and fails the episode.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from leisaac_core.teleop.base import DeviceError, DeviceHealth
 from leisaac_core.teleop.so101_leader.config import SO101LeaderConfig
 from leisaac_core.teleop.so101_leader.so101_leader import SO101Leader
 
-NAME = "bi_so101_leader"
+TWO_ARMS = "bi_so101_leader"
 
 
 def arm_names(joint_names: Sequence[str]) -> list[str]:
@@ -36,28 +36,32 @@ def arm_names(joint_names: Sequence[str]) -> list[str]:
 
 
 def _sided(side: str, message: str) -> str:
-    """'leader arm on /dev/x: ...' -> 'left leader arm on /dev/x: ...'."""
+    """'leader arm on /dev/x: ...' -> 'left leader arm on /dev/x: ...' ("" for one arm)."""
+    if not side:
+        return message
     if message.startswith("leader arm"):
         return f"{side} {message}"
     return f"{side} leader arm: {message}"
 
 
-class BimanualLeader:
+class LeaderArms:
     intervention = False  # people drive it: never an override
     starved_ticks = None  # always has an action
     input_timing = None  # local: no network between the arms and the loop
 
-    name = NAME
     realtime = True
 
     def __init__(self, configs: Sequence[SO101LeaderConfig]) -> None:
         sides = [c.arm for c in configs]
-        if len(configs) < 2 or None in sides or len(set(sides)) != len(sides):
+        if len(configs) > 1 and (None in sides or len(set(sides)) != len(sides)):
             raise ValueError(
                 f"two leader arms need one entry per arm, each with its own `arm` (left, "
                 f"right); got arms {sides}"
             )
-        self.arms: dict[str, SO101Leader] = {str(c.arm): SO101Leader(c) for c in configs}
+        self.name = TWO_ARMS if len(configs) > 1 else "so101_leader"
+        self.arms: dict[str, SO101Leader] = {
+            (c.arm or "") if len(configs) > 1 else "": SO101Leader(c) for c in configs
+        }
         self._faults: dict[str, str] = {}  # side -> what its arm's last read said
         self._last: dict[str, np.ndarray] = {}  # side -> its last good reading
 
@@ -72,7 +76,7 @@ class BimanualLeader:
 
     # -- Device protocol --------------------------------------------------------------------
     def connect(self, env: Env | None = None) -> None:
-        if env is not None:
+        if env is not None and len(self.arms) > 1:
             self.order(arm_names(env.joint_names))
         connected: list[SO101Leader] = []
         try:
