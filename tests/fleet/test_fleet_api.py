@@ -64,7 +64,7 @@ def test_rest_start_status_stop(ray_cluster: Any, live_server: LiveServer) -> No
     # The dataset exists now: without resume, refused before any worker starts (issue 23).
     exists = client.post("/api/fleet", json=_body(ray_cluster.address, "api/a", 4))
     assert exists.status_code == 409, exists.text
-    assert '"session.resume": true' in exists.json()["detail"]
+    assert '"session.dataset.resume": true' in exists.json()["detail"]
     assert exists.json()["exists"] == {"repo_id": "api/a", "path": str(root)}
 
     # Stop: a long run ends as stopped, with what was committed kept.
