@@ -121,13 +121,16 @@ def test_a_folder_that_is_no_checkpoint_is_refused_with_the_servers_words(
     assert not (tmp_path / "datasets" / "ckpt" / "bad").exists(), "no dataset was opened"
 
 
-def test_the_child_stops_with_the_server(tiny_act_checkpoint: Path, tmp_path: Path) -> None:
+def test_the_child_stops_with_the_server(
+    tiny_act_checkpoint: Path, lerobot_python: Path, tmp_path: Path
+) -> None:
     """A session still running when its server shuts down stops its policy server too."""
     engine = SessionEngine(tmp_path / "datasets")
     events: queue.Queue = queue.Queue()
     engine.add_listener(events.put)
     engine.start()
     body = checkpoint_body("ckpt/long", tiny_act_checkpoint, episodes=100)
+    body["policy"]["python"] = str(lerobot_python)
     engine.submit("start", SessionConfig.model_validate(body)).result(timeout=300)
     pids = serving(tiny_act_checkpoint)
     assert len(pids) == 1

@@ -300,5 +300,5 @@ async function init() {
   window.leisaac.ready = true; // every initial request has been answered
 }
 
-window.leisaac = { audio, live, socket, datasets, teleop, calibration, review, liveVideo }; // for the browser tests and for debugging
+window.leisaac = { audio, live, socket, datasets, teleop, calibration, review, liveVideo, startForm }; // for the browser tests and for debugging
 init();

@@ -203,8 +203,9 @@ export class StartForm {
   // A checkpoint (policy.path) is served by the session itself, in the lerobot Python;
   // without one the session connects to the policy server (policy.url).
   policyConfig(policy) {
-    if (policy.path) return { ...policy, type: "checkpoint", url: undefined };
-    return { ...policy, python: undefined };
+    const { url, python, ...rest } = policy;
+    if (policy.path) return { ...rest, type: "checkpoint", ...(python ? { python } : {}) };
+    return url ? { ...rest, url } : rest;
   }
 
   // The policy is a checkpoint the session serves: its start waits for the server to load.
