@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import queue
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -138,3 +140,44 @@ def test_the_child_stops_with_the_server(
         pass
     engine.shutdown()
     assert serving(tiny_act_checkpoint) == [] and not Path(f"/proc/{pids[0]}").exists()
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for a reaper that is not ours to be does not count)."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
+
+
+def test_a_dashboard_killed_outright_leaves_no_policy_server(
+    tiny_act_checkpoint: Path, lerobot_python: Path, tmp_path: Path
+) -> None:
+    """SIGKILL gives the dashboard no chance to stop its child: the child is asked to die
+    with it (Linux's parent-death signal)."""
+    script = (
+        "import sys, time\n"
+        "from leisaac_core.policy import PolicyCheckpointConfig\n"
+        "from leisaac_core.policy.launcher import PolicyServerProcess\n"
+        "config = PolicyCheckpointConfig(path=sys.argv[1], python=sys.argv[2])\n"
+        "server = PolicyServerProcess.start(config, task='so101_lift_cube')\n"
+        "print(server.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tiny_act_checkpoint), str(lerobot_python)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = parent.stdout.readline()
+        assert line.strip().isdigit(), "the dashboard side did not start its policy server"
+        child = int(line)
+        assert alive(child)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 60  # a bound on waiting, not a timing assertion
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(child), "the policy server outlived the dashboard killed outright"
