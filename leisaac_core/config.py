@@ -66,5 +66,9 @@ class Settings(BaseSettings):
     # request): an unauthenticated client never makes this server fetch a URL of its choice.
     policy_url: str | None = None  # used when a policy session names none
     policy_urls: list[str] = Field(default_factory=list)
+    # The Python a checkpoint policy is served in (a lerobot environment); a request may name
+    # another only on a server with a token: it is a program this server runs. Default: the
+    # lerobot environment tests/compat/setup_lerobot_reader.sh prepares.
+    policy_python: Path | None = None
 
     log_level: str = "INFO"

@@ -11,8 +11,10 @@ from fastapi import HTTPException, status
 from leisaac_core.session import CommandRejected, SessionConfig, SessionEngine
 from server.resume_conflict import conflict_for
 
-# A start builds the env and opens the dataset on the worker thread; give it time.
-START_TIMEOUT_S = 120.0
+# A start builds the env and opens the dataset on the worker thread, and for a checkpoint
+# policy first waits for its server to load (PolicyCheckpointConfig.startup_timeout_s, at
+# most 240 s); give it time.
+START_TIMEOUT_S = 300.0
 COMMAND_TIMEOUT_S = 60.0
 
 CommandPayload = SessionConfig | Mapping[str, int] | None

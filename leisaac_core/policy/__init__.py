@@ -9,7 +9,12 @@ Importing this package registers the policy device with the teleop registry, so
 
 from __future__ import annotations
 
-from leisaac_core.policy.config import PolicyConfig, PolicyDeviceConfig
+from leisaac_core.policy.config import (
+    PolicyCheckpointConfig,
+    PolicyConfig,
+    PolicyDeviceConfig,
+    PolicyServerConfig,
+)
 from leisaac_core.policy.errors import PolicyUnreachable
 from leisaac_core.teleop import Device, DeviceConfig, make_device_from_config, register_device
 
@@ -28,4 +33,11 @@ def make_policy_device(config: DeviceConfig) -> Device:
 
 register_device(PolicyDeviceConfig, make_policy_device)
 
-__all__ = ["PolicyConfig", "PolicyDeviceConfig", "PolicyUnreachable", "make_policy_device"]
+__all__ = [
+    "PolicyCheckpointConfig",
+    "PolicyConfig",
+    "PolicyDeviceConfig",
+    "PolicyServerConfig",
+    "PolicyUnreachable",
+    "make_policy_device",
+]

@@ -28,6 +28,16 @@ class EpisodeOutcome:
     time_to_success_s: float | None
     starved_ticks: int | None
     intervention_ticks: int
+    # Where the rollout was saved (the dataset, or `<name>_failures` for every other outcome)
+    # and the page's view of it; None when nothing was saved (ended in its warm-up).
+    repo_id: str | None = None
+    episode_index: int | None = None
+    episode_page: str | None = None
+
+
+def episode_page(repo_id: str, index: int) -> str:
+    """The dashboard page's link to one episode (its Datasets view, playing it)."""
+    return f"/#datasets/{repo_id}/{index}"
 
 
 def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:

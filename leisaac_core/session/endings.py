@@ -60,9 +60,15 @@ class EpisodeEndings:
             message = f"episode {number} {outcome}: {reason}"
             self.outlet.emit(kind, message, outcome=outcome, **figures)
         if outcome != "discarded":  # after its own event: the running rate follows it
-            self._note(outcome, reason, episode, figures)
+            self._note(outcome, reason, episode, figures, future)
 
-    def errored(self, message: str, episode: EpisodeState, figures: dict[str, Any]) -> None:
+    def errored(
+        self,
+        message: str,
+        episode: EpisodeState,
+        figures: dict[str, Any],
+        future: Future[SavedEpisode] | None = None,
+    ) -> None:
         """The device or the env failed: the episode measured nothing. Counted apart from
         failures, and never in an evaluation's success rate."""
         self.counts.errors += 1
@@ -73,11 +79,16 @@ class EpisodeEndings:
             outcome="error",
             **figures,
         )
-        self._note("error", message, episode, figures)
+        self._note("error", message, episode, figures, future)
 
     def _note(
-        self, outcome: str, reason: str, episode: EpisodeState, figures: dict[str, Any]
+        self,
+        outcome: str,
+        reason: str,
+        episode: EpisodeState,
+        figures: dict[str, Any],
+        future: Future[SavedEpisode] | None,
     ) -> None:
         if self.evaluation is not None:
             starved = figures.get("starved_ticks")
-            self.evaluation.note(episode, outcome, reason, self.config, starved)
+            self.evaluation.note(episode, outcome, reason, self.config, starved, future)

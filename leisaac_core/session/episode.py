@@ -229,8 +229,8 @@ class EpisodeMachine:
             # recording drops it (it shows no attempt at the task).
             figures = self._figures()
             kept = "error" if self.evaluation is not None else "discarded"
-            self.recorder.end(kept, self._meta("error"))
-            self.endings.errored(message, self.episode, figures)
+            future = self.recorder.end(kept, self._meta("error"))
+            self.endings.errored(message, self.episode, figures, future)
             # An evaluation goes on with the next seed after a device (policy server) fault,
             # unless its server was never reached: then no seed can measure anything.
             if self.evaluation is not None and isinstance(exc, PolicyUnreachable):

@@ -20,6 +20,8 @@ from leisaac_core.dataset import (
 from leisaac_core.dataset.identity import get_identity
 from leisaac_core.dataset.spec import OPTIONAL_FRAME_FEATURES
 from leisaac_core.policy import PolicyDeviceConfig  # also registers the policy device
+from leisaac_core.policy.config import PolicyClientConfig
+from leisaac_core.policy.launcher import PolicyServerProcess
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.sim import Env, make_env_from_config
 from leisaac_core.teleop import Device, make_device_from_config, make_device_from_configs
@@ -31,18 +33,23 @@ class SessionParts:
     device: Device
     writer: DatasetWriter
     failures: DatasetWriter | None  # labelled failures, in "<name>_failures" next to the main one
+    policy_server: PolicyServerProcess | None = None  # a checkpoint policy's, stopped on close
 
 
-def make_device(config: SessionConfig) -> Device:
+def make_device(config: SessionConfig, policy_url: str | None = None) -> Device:
     """The device that drives the arm(s): the policy (with its takeover device), or what the
-    session lists (one device, or a leader arm per arm)."""
+    session lists (one device, or a leader arm per arm). `policy_url`: where the session's
+    own policy server (a checkpoint's) listens."""
     if config.policy is None:
         return make_device_from_configs(config.devices)
-    if config.policy.url is None:
+    url = policy_url or getattr(config.policy, "url", None)
+    if url is None:
         raise ValueError("a policy needs its server's url, e.g. ws://127.0.0.1:8765")
+    client = config.policy.model_dump(include=set(PolicyClientConfig.model_fields))
     return make_device_from_config(
         PolicyDeviceConfig(
-            **config.policy.model_dump(),
+            **client,
+            url=url,
             takeover=config.devices[0] if config.devices else None,
             # A loop not paced at the fps runs in virtual time: wait for each chunk there.
             lockstep=config.episode.realtime is False,
@@ -51,11 +58,20 @@ def make_device(config: SessionConfig) -> Device:
     )
 
 
-def open_session_parts(config: SessionConfig, dataset_root: Path) -> SessionParts:
-    env = make_env_from_config(config.env)
+def open_session_parts(
+    config: SessionConfig, dataset_root: Path, policy_server: PolicyServerProcess | None = None
+) -> SessionParts:
+    """`policy_server`: the session's own (a checkpoint's), already listening; it is stopped
+    here if a part fails, and otherwise belongs to the parts."""
+    try:
+        env = make_env_from_config(config.env)
+    except BaseException:
+        if policy_server is not None:
+            policy_server.stop()
+        raise
     device = writer = failures = None
     try:
-        device = make_device(config)
+        device = make_device(config, policy_server.url if policy_server else None)
         device.connect(env)
         dataset = config.dataset
         root = Path(dataset.root or dataset_dir(dataset_root, dataset.repo_id))
@@ -81,5 +97,7 @@ def open_session_parts(config: SessionConfig, dataset_root: Path) -> SessionPart
         if device is not None:
             device.disconnect()
         env.close()
+        if policy_server is not None:
+            policy_server.stop()
         raise
-    return SessionParts(env, device, writer, failures)
+    return SessionParts(env, device, writer, failures, policy_server)

@@ -16,6 +16,12 @@ from typing import Any
 
 from leisaac_core.dataset import EpisodeRecorder
 from leisaac_core.dataset.identity import get_identity
+from leisaac_core.policy import PolicyCheckpointConfig
+from leisaac_core.policy.launcher import (
+    DEFAULT_LEROBOT_PYTHON,
+    PolicyServerProcess,
+    PolicyServerStartError,
+)
 from leisaac_core.session.closing import close_all, pack_datasets
 from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.commits import CommitWatcher, HubCredentials, SessionAutoPush
@@ -114,7 +120,7 @@ class EpisodeRunner:
             EventKind.SESSION_STARTING,
             f"starting {config.env.task} on {config.env.type} with {config.driver}",
         )
-        parts = open_session_parts(config, dataset_root)
+        parts = open_session_parts(config, dataset_root, start_policy_server(config, outlet))
         for line in parts.writer.repairs:
             outlet.emit(EventKind.DATASET_REPAIRED, line)
         runner = cls(config, outlet, parts, hub_credentials)
@@ -243,6 +249,8 @@ class EpisodeRunner:
         if parts.failures is not None:
             closers.append(("failures dataset", parts.failures.close))
         closers += [("device", parts.device.disconnect), ("simulation", parts.env.close)]
+        if parts.policy_server is not None:
+            closers.append(("policy server", parts.policy_server.stop))
         errors += close_all(closers)
         errors = [*self._take_commit_errors(), *errors]  # commits finish inside writer.close()
         counts, evaluation = self.counts, machine.evaluation
@@ -273,8 +281,39 @@ class EpisodeRunner:
             "task": config.env.task,
             "backend": parts.env.backend,
             "device": parts.device.name,
-            "policy_url": config.policy.url if config.policy else None,
+            "policy_url": parts.policy_server.url
+            if parts.policy_server
+            else getattr(config.policy, "url", None),
+            "policy_checkpoint": getattr(config.policy, "path", None),
             "fps": config.env.fps,
             "realtime": self.clock.realtime,
             "episodes_requested": config.episodes,
         }
+
+
+def start_policy_server(config: SessionConfig, outlet: SessionOutlet) -> PolicyServerProcess | None:
+    """A checkpoint policy's server, started before the first episode and listening; None
+    for a session without one."""
+    policy = config.policy
+    if not isinstance(policy, PolicyCheckpointConfig):
+        return None
+    python = policy.python or str(DEFAULT_LEROBOT_PYTHON)
+    message = f"starting policy server for {policy.path} in {python}"
+    outlet.emit(EventKind.POLICY_SERVER_STARTING, message, path=policy.path, python=python)
+
+    def waiting(seconds: float) -> None:
+        text = f"starting policy server… ({seconds:.0f} s; loading {policy.path})"
+        outlet.publish(SessionSnapshot(phase=Phase.STARTING, tick=0, message=text))
+
+    waiting(0)
+    try:
+        server = PolicyServerProcess.start(policy, task=config.env.task, waiting=waiting)
+    except PolicyServerStartError as exc:
+        raise PolicyServerStartError(f"cannot serve {policy.path}: {exc}") from None
+    outlet.emit(
+        EventKind.POLICY_SERVER_READY,
+        f"policy server ready at {server.url} (process {server.pid})",
+        url=server.url,
+        pid=server.pid,
+    )
+    return server

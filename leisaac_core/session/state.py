@@ -32,6 +32,9 @@ class EventKind(StrEnum):
     """Every kind of event a session emits (the page reads this list from the server)."""
 
     SESSION_STARTING = "session_starting"
+    # A checkpoint policy: its server, a child process of the session, loading and listening.
+    POLICY_SERVER_STARTING = "policy_server_starting"
+    POLICY_SERVER_READY = "policy_server_ready"
     SESSION_STARTED = "session_started"
     SESSION_FINISHED = "session_finished"  # reached its episodes (or stopped itself)
     SESSION_STOPPED = "session_stopped"  # stopped by the operator or the server

@@ -279,7 +279,7 @@ def _flag_of(loc: tuple[int | str, ...]) -> str:
     path = [str(p) for p in loc if not isinstance(p, int)]
     if path[:1] == ["env"] and len(path) == 2:
         return "--camera-size"  # the env's one check across its fields: even sides
-    if len(path) > 2 and path[0] in ("env", "devices"):
+    if len(path) > 2 and path[0] in ("env", "devices", "policy"):
         del path[1]  # the chosen type's tag
     key = ".".join(path)
     return _FLAGS.get(key, key or "arguments")

@@ -35,3 +35,21 @@ def lerobot_python() -> Path:
             pytrace=False,
         )
     return reader_venv() / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def tiny_act_checkpoint(lerobot_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small randomly initialised ACT saved as lerobot-train saves one (64x48 front camera
+    and the joint state: what the lift-cube task sends), built once per test session (the
+    modules that import this fixture each get an instance: they share the folder)."""
+    out = tmp_path_factory.getbasetemp() / "tiny_act_checkpoint" / "pretrained_model"
+    if (out / "model.safetensors").exists():
+        return out
+    made = subprocess.run(
+        [str(lerobot_python), str(HERE / "make_tiny_policy.py"), str(out), "48", "64", "act"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stderr[-4000:]
+    return out

@@ -50,6 +50,36 @@ def test_unauthenticated_request_cannot_name_a_policy_server(tmp_path: Path, exp
         server.stop()
 
 
+def test_unauthenticated_request_cannot_name_the_python_a_checkpoint_runs_in(
+    tmp_path: Path,
+) -> None:
+    """A checkpoint is served by a program this server runs: without a token, only in its
+    configured lerobot Python. Refused before anything starts."""
+    configured = tmp_path / "lerobot" / "bin" / "python"
+    server = start_server(make_settings(tmp_path / "datasets", policy_python=configured))
+    try:
+        with server.client() as http:
+            policy = {"type": "checkpoint", "path": str(tmp_path), "python": "/usr/bin/python3"}
+            refused = http.post("/api/session", json=session_body("p/py", policy=policy))
+            assert refused.status_code == 403, refused.text
+            assert "LEISAAC_POLICY_PYTHON" in refused.json()["detail"]
+            # The configured one is allowed; it is missing here, which the start says.
+            policy = {"type": "checkpoint", "path": str(tmp_path)}
+            missing = http.post("/api/session", json=session_body("p/py", policy=policy))
+            assert missing.status_code == 409, missing.text
+            assert (
+                f"the lerobot environment's Python {configured} does not exist"
+                in (missing.json()["detail"])
+            )
+            unknown = http.post("/api/session", json=session_body("p/py", policy={"type": "x"}))
+            assert unknown.status_code == 422 and "choose one of: checkpoint, server" in (
+                unknown.text
+            )
+            assert http.get("/api/session").json()["phase"] == "idle"
+    finally:
+        server.stop()
+
+
 def test_authenticated_request_may_name_a_policy_server(tmp_path: Path, expert) -> None:
     settings = make_settings(tmp_path / "datasets", token=SecretStr("tok"))
     server = start_server(settings)

@@ -258,6 +258,27 @@ export class DatasetBrowser {
     await this.loadEpisodes();
   }
 
+  // A link to one episode (an evaluation report's "#datasets/NS/NAME/INDEX"): open its
+  // dataset and play it.
+  async showEpisode(repo, index) {
+    await this.refresh();
+    const summary = this.datasets.find((d) => d.repo_id === repo);
+    if (!summary) {
+      toast(`No dataset ${repo} on this server`, "bad");
+      return;
+    }
+    await this.open(summary);
+    let episodes;
+    try {
+      episodes = await api.get(`/api/datasets/${repo}/episodes?offset=${index}&limit=1`);
+    } catch (err) {
+      toast(`Cannot load episode ${index} of ${repo}: ${err.message}`, "bad");
+      return;
+    }
+    if (!episodes.length) toast(`${repo} has no episode ${index}`, "bad");
+    else await this.openEpisode(episodes[0]);
+  }
+
   async openEpisode(episode) {
     this.episode = episode;
     for (const tr of $("episodes-table").querySelectorAll("tbody tr")) {

@@ -8,6 +8,7 @@ import { CameraWall } from "./cameras.js";
 import { LiveVideo } from "./live_video.js";
 import { DatasetTools } from "./dataset_tools.js";
 import { DatasetBrowser } from "./datasets.js";
+import { EvaluationReport } from "./eval_report.js";
 import { EVENT } from "./events.js";
 import { FleetView } from "./fleet.js";
 import { clock, el } from "./format.js";
@@ -89,6 +90,7 @@ const teleop = new Teleop(socket, {
 });
 const calibration = new CalibrationPanel();
 const review = new ReviewPanel();
+const evalReport = new EvaluationReport($("eval-report"));
 
 function onMessage(msg) {
   switch (msg.type) {
@@ -141,6 +143,7 @@ function logEvent(ev, { quiet }) {
     el("li", { class: cls, "data-kind": ev.kind }, el("time", { text: clock(ev.time) }), el("span", { text: ev.message })),
   );
   while (list.children.length > EVENT_LOG_LIMIT) list.lastElementChild.remove();
+  evalReport.event(ev); // also when replayed: the last report stays on show after a reload
   if (quiet) return; // the push panel learns a push in progress from hello's `push`
   if (PUSH_EVENTS.has(ev.kind)) push.event(ev);
   live.event(ev);
@@ -234,13 +237,18 @@ function confirmDialog(title, text) {
   });
 }
 
-function showView(name) {
+// "#datasets", "#fleet", or one episode: "#datasets/NS/NAME/INDEX" (an evaluation report's
+// link to a rollout).
+function showView(hash) {
+  const [name, namespace, dataset, index] = hash.split("/");
   const view = ["datasets", "fleet"].includes(name) ? name : "record";
   for (const each of ["record", "datasets", "fleet"]) {
     $(`view-${each}`).hidden = each !== view;
     $(`tab-${each}`).setAttribute("aria-selected", String(each === view));
   }
-  if (view === "datasets") datasets.refresh();
+  if (view === "datasets" && dataset && /^\d+$/.test(index || "")) {
+    datasets.showEpisode(`${decodeURIComponent(namespace)}/${decodeURIComponent(dataset)}`, Number(index));
+  } else if (view === "datasets") datasets.refresh();
   fleet.setVisible(view === "fleet");
 }
 
@@ -292,5 +300,5 @@ async function init() {
   window.leisaac.ready = true; // every initial request has been answered
 }
 
-window.leisaac = { audio, live, socket, datasets, teleop, calibration, review, liveVideo }; // for the browser tests and for debugging
+window.leisaac = { audio, live, socket, datasets, teleop, calibration, review, liveVideo, startForm }; // for the browser tests and for debugging
 init();

@@ -145,7 +145,9 @@ export class StartForm {
 
   deviceChanged() {
     const policy = this.form.elements.device.value === "policy";
-    this.form.querySelector("#policy-label").hidden = !policy;
+    for (const id of ["#policy-label", "#checkpoint-label", "#policy-python-label"]) {
+      this.form.querySelector(id).hidden = !policy;
+    }
     this.form.querySelector("#takeover-label").hidden = !policy;
     // A device option shows for the device types its label names (data-devices), and for
     // the task's number of arms where it says (data-arms: a port per leader arm).
@@ -192,10 +194,24 @@ export class StartForm {
     body.episodes = this.fieldValue(f.episodes);
     if (f.mode.value === "evaluate") body.mode = "evaluate";
     const human = this.humanDevice();
-    if (f.device.value === "policy") body.policy = body.policy || {};
+    if (f.device.value === "policy") body.policy = this.policyConfig(body.policy || {});
     else delete body.policy;
     body.devices = human === "none" ? [] : this.deviceConfigs(human);
     return body;
+  }
+
+  // A checkpoint (policy.path) is served by the session itself, in the lerobot Python;
+  // without one the session connects to the policy server (policy.url).
+  policyConfig(policy) {
+    const { url, python, ...rest } = policy;
+    if (policy.path) return { ...rest, type: "checkpoint", ...(python ? { python } : {}) };
+    return url ? { ...rest, url } : rest;
+  }
+
+  // The policy is a checkpoint the session serves: its start waits for the server to load.
+  servesCheckpoint() {
+    const f = this.form.elements;
+    return f.device.value === "policy" && f["policy.path"].value.trim() !== "";
   }
 
   fieldValue(field) {
@@ -344,7 +360,7 @@ export class StartForm {
     this.busy = true;
     const button = this.form.querySelector("#btn-start");
     button.disabled = true;
-    button.firstChild.textContent = "Starting… ";
+    button.firstChild.textContent = this.servesCheckpoint() ? "Starting the policy server… " : "Starting… ";
     try {
       const snapshot = await api.post("/api/session", body);
       this.remember();
