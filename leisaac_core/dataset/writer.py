@@ -1,9 +1,9 @@
 """DatasetWriter: records episodes into a LeRobot v3 dataset without slowing the caller.
 
-Threads: the caller (the session's control loop) only appends references; one encoder
-thread per camera turns frames into an mp4 while the episode runs; one commit thread
-finishes episodes in order (flush encoders, write the episode's parquet, stage metadata,
-commit through the journal). The caller never waits on either.
+Threads: the caller (the session's control loop) only appends references; an encoder per
+camera turns frames into an mp4 while the episode runs, on the writer's long-lived encoder
+threads; one commit thread finishes episodes in order (flush encoders, write the episode's
+parquet, stage metadata, commit through the journal). The caller never waits on either.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from leisaac_core.dataset import compaction, layout, locks, maintenance, tables
 from leisaac_core.dataset.editing import delete_from_state
-from leisaac_core.dataset.encoder import CameraEncoder
+from leisaac_core.dataset.encoder import CameraEncoder, EncoderThreads
 from leisaac_core.dataset.identity import identity_difference
 from leisaac_core.dataset.journal import Transaction, apply_journal
 from leisaac_core.dataset.maintenance import CompactionResult
@@ -154,6 +154,7 @@ class DatasetWriter:
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"commit-{spec.repo_id}"
         )
+        self._encoder_threads = EncoderThreads(f"encoder-{spec.repo_id}")
         self._futures: set[concurrent.futures.Future[Any]] = set()
         self._futures_lock = threading.Lock()
         self._in_flight = 0
@@ -244,6 +245,7 @@ class DatasetWriter:
                 self.spec.fps,
                 self.video,
                 name=cam.name,
+                threads=self._encoder_threads,
             )
             for key, cam in self._cameras.items()
         }
@@ -409,6 +411,7 @@ class DatasetWriter:
             thread.join()  # its install step runs on the commit thread, still open
         self.wait_idle()
         self._executor.shutdown(wait=True)
+        self._encoder_threads.close()
         self._closed = True
         maintenance.unregister(self.root, self)
         locks.release_writer_lock(self._lock_fd)
