@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import BinaryIO
 
 from leisaac_core.session.state import Event, EventKind
 
@@ -38,15 +39,20 @@ class EventLog:
         self._recent: deque[Event] = deque(maxlen=keep)
         self._lock = threading.Lock()
         self._size = 0  # bytes of whole lines written (and flushed) so far
-        self._file = None
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                _prune(path.parent)
-                self._file = open(path, "ab")  # noqa: SIM115 - open for the engine's life
-                self._size = self._file.tell()
-            except OSError as exc:  # a read-only disk costs the history, not the session
-                log.warning("event log %s not written: %s", path, exc)
+        self._file: BinaryIO | None = None
+        self._opened = False  # on the first event: a process that emits none writes nothing
+
+    def _open(self) -> None:
+        self._opened = True
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _prune(self.path.parent)
+            self._file = open(self.path, "ab")  # noqa: SIM115 - open for the engine's life
+            self._size = self._file.tell()
+        except OSError as exc:  # a read-only disk costs the history, not the session
+            log.warning("event log %s not written: %s", self.path, exc)
 
     @classmethod
     def in_folder(cls, folder: Path, keep: int = EVENTS_KEPT) -> EventLog:
@@ -57,6 +63,8 @@ class EventLog:
         line = (json.dumps(event.to_dict(), default=str) + "\n").encode()
         with self._lock:
             self._recent.append(event)
+            if not self._opened:
+                self._open()
             if self._file is None:
                 return
             try:
