@@ -24,6 +24,7 @@ import gc
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -210,6 +211,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             server.kill()
     rows = read_samples(samples)
+    shutil.rmtree(work, ignore_errors=True)  # the recorded dataset is not the result
     return summarize(args, rows, time.time() - started, counts)
 
 
