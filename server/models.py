@@ -143,6 +143,13 @@ class EventOut(BaseModel):
     data: dict[str, Any] = Field(description="open: figures of this kind of event")
 
 
+class EventPage(BaseModel):
+    items: list[EventOut] = Field(description="oldest first")
+    older: int | None = Field(
+        description="`before` for the next older page; null when these are the first events"
+    )
+
+
 # -------------------------------------------------------------------------------- options
 
 

@@ -39,7 +39,9 @@ import pyarrow.parquet as pq
 from leisaac_core.dataset import layout, locks, tables
 from leisaac_core.dataset.encoder import check_mp4
 from leisaac_core.dataset.journal import Transaction
+from leisaac_core.dataset.maintenance import CompactionResult, open_writer_for
 from leisaac_core.dataset.progress import Progress, ProgressFn, no_progress
+from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.state import DatasetState, read_info
 
 log = logging.getLogger(__name__)
@@ -73,13 +75,6 @@ class PreparedCompaction:
     @property
     def changes_anything(self) -> bool:
         return bool(self.patches) or bool(self.txn.removals)
-
-
-@dataclass(frozen=True)
-class CompactionResult:
-    episodes_moved: int
-    files_before: int
-    files_after: int
 
 
 @dataclass
@@ -428,9 +423,6 @@ def compact_dataset(
     """Compact now and wait; works whether or not this process records into the dataset
     (another process recording into it: DatasetBusyError). `progress` hears of every file
     read, except where this process's recording writer does the work."""
-    from leisaac_core.dataset.repair import repair
-    from leisaac_core.dataset.writer import open_writer_for
-
     root = Path(dataset_dir)
     if not layout.is_dataset(root):
         raise FileNotFoundError(f"no LeRobot dataset at {root}")

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from leisaac_core.dataset import layout, locks, tables
 from leisaac_core.dataset.journal import Transaction
+from leisaac_core.dataset.maintenance import open_writer_for
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.state import DatasetState, rebuild
 from leisaac_core.dataset.stats import numeric_stats
@@ -119,8 +120,6 @@ def delete_from_state(root: Path, state: DatasetState, indices: Sequence[int]) -
 
 def delete_episodes(dataset_dir: Path | str, indices: Sequence[int]) -> None:
     """Delete episodes; safe while this process records into the same dataset."""
-    from leisaac_core.dataset.writer import open_writer_for
-
     root = Path(dataset_dir)
     if not layout.is_dataset(root):
         raise FileNotFoundError(f"no LeRobot dataset at {root}")

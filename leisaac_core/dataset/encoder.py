@@ -1,4 +1,4 @@
-"""One encoder thread per camera: frames in by reference, an mp4 out, never blocking the loop.
+"""An encoder per camera per episode: frames in by reference, an mp4 out, never blocking the loop.
 
 The control loop calls `offer()`, which appends a reference to a bounded queue. When the
 queue is full the producer waits for the encoder up to a deadline it gives: an unpaced loop
@@ -7,6 +7,11 @@ paced loop waits at most until its next tick is due, and only then is the frame 
 counted. Timing stays true in the video: a dropped frame is filled by repeating the previous
 one (x264 codes a repeat in a few bytes), so frame i of the mp4 is always shown at i / fps,
 which lerobot's reader checks.
+
+Encoders run on `EncoderThreads`, long-lived threads that the writer keeps for its whole life,
+not on a thread of their own: every new thread gets fresh native stacks and glibc malloc
+arenas, which stay behind fragmented when it ends, so a thread per camera per episode made a
+long session's memory grow by about half a megabyte per episode (issue 29).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import collections
 import contextlib
 import logging
 import os
+import queue
 import threading
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -120,8 +127,62 @@ class FrameQueue:
         return len(self._items)
 
 
+class EncoderThreads:
+    """Long-lived threads that run encoders one after another. A job takes an idle thread; a
+    new one starts only when all are busy (the next episode records while the last one still
+    flushes), so a session starts a few threads per camera in all, however many episodes."""
+
+    def __init__(self, name: str = "encoder") -> None:
+        self.name = name
+        self.started = 0  # threads started over this pool's life
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None] = (
+            queue.SimpleQueue()
+        )
+        self._idle = threading.Semaphore(0)
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def run(self, job: Callable[[], None], done: threading.Event) -> None:
+        """Run `job` on an idle thread, or on a new one when none is idle; `done` is set once
+        the thread is idle again (so a job given after it reuses that thread)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("encoder threads are closed")
+            if not self._idle.acquire(blocking=False):
+                self.started += 1
+                thread = threading.Thread(
+                    target=self._serve, name=f"{self.name}-{self.started}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+            self._jobs.put((job, done))
+
+    def close(self) -> None:
+        """Stop the threads once the jobs given so far are done."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for _ in self._threads:
+                self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _serve(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            job, done = item
+            try:
+                job()
+            except Exception:  # the thread must live on: others count it as idle
+                log.exception("encoder job failed")
+            finally:
+                self._idle.release()
+                done.set()
+
+
 class CameraEncoder:
-    """Encodes one camera's frames of one episode into `path` on its own thread."""
+    """Encodes one camera's frames of one episode into `path` on one of `threads`."""
 
     def __init__(
         self,
@@ -131,6 +192,7 @@ class CameraEncoder:
         fps: int,
         settings: VideoSettings,
         name: str,
+        threads: EncoderThreads,
         stats_every: int = 5,
     ) -> None:
         self.path = path
@@ -144,8 +206,8 @@ class CameraEncoder:
         self._expected_total: int | None = None
         self._stats = ImageStatsAccumulator()
         self._stats_every = max(1, stats_every)
-        self._thread = threading.Thread(target=self._run, name=f"encoder-{name}", daemon=True)
-        self._thread.start()
+        self._done = threading.Event()
+        threads.run(self._run, self._done)
 
     # --- producer side (control loop) -------------------------------------------------
     def offer(self, frame_index: int, image: np.ndarray, deadline: float | None = None) -> bool:
@@ -169,8 +231,7 @@ class CameraEncoder:
     def finish(self, total_frames: int, timeout: float | None = None) -> Stats | None:
         """Encode what is queued, pad to `total_frames`, close the file; returns image stats."""
         self.end_input(total_frames)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
+        if not self._done.wait(timeout):
             raise TimeoutError(f"encoder for {self.name} did not finish in {timeout} s")
         if self.error is not None:
             raise RuntimeError(f"video encoder for camera {self.name!r} failed: {self.error}")
@@ -181,7 +242,7 @@ class CameraEncoder:
         self.queue.close(abort=True)
 
     def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        self._done.wait(timeout)
 
     # --- encoder thread --------------------------------------------------------------------
     def _run(self) -> None:

@@ -1,9 +1,9 @@
 """DatasetWriter: records episodes into a LeRobot v3 dataset without slowing the caller.
 
-Threads: the caller (the session's control loop) only appends references; one encoder
-thread per camera turns frames into an mp4 while the episode runs; one commit thread
-finishes episodes in order (flush encoders, write the episode's parquet, stage metadata,
-commit through the journal). The caller never waits on either.
+Threads: the caller (the session's control loop) only appends references; an encoder per
+camera turns frames into an mp4 while the episode runs, on the writer's long-lived encoder
+threads; one commit thread finishes episodes in order (flush encoders, write the episode's
+parquet, stage metadata, commit through the journal). The caller never waits on either.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from leisaac_core.dataset import compaction, layout, locks, tables
-from leisaac_core.dataset.compaction import CompactionResult
-from leisaac_core.dataset.encoder import CameraEncoder
+from leisaac_core.dataset import compaction, layout, locks, maintenance, tables
+from leisaac_core.dataset.editing import delete_from_state
+from leisaac_core.dataset.encoder import CameraEncoder, EncoderThreads
 from leisaac_core.dataset.identity import identity_difference
 from leisaac_core.dataset.journal import Transaction, apply_journal
+from leisaac_core.dataset.maintenance import CompactionResult
 from leisaac_core.dataset.repair import repair
 from leisaac_core.dataset.spec import (
     ACTION_KEY,
@@ -130,16 +131,6 @@ class _Episode:
     length: int = 0
 
 
-_OPEN_WRITERS: dict[Path, DatasetWriter] = {}
-_OPEN_WRITERS_LOCK = threading.Lock()
-
-
-def open_writer_for(root: Path) -> DatasetWriter | None:
-    """The writer this process has open on `root`, if any."""
-    with _OPEN_WRITERS_LOCK:
-        return _OPEN_WRITERS.get(Path(root).resolve())
-
-
 class DatasetWriter:
     """Use `DatasetWriter.open(...)`; see the module docstring for the threading model."""
 
@@ -163,6 +154,7 @@ class DatasetWriter:
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"commit-{spec.repo_id}"
         )
+        self._encoder_threads = EncoderThreads(f"encoder-{spec.repo_id}")
         self._futures: set[concurrent.futures.Future[Any]] = set()
         self._futures_lock = threading.Lock()
         self._in_flight = 0
@@ -232,8 +224,7 @@ class DatasetWriter:
         writer = cls(root, spec, video, state, lock_fd, repairs)
         writer.compact_every = max(0, int(compact_every))
         writer._executor.submit(writer._warm_up)  # not a commit: not counted in flight
-        with _OPEN_WRITERS_LOCK:
-            _OPEN_WRITERS[root.resolve()] = writer
+        maintenance.register(root, writer)
         return writer
 
     # ---- the caller's side (control loop) ---------------------------------------------------
@@ -254,6 +245,7 @@ class DatasetWriter:
                 self.spec.fps,
                 self.video,
                 name=cam.name,
+                threads=self._encoder_threads,
             )
             for key, cam in self._cameras.items()
         }
@@ -419,10 +411,9 @@ class DatasetWriter:
             thread.join()  # its install step runs on the commit thread, still open
         self.wait_idle()
         self._executor.shutdown(wait=True)
+        self._encoder_threads.close()
         self._closed = True
-        with _OPEN_WRITERS_LOCK:
-            if _OPEN_WRITERS.get(self.root.resolve()) is self:
-                del _OPEN_WRITERS[self.root.resolve()]
+        maintenance.unregister(self.root, self)
         locks.release_writer_lock(self._lock_fd)
 
     def __enter__(self) -> DatasetWriter:
@@ -433,8 +424,6 @@ class DatasetWriter:
 
     # ---- editing (runs on the commit thread, in order with commits) ----------------------
     def delete_episodes(self, indices: Sequence[int]) -> concurrent.futures.Future[list[str]]:
-        from leisaac_core.dataset.editing import delete_from_state
-
         def run() -> list[str]:
             self._generation += 1
             self._state = delete_from_state(self.root, self._state, indices)

@@ -7,6 +7,7 @@ at its next tick. Auto-push is started from here: it follows commits, not episod
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -94,12 +95,15 @@ class CommitWatcher:
         self._errors: deque[str] = deque()
         self._saved_for_review: deque[int] = deque()
         self._watched = 0  # worker thread
-        self._landed: deque[int] = deque()  # appended on the commit thread, once handled
+        # Commits handled, counted on the commit thread (or the worker's, for a future already
+        # done); a count, not the episode numbers: nothing may grow with a long session.
+        self._landed = 0
+        self._landed_lock = threading.Lock()
 
     @property
     def in_flight(self) -> int:
         """Commits watched whose outcome is not yet queued here (worker thread)."""
-        return self._watched - len(self._landed)
+        return self._watched - self._landed
 
     def watch(self, future: Future[SavedEpisode], number: int) -> None:
         self._watched += 1
@@ -110,7 +114,8 @@ class CommitWatcher:
         try:
             self._handle_commit(future, number)
         finally:  # after the review queue has it: a waiting session ends only then
-            self._landed.append(number)
+            with self._landed_lock:
+                self._landed += 1
 
     def _handle_commit(self, future: Future[SavedEpisode], number: int) -> None:
         exc = future.exception()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from leisaac_core.session.commands import Command, CommandRejected
 from leisaac_core.session.commits import HubCredentials
 from leisaac_core.session.config import SessionConfig
+from leisaac_core.session.event_log import EventLog, event_log_dir
 from leisaac_core.session.runner import EpisodeRunner
 from leisaac_core.session.state import Event, EventKind, FrameSet, Phase, SessionSnapshot
 from leisaac_core.sim.base import EnvError
@@ -38,7 +38,7 @@ class SessionEngine:
     def __init__(
         self,
         dataset_root: Path,
-        event_history: int = 2000,
+        event_log: EventLog | None = None,
         hub_credentials: HubCredentials = lambda: (None, None),
     ) -> None:
         self.dataset_root = Path(dataset_root)
@@ -47,7 +47,8 @@ class SessionEngine:
         self.hub_credentials = hub_credentials
         self._commands: queue.Queue[Command | None] = queue.Queue()
         self._listeners: list[EventListener] = []
-        self._events: deque[Event] = deque(maxlen=event_history)
+        # The recent events in memory, all of them on disk (beside the datasets).
+        self.event_log = event_log or EventLog.in_folder(event_log_dir(self.dataset_root))
         self._event_lock = threading.Lock()  # events may come from the commit thread too
         self._seq = 0
         self._thread: threading.Thread | None = None
@@ -92,15 +93,15 @@ class SessionEngine:
             self._listeners = [cb for cb in self._listeners if cb is not listener]
 
     def events_since(self, seq: int = 0) -> list[Event]:
-        with self._event_lock:
-            return [e for e in self._events if e.seq > seq]
+        """Recent events after `seq`; older ones: `event_log.page`."""
+        return self.event_log.since(seq)
 
     # ---- the runner's SessionOutlet: called on the worker thread (emit also from others) --
     def emit(self, kind: EventKind, message: str, **data: Any) -> Event:
         with self._event_lock:
             self._seq += 1
             event = Event(self._seq, kind, message, data=data)
-            self._events.append(event)
+            self.event_log.append(event)
             listeners = self._listeners
         log.info("%s: %s", kind, message)
         for listener in listeners:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 
 from leisaac_core.session import SessionConfig
 from server.commands import START_TIMEOUT_S, run_command
 from server.deps import EngineDep, SettingsDep, refuse_while_fleet_runs
-from server.models import EventOut, SessionStatusOut
+from server.models import EventOut, EventPage, SessionStatusOut
 from server.policy_access import with_allowed_policy_url
 from server.resume_conflict import ResumeConflictOut
 
@@ -68,3 +70,14 @@ _command_route("reset", "Reset the scene: skips the reset wait, or recovers from
 async def get_events(engine: EngineDep, since: int = 0) -> list[EventOut]:
     events = await run_in_threadpool(engine.events_since, since)
     return [EventOut.model_validate(e.to_dict()) for e in events]
+
+
+@router.get("/events/page", summary="Events before sequence number `before`, from the log")
+async def get_event_page(
+    engine: EngineDep,
+    before: Annotated[int | None, Query(ge=1, description="none: the newest events")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EventPage:
+    events = await run_in_threadpool(engine.event_log.page, before, limit)
+    older = events[0].seq if events and events[0].seq > 1 else None
+    return EventPage(items=[EventOut.model_validate(e.to_dict()) for e in events], older=older)

@@ -20,6 +20,7 @@ from leisaac_core.dataset import (
     delete_episodes,
     layout,
     locks,
+    maintenance,
 )
 from leisaac_core.dataset import journal as journal_mod
 from leisaac_core.dataset import writer as writer_mod
@@ -78,7 +79,7 @@ def make_crashed_then_repaired(root: Path, repo_id: str, monkeypatch) -> None:
             record_episode(w, 7, tag=200, offset=200).result(60)
     w._executor.shutdown(wait=True)
     locks.release_writer_lock(w._lock_fd)
-    writer_mod._OPEN_WRITERS.pop(root.resolve(), None)
+    maintenance.unregister(root, w)
     with DatasetWriter.open(root, make_spec(repo_id), resume=True, video=FAST_VIDEO) as w2:
         assert w2.repairs
         record_episode(w2, 4, tag=300, offset=300).result(60)

@@ -19,6 +19,7 @@ from leisaac_core.dataset import (
     load_episode_signals,
     load_episodes,
     locks,
+    maintenance,
 )
 from leisaac_core.dataset import journal as journal_mod
 from leisaac_core.dataset import writer as writer_mod
@@ -53,8 +54,7 @@ def abandon(writer: DatasetWriter) -> None:
     """Forget a writer like a killed process would (only its lock goes away)."""
     writer._executor.shutdown(wait=True)
     locks.release_writer_lock(writer._lock_fd)
-    with writer_mod._OPEN_WRITERS_LOCK:
-        writer_mod._OPEN_WRITERS.pop(writer.root.resolve(), None)
+    maintenance.unregister(writer.root, writer)
 
 
 @pytest.mark.parametrize("renames_done", [0, 2, 99])

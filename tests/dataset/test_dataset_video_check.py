@@ -14,7 +14,12 @@ import pytest
 from dataset_helpers import FAST_VIDEO, make_spec, record_episode
 
 from leisaac_core.dataset import DatasetWriter, layout, load_episodes
-from leisaac_core.dataset.encoder import CameraEncoder, VideoCheckError, check_mp4
+from leisaac_core.dataset.encoder import (
+    CameraEncoder,
+    EncoderThreads,
+    VideoCheckError,
+    check_mp4,
+)
 from leisaac_core.dataset.spec import VideoSettings
 
 
@@ -22,10 +27,16 @@ def encode_noise(path: Path, n: int, fps: int = 30, seed: int = 0) -> None:
     """Noise frames through our encoder (the content that made libx264 B-frames show the
     duration defect); small frames keep it fast."""
     rng = np.random.default_rng(seed)
-    enc = CameraEncoder(path, 64, 48, fps, VideoSettings(queue_frames=1000), name="noise")
+    threads = EncoderThreads()
+    enc = CameraEncoder(
+        path, 64, 48, fps, VideoSettings(queue_frames=1000), name="noise", threads=threads
+    )
     for i in range(n):
         enc.offer(i, rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
-    enc.finish(n)  # runs check_mp4; raises if the file declares anything else
+    try:
+        enc.finish(n)  # runs check_mp4; raises if the file declares anything else
+    finally:
+        threads.close()
 
 
 def remux_with_last_duration(src: Path, dst: Path, last_duration: int) -> None:

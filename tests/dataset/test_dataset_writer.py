@@ -308,11 +308,14 @@ def test_unpaced_caller_waits_for_the_encoder_and_drops_nothing(root: Path) -> N
 def test_a_waiting_caller_is_released_when_the_encoder_fails(tmp_path: Path) -> None:
     """An encoder that cannot open its file stops consuming; a caller waiting for room
     (unpaced) must get its frame refused, not wait forever, and finish() says why."""
-    from leisaac_core.dataset.encoder import CameraEncoder
+    from leisaac_core.dataset.encoder import CameraEncoder, EncoderThreads
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the encoder wants a folder")
-    enc = CameraEncoder(blocker / "x.mp4", W, H, 30, VideoSettings(queue_frames=1), name="front")
+    threads = EncoderThreads()
+    enc = CameraEncoder(
+        blocker / "x.mp4", W, H, 30, VideoSettings(queue_frames=1), name="front", threads=threads
+    )
     accepted = [enc.offer(i, synthetic_frame(i, H, W)) for i in range(5)]
     assert not all(accepted)  # at most the first fits before the encoder is gone
     with pytest.raises(RuntimeError, match="video encoder for camera 'front' failed"):

@@ -134,15 +134,42 @@ function onMessage(msg) {
   }
 }
 
+function eventItem(ev) {
+  const [cls] = EVENT_STYLE[ev.kind] || [""];
+  return el(
+    "li",
+    { class: cls, "data-kind": ev.kind, "data-seq": String(ev.seq ?? "") },
+    el("time", { text: clock(ev.time) }),
+    el("span", { text: ev.message }),
+  );
+}
+
+// The server keeps the recent events in memory and every one in its log: older ones are
+// fetched a page at a time on request, and stay shown while fewer than EVENT_LOG_LIMIT new
+// ones have come in since.
+let eventsShown = EVENT_LOG_LIMIT;
+async function loadOlderEvents() {
+  const list = $("events");
+  const oldest = list.lastElementChild?.dataset.seq;
+  const query = oldest ? `?before=${oldest}&limit=100` : "?limit=100";
+  try {
+    const page = await api.get(`/api/session/events/page${query}`);
+    for (const ev of page.items.reverse()) list.append(eventItem(ev));
+    eventsShown = list.children.length + EVENT_LOG_LIMIT;
+    $("events-older").hidden = page.older == null;
+  } catch (err) {
+    toast(`Older events: ${err.message}`, "bad");
+  }
+}
+
 function logEvent(ev, { quiet }) {
   if (ev.seq != null && ev.seq <= lastSeq) return;
   if (ev.seq != null) lastSeq = ev.seq;
-  const [cls, cue] = EVENT_STYLE[ev.kind] || ["", null];
+  const [, cue] = EVENT_STYLE[ev.kind] || ["", null];
   const list = $("events");
-  list.prepend(
-    el("li", { class: cls, "data-kind": ev.kind }, el("time", { text: clock(ev.time) }), el("span", { text: ev.message })),
-  );
-  while (list.children.length > EVENT_LOG_LIMIT) list.lastElementChild.remove();
+  list.prepend(eventItem(ev));
+  while (list.children.length > eventsShown) list.lastElementChild.remove();
+  $("events-older").hidden = !(Number(list.lastElementChild.dataset.seq) > 1);
   evalReport.event(ev); // also when replayed: the last report stays on show after a reload
   if (quiet) return; // the push panel learns a push in progress from hello's `push`
   if (PUSH_EVENTS.has(ev.kind)) push.event(ev);
@@ -268,6 +295,7 @@ function setupChrome() {
   for (const kind of ["pointerdown", "keydown"]) {
     document.addEventListener(kind, () => audio.unlock(), { once: true, capture: true });
   }
+  $("events-older").addEventListener("click", loadOlderEvents);
   $("logout").addEventListener("click", async () => {
     await api.post("/api/auth/logout");
     goToLogin();
