@@ -64,6 +64,9 @@ def connect(address: str | None, num_cpus: float) -> bool:
             raise FleetError(f"cannot reach the Ray cluster at {address}: {exc}") from None
     else:
         ray.init(
+            # "local": a new instance even when another one runs on this machine (Ray
+            # would otherwise join the newest it finds there)
+            address="local",
             num_cpus=max(1, int(num_cpus + 0.999)),
             object_store_memory=LOCAL_OBJECT_STORE_BYTES,
             _node_ip_address="127.0.0.1",

@@ -58,6 +58,7 @@ class FleetRun:
             state="idle", repo_id=s.dataset.repo_id, root=str(self.root), episodes_target=s.episodes
         )
         self.commits: list[Commit] = []
+        self.most_queued = 0  # the most received episodes ever waiting for their commit
         self._stop = threading.Event()
         self._errors: list[str] = []
         self._workers: list[Worker] = []
@@ -157,6 +158,7 @@ class FleetRun:
         finally:
             dispatcher.close()
             committed += self._landed(head.close(), ledger)  # what was received is committed
+            self.most_queued = head.most_queued
         if writer.episodes:
             self._publish(message="packing the dataset into lerobot-sized files")
             try:
