@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -103,6 +104,24 @@ def test_workers_that_cannot_start_are_reported_by_name_not_retried(
         assert any(e.startswith(f"{name} cannot record") and "isaaclab" in e for e in status.errors)
     assert len(status.errors) == 2, "each worker is reported once, not retried"
     assert status.episodes_in_dataset == 0
+
+
+def test_a_worker_whose_policy_server_is_down_is_reported_by_name(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    """Issue 28: no seed is failed (or recorded empty) for a server that never answered."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    url = f"ws://127.0.0.1:{probe.getsockname()[1]}"
+    probe.close()  # nothing listens there now
+    config = _config(ray_cluster.address, tmp_path / "policy", devices=[], policy={"url": url})
+    status = FleetRun(config, tmp_path).run()
+    assert status.state == "error"
+    assert {w.state for w in status.workers} == {"failed"}
+    for name in ("worker-1", "worker-2"):
+        (error,) = [e for e in status.errors if e.startswith(f"{name} cannot record")]
+        assert "policy server cannot be reached" in error and url in error
+    assert status.seeds_failed == {} and status.episodes_in_dataset == 0
 
 
 def test_isaaclab_without_gpus_in_the_cluster_is_a_clear_error(
