@@ -1,13 +1,18 @@
-"""Benchmark the fleet: episodes per hour with 1 and 2 Ray workers against the single-process
-`record` command (the anchor) on the same seeds, and the head's commit latency while the
-workers stream.
+"""Benchmark the fleet: episodes per hour with 1, 2, 4, 8 and 15 Ray workers beside one plain
+`record` process (the anchor) in the same run, on the same task, device, camera size and seeds.
 
-All three record the same task, device, camera size and seeds 0..N-1 (scripted, unpaced) into
-fresh datasets. Wall time counts from the command's start to its exit (Ray's start and the
-workers' first env build included); "steady" rates count from the coordinator's start of the
-workers to the last commit. Writes bench/results/fleet.json and prints a table.
+Per row: episodes/h and its ratio to the anchor, both over the whole command ("wall": process
+or Ray start, env builds and packing included) and steady (from the first saved episode to
+the last: what a long run gets); CPU seconds per episode (the whole process tree: for the
+fleet the head and Ray's own processes, plus each worker's own count sent with its last
+episode); the head's commit time p50/p99 (every
+commit); bytes per episode moved from a worker to the head through Ray's object store; the
+head's largest RSS; the most episodes ever waiting for their commit (the bounded queue).
+Rows asking for more workers than this machine has cores are skipped with the reason,
+unless --workers names them. Writes JSON (bench/results/fleet.json or --out) and a table.
 
-usage: .venv/bin/python bench/fleet.py [--episodes 8] [--camera-size 128x96] [--workers 1 2]
+usage: .venv/bin/python bench/fleet.py [--episodes 40] [--per-worker 20] [--camera-size 128x96]
+           [--workers 1 2 4 8 15] [--out PATH]
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,33 +35,93 @@ from leisaac_core.sim.mujoco.cost import cpu_model  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "fleet.json"
 TASK = "so101_lift_cube"
+DEFAULT_WORKERS = (1, 2, 4, 8, 15)
 
 
-def _cli(*args: str, env: dict[str, str]) -> tuple[float, str]:
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of `pid` and every live descendant, with the children
+    they reaped (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry)] = int(fields[1])
+        cpu[int(entry)] = sum(int(v) for v in fields[11:15]) / tick
+    total, stack = 0.0, [pid]
+    children: dict[int, list[int]] = {}
+    for child, ppid in parent.items():
+        children.setdefault(ppid, []).append(child)
+    while stack:
+        p = stack.pop()
+        total += cpu.get(p, 0.0)
+        stack.extend(children.get(p, ()))
+    return total
+
+
+def steady_rate(saved_at: list[float]) -> float:
+    """Episodes per hour between the first and the last saved episode."""
+    if len(saved_at) < 2:
+        return 0.0
+    return (len(saved_at) - 1) / max(saved_at[-1] - saved_at[0], 1e-9) * 3600
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def record_row(n: int, size: str, work: Path) -> dict:
+    """One plain `record` process; every "episode N saved" line timed as it arrives."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_LEROBOT_HOME": str(work)}
+    cmd = [sys.executable, "-m", "server.cli", "record", "--task", TASK, "--device", "scripted",
+           "--episodes", str(n), "--seed", "0", "--camera-size", size, "--repo-id", "bench/record"]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=3600,
-    )
-    elapsed = time.perf_counter() - t0
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    assert proc.stderr is not None
+    saved_at, tail = [], []
+    for line in proc.stderr:
+        tail = [*tail[-40:], line]
+        if line.startswith("episode ") and line.rstrip().endswith(" saved"):
+            saved_at.append(time.perf_counter())
+    proc.wait()
+    wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args[:2])} failed:\n{proc.stderr[-3000:]}")
-    return elapsed, proc.stderr
+        raise SystemExit("record failed:\n" + "".join(tail))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    seeds = sorted(e.seed for e in load_episodes(work / "bench" / "record"))
+    return {
+        "episodes": n,
+        "wall_s": wall,
+        "episodes_per_hour": n / wall * 3600,
+        "steady_episodes_per_hour": steady_rate(saved_at),
+        "cpu_s_per_episode": cpu / n,
+        "rss_max_mb": after.ru_maxrss / 1024,
+        "seeds_exact": seeds == list(range(n)),
+    }
 
 
-def _fleet_in_process(workers: int, episodes: int, size: str, root: Path) -> dict:
+def fleet_row(workers: int, n: int, size: str, work: Path) -> dict:
+    import ray
+
     from leisaac_core.fleet import FleetConfig
+    from leisaac_core.fleet.cluster import connect
     from leisaac_core.fleet.run import FleetRun
     from leisaac_core.session import SessionConfig
 
     width, height = (int(v) for v in size.split("x"))
+    root = work / "bench" / f"fleet{workers}"
     config = FleetConfig(
         session=SessionConfig(
-            episodes=episodes,
+            episodes=n,
             env={"task": TASK, "camera_width": width, "camera_height": height},
             devices=[{"type": "scripted"}],
             dataset={"repo_id": f"bench/fleet{workers}", "root": root},
@@ -63,81 +129,118 @@ def _fleet_in_process(workers: int, episodes: int, size: str, root: Path) -> dic
         ),
         workers=workers,
     )
+    saved_at: list[float] = []
+
+    def on_event(message: str) -> None:
+        if " saved as episode " in message:
+            saved_at.append(time.perf_counter())
+
     t0 = time.perf_counter()
-    status = FleetRun(config, root.parent).run()
+    connect(None, workers)  # started here, so its start counts and its processes are measured
+    cpu0 = tree_cpu_s(os.getpid())
+    run = FleetRun(config, work, on_event=on_event)
+    status = run.run()
+    cpu = tree_cpu_s(os.getpid()) - cpu0
+    ray.shutdown()
     wall = time.perf_counter() - t0
     if status.state != "finished":
         raise SystemExit(f"fleet with {workers} worker(s) ended {status.state}: {status.message}")
+    commits = [c for c in run.commits if not c.error]
+    # The workers' processes are gone by now (the run ends its actors): each one's CPU is
+    # what it reported with its last episode.
+    last_cpu: dict[str, float] = {}
+    for c in commits:
+        last_cpu[c.worker] = max(last_cpu.get(c.worker, 0.0), c.worker_cpu_s)
+    cpu += sum(last_cpu.values())
+    commit_ms = [1000 * c.commit_s for c in commits]
+    seeds = sorted(e.seed for e in load_episodes(root))
     return {
+        "episodes": n,
         "wall_s": wall,
-        "steady_s": status.elapsed_s,
-        "commit_ms_p50": status.commit_ms_p50,
-        "commit_ms_max": status.commit_ms_max,
+        "episodes_per_hour": n / wall * 3600,
+        "steady_episodes_per_hour": steady_rate(saved_at),
+        "cpu_s_per_episode": cpu / n,
+        "commit_ms_p50": percentile(commit_ms, 0.5),
+        "commit_ms_p99": percentile(commit_ms, 0.99),
+        "commit_ms_max": max(commit_ms, default=0.0),
+        "commits_measured": len(commit_ms),
+        "object_store_bytes_per_episode": sum(c.nbytes for c in commits) / max(len(commits), 1),
+        "head_rss_max_mb": max((c.head_rss for c in commits), default=0) / 2**20,
+        "worker_rss_max_mb": max((c.worker_rss for c in commits), default=0) / 2**20,
+        "episodes_waiting_for_commit_max": run.most_queued,
         "per_worker": {w.name: w.episodes_saved for w in status.workers},
+        "seeds_exact": seeds == list(range(n)),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=int, default=8)
+    parser.add_argument("--episodes", type=int, default=40, help="anchor and smallest rows")
+    parser.add_argument(
+        "--per-worker", type=int, default=20, help="a row of k workers records k x this at least"
+    )
     parser.add_argument("--camera-size", default="128x96")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="+", help="default: 1 2 4 8 15 up to cores")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    n = args.episodes
+    cores = os.cpu_count() or 1
     work = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_LEROBOT_HOME": str(work)}
+    load_before = os.getloadavg()
     rows: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
 
-    wall, _ = _cli(
-        "record", "--task", TASK, "--device", "scripted", "--episodes", str(n),
-        "--seed", "0", "--camera-size", args.camera_size, "--repo-id", "bench/record",
-        env=env,
-    )  # fmt: skip
-    seeds = sorted(e.seed for e in load_episodes(work / "bench" / "record"))
-    rows["record (1 process, anchor)"] = {"wall_s": wall, "seeds": seeds}
-
-    for k in args.workers:
-        root = work / "bench" / f"fleet{k}"
-        result = _fleet_in_process(k, n, args.camera_size, root)
-        result["seeds"] = sorted(e.seed for e in load_episodes(root))
-        rows[f"fleet, {k} worker{'s' if k > 1 else ''}"] = result
-
-    anchor = rows["record (1 process, anchor)"]["wall_s"]
+    anchor = record_row(args.episodes, args.camera_size, work)
+    rows["record (1 process, anchor)"] = anchor
+    for k in args.workers or DEFAULT_WORKERS:
+        name = f"fleet, {k} worker{'s' if k > 1 else ''}"
+        if args.workers is None and k > cores:
+            skipped[name] = f"{k} workers need {k} cores; this machine has {cores}"
+            continue
+        n = max(args.episodes, args.per_worker * k)
+        rows[name] = fleet_row(k, n, args.camera_size, work)
     for row in rows.values():
-        row["episodes_per_hour"] = n / row["wall_s"] * 3600
-        row["vs_record"] = anchor / row["wall_s"]
-        if "steady_s" in row:
-            row["steady_episodes_per_hour"] = n / max(row["steady_s"], 1e-9) * 3600
-        assert row["seeds"] == list(range(n)), f"seeds differ: {row['seeds']}"
+        row["vs_record"] = row["episodes_per_hour"] / anchor["episodes_per_hour"]
+        row["steady_vs_record"] = (
+            row["steady_episodes_per_hour"] / anchor["steady_episodes_per_hour"]
+        )
+        assert row["seeds_exact"], "a row's dataset does not hold exactly seeds 0..n-1"
     results = {
         "task": TASK,
-        "episodes": n,
         "camera_size": args.camera_size,
-        "cpus": os.cpu_count(),
-        "load_avg_before": os.getloadavg(),
+        "cpus": cores,
         "cpu": cpu_model(),
+        "load_avg_before": load_before,
+        "load_avg_after": os.getloadavg(),
         "rows": rows,
+        "skipped": skipped,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
     print(
-        f"{n} episodes of {TASK}, cameras {args.camera_size}, seeds 0..{n - 1}, {os.cpu_count()} CPUs"
+        f"{TASK}, cameras {args.camera_size}, {cores} CPUs ({cpu_model()}), load before "
+        f"{load_before[0]:.2f} after {results['load_avg_after'][0]:.2f}"
     )
+    head = ("", "eps", "ep/h", "x rec", "steady", "x rec", "CPU s/ep", "commit p50/p99 ms",
+            "KB/ep", "head MB")  # fmt: skip
     print(
-        f"{'':28}{'wall s':>8}{'ep/h':>8}{'x record':>10}{'steady ep/h':>13}{'commit p50/max ms':>20}"
+        f"{head[0]:28}{head[1]:>5}"
+        + "".join(f"{h:>10}" for h in head[2:7])
+        + f"{head[7]:>19}{head[8]:>7}{head[9]:>9}"
     )
-    for name, row in rows.items():
-        steady = f"{row['steady_episodes_per_hour']:.0f}" if "steady_s" in row else "-"
+    for name, r in rows.items():
         commit = (
-            f"{row['commit_ms_p50']:.0f} / {row['commit_ms_max']:.0f}"
-            if "commit_ms_p50" in row
-            else "-"
+            f"{r['commit_ms_p50']:.0f} / {r['commit_ms_p99']:.0f}" if "commit_ms_p50" in r else "-"
         )
+        kb = f"{r['object_store_bytes_per_episode'] / 1024:.0f}" if "commit_ms_p50" in r else "-"
+        rss = f"{r['head_rss_max_mb']:.0f}" if "commit_ms_p50" in r else "-"
         print(
-            f"{name:28}{row['wall_s']:8.1f}{row['episodes_per_hour']:8.0f}"
-            f"{row['vs_record']:10.2f}{steady:>13}{commit:>20}"
+            f"{name:28}{r['episodes']:>5}{r['episodes_per_hour']:10.0f}{r['vs_record']:10.2f}"
+            f"{r['steady_episodes_per_hour']:10.0f}{r['steady_vs_record']:10.2f}"
+            f"{r['cpu_s_per_episode']:10.2f}{commit:>19}{kb:>7}{rss:>9}"
         )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    for name, why in skipped.items():
+        print(f"{name:28}skipped: {why}")
+    print(f"wrote {args.out}")
     return 0
 
 

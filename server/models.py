@@ -394,6 +394,7 @@ class WorkerStatusOut(BaseModel):
     node: str
     pid: int | None
     seed: int | None
+    waiting: list[int]
     episodes_saved: int
     episodes_failed: int
     episodes_per_hour: Number
@@ -415,6 +416,7 @@ class FleetView(BaseModel):
     episodes_per_hour: Number | None = None
     elapsed_s: Number | None = None
     commit_ms_p50: Number | None = None
+    commit_ms_p99: Number | None = None
     commit_ms_max: Number | None = None
     workers: list[WorkerStatusOut]
     message: str | None = None

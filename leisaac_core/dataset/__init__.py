@@ -30,6 +30,7 @@ from leisaac_core.dataset.spec import (
 from leisaac_core.dataset.writer import (
     CameraStatus,
     DatasetWriter,
+    DeliveredEpisode,
     EpisodeMeta,
     SavedEpisode,
     WriterStatus,
@@ -44,6 +45,7 @@ __all__ = [
     "DatasetSpec",
     "DatasetSummary",
     "DatasetWriter",
+    "DeliveredEpisode",
     "EpisodeMeta",
     "EpisodeRecord",
     "EpisodeRecorder",

@@ -102,6 +102,27 @@ class SavedEpisode:
 
 
 @dataclass(frozen=True)
+class DeliveredEpisode:
+    """A finished episode handed to the writer's `deliver` callback instead of committed
+    (a fleet worker ships it to the head, which commits it into the one dataset). Its row,
+    frame table and mp4s are what a commit would write as episode 0 of a new dataset; the
+    receiver renumbers them. Bytes, read once: what crosses the process boundary."""
+
+    info: dict[str, Any]  # the dataset's info.json (fps, robot type, features)
+    task: str
+    row: dict[str, Any]  # its meta/episodes row: stats, outcome, seed, QC columns
+    frames: bytes  # its frame table as a parquet file
+    videos: dict[str, bytes]  # its mp4 by video key
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.frames) + sum(len(v) for v in self.videos.values())
+
+
+Deliver = Callable[[DeliveredEpisode], None]
+
+
+@dataclass(frozen=True)
 class CameraStatus:
     backlog: int
     dropped: int
@@ -142,8 +163,10 @@ class DatasetWriter:
         state: DatasetState,
         lock_fd: int,
         repairs: list[str],
+        deliver: Deliver | None = None,
     ) -> None:
         self.root = root
+        self.deliver = deliver
         self.spec = spec
         self.video = video
         self.repairs = repairs
@@ -178,6 +201,7 @@ class DatasetWriter:
         resume: bool = False,
         video: VideoSettings | None = None,
         compact_every: int = DEFAULT_COMPACT_EVERY,
+        deliver: Deliver | None = None,
     ) -> DatasetWriter:
         """Open `root` (= dataset_dir(dataset_root, spec.repo_id)) for recording.
 
@@ -185,6 +209,9 @@ class DatasetWriter:
         DatasetExistsError, and nothing is touched). An interrupted dataset is repaired first;
         `writer.repairs` says what was done. Every `compact_every` commits (0: never) a
         background compaction packs episodes into lerobot-sized files (see compact()).
+        `deliver`: each saved episode is handed to it (on the commit thread, in order) as a
+        `DeliveredEpisode` instead of committed here; `root` then only holds the encoders'
+        scratch files and never becomes a dataset.
         """
         root = Path(root)
         video = video or VideoSettings()
@@ -221,7 +248,7 @@ class DatasetWriter:
         except BaseException:
             locks.release_writer_lock(lock_fd)
             raise
-        writer = cls(root, spec, video, state, lock_fd, repairs)
+        writer = cls(root, spec, video, state, lock_fd, repairs, deliver)
         writer.compact_every = max(0, int(compact_every))
         writer._executor.submit(writer._warm_up)  # not a commit: not counted in flight
         maintenance.register(root, writer)
@@ -568,6 +595,8 @@ class DatasetWriter:
                 enc.join()
                 enc.path.unlink(missing_ok=True)
             raise
+        if self.deliver is not None:
+            return self._deliver(ep, meta, image_stats, t_start)
         state = self._state
         index = state.total_episodes
         task = meta.task or ep.task
@@ -580,13 +609,7 @@ class DatasetWriter:
         txn = Transaction(self.root, f"commit episode {index} of {self.spec.repo_id}")
         chunk, file = layout.slot_to_chunk_file(state.next_data_slot)
         schema = tables.frame_schema(state.features)
-        extras = {
-            key: np.asarray(values, dtype=OPTIONAL_FRAME_FEATURES[key])
-            for key, values in ep.extras.items()
-        }
-        if "next.done" in extras:
-            extras["next.done"][:] = False
-            extras["next.done"][-1] = True
+        extras = _frame_extras(ep)
         table = tables.frames_table(
             schema, states, actions, self.spec.fps, index, start, task_index, extras
         )
@@ -626,25 +649,7 @@ class DatasetWriter:
         for col in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
             ep_stats[col] = numeric_stats(table.column(col).to_numpy())
         row.update(tables.stats_to_row(ep_stats))
-        row.update(
-            outcome=meta.outcome,
-            fps_achieved=meta.fps_achieved,
-            period_p99_ms=meta.period_p99_ms,
-            paced=meta.paced,
-            device=meta.device,
-            backend=meta.backend,
-            seed=meta.seed,
-            note=meta.note,
-            starved_ticks=meta.starved_ticks,
-            intervention_ticks=meta.intervention_ticks,
-            input_age_p50_ms=meta.input_age_p50_ms,
-            input_age_p99_ms=meta.input_age_p99_ms,
-            input_latency_p50_ms=meta.input_latency_p50_ms,
-            input_latency_p99_ms=meta.input_latency_p99_ms,
-            input_clock_offset_ms=meta.input_clock_offset_ms,
-            input_pauses=meta.input_pauses,
-            recorded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        )
+        row.update(_meta_columns(meta))
         new_state = state.with_episode(row, ep_stats, task)
         new_state.stage_commit(txn, tasks_changed=task_index == len(state.tasks))
         with locks.commit_lock(self.root):
@@ -665,6 +670,82 @@ class DatasetWriter:
             )
         log.info("episode %d of %s committed (%d frames)", index, self.spec.repo_id, n)
         return SavedEpisode(True, index, n, dropped, elapsed, self.spec.repo_id)
+
+    def _deliver(
+        self, ep: _Episode, meta: EpisodeMeta, image_stats: dict[str, Any], t_start: float
+    ) -> SavedEpisode:
+        """Hand the finished episode to `deliver` as episode 0 of a new dataset (the receiver
+        renumbers it); nothing is committed here and the mp4s leave the disk."""
+        import io
+
+        import pyarrow.parquet as pq
+
+        state, n, task = self._state, ep.length, meta.task or ep.task
+        states, actions = np.stack(ep.states), np.stack(ep.actions)
+        extras = _frame_extras(ep)
+        table = tables.frames_table(
+            tables.frame_schema(state.features), states, actions, self.spec.fps, 0, 0, 0, extras
+        )
+        frames = io.BytesIO()
+        pq.write_table(table, frames)
+        row: dict[str, Any] = {"episode_index": 0, "tasks": [task], "length": n}
+        ep_stats: dict[str, Any] = {
+            STATE_KEY: numeric_stats(states),
+            ACTION_KEY: numeric_stats(actions),
+        }
+        for key, values in extras.items():
+            ep_stats[key] = numeric_stats(values.astype(np.float32))
+        videos = {}
+        for key, enc in ep.encoders.items():
+            videos[key] = enc.path.read_bytes()
+            enc.path.unlink(missing_ok=True)
+            row[f"videos/{key}/from_timestamp"] = 0.0
+            row[f"videos/{key}/to_timestamp"] = n / self.spec.fps
+            row[f"{tables.DROPPED_PREFIX}{key}"] = enc.dropped
+            if image_stats.get(key) is not None:
+                ep_stats[key] = image_stats[key]
+        for col in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
+            ep_stats[col] = numeric_stats(table.column(col).to_numpy())
+        row.update(tables.stats_to_row(ep_stats))
+        row.update(_meta_columns(meta))
+        assert self.deliver is not None
+        self.deliver(DeliveredEpisode(state.info, task, row, frames.getvalue(), videos))
+        dropped = {k: e.dropped for k, e in ep.encoders.items()}
+        elapsed = time.perf_counter() - t_start
+        return SavedEpisode(True, None, n, dropped, elapsed, self.spec.repo_id, "delivered")
+
+
+def _frame_extras(ep: _Episode) -> dict[str, np.ndarray]:
+    extras = {
+        key: np.asarray(values, dtype=OPTIONAL_FRAME_FEATURES[key])
+        for key, values in ep.extras.items()
+    }
+    if "next.done" in extras:  # true on the last frame of a saved episode only
+        extras["next.done"][:] = False
+        extras["next.done"][-1] = True
+    return extras
+
+
+def _meta_columns(meta: EpisodeMeta) -> dict[str, Any]:
+    return {
+        "outcome": meta.outcome,
+        "fps_achieved": meta.fps_achieved,
+        "period_p99_ms": meta.period_p99_ms,
+        "paced": meta.paced,
+        "device": meta.device,
+        "backend": meta.backend,
+        "seed": meta.seed,
+        "note": meta.note,
+        "starved_ticks": meta.starved_ticks,
+        "intervention_ticks": meta.intervention_ticks,
+        "input_age_p50_ms": meta.input_age_p50_ms,
+        "input_age_p99_ms": meta.input_age_p99_ms,
+        "input_latency_p50_ms": meta.input_latency_p50_ms,
+        "input_latency_p99_ms": meta.input_latency_p99_ms,
+        "input_clock_offset_ms": meta.input_clock_offset_ms,
+        "input_pauses": meta.input_pauses,
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
 
 
 def _rewrite_episodes_metadata(root: Path, state: DatasetState) -> DatasetState:

@@ -132,17 +132,20 @@ class FleetWriter:
         self.commit_seconds.append(time.perf_counter() - t0)
         self._since_compaction += 1
         if self._since_compaction >= COMPACT_EVERY:
-            self.compact()
+            self.compact(tiered=True)
         log.info("fleet: episode %d committed (seed %d, %s)", index, bundle.seed, bundle.worker)
         return index
 
-    def compact(self) -> None:
+    def compact(self, tiered: bool = False) -> None:
         """Pack the one-file-per-episode commits into lerobot-sized files (stream copy, one
-        journaled change; in line with commits, which wait meanwhile)."""
+        journaled change; in line with commits, which wait meanwhile). `tiered`, while
+        recording: only what is new is joined (see compaction._group), so each run copies in
+        proportion to the last 200 episodes, not the whole dataset; the pack at the end is
+        full."""
         self._since_compaction = 0
         if self._state is None:
             return
-        prepared = compaction.prepare(self.root)
+        prepared = compaction.prepare(self.root, tiered=tiered)
         if prepared is not None:
             self._state = compaction.install(self.root, self._state, prepared, prepared.generation)
 

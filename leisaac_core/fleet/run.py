@@ -1,137 +1,46 @@
 """The coordinator: runs on the head (the Ray driver), owns the seed ledger and the one
 dataset writer, and keeps every worker busy until the dataset holds the requested episodes.
 
-Only this module imports Ray. Every worker is a Ray actor (`FleetWorker`) restarted by Ray
-when its process dies (`max_restarts`); the call under way then fails with an actor error,
-its seed goes back to the ledger and is recorded again by whichever worker is free. A
-worker whose session cannot start (bad task, no Isaac Lab, no GPU) is reported by name and
-gets no more seeds; the run fails only when no worker is left.
+Its parts: `cluster.py` finds or starts Ray, `dispatch.py` keeps seeds in flight on the
+workers (restarts, failed workers), `head.py` commits received episodes on their own thread
+behind a bounded queue. This loop moves results from the one to the other and tells the
+status; the run fails only when no worker is left.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from leisaac_core.dataset.spec import dataset_dir
+from leisaac_core.fleet.cluster import (
+    LOOPBACK_ENV,
+    FleetError,
+    connect,
+    import_ray,
+    ray_installed,
+)
 from leisaac_core.fleet.config import FleetConfig
+from leisaac_core.fleet.dispatch import Dispatcher, Worker
+from leisaac_core.fleet.head import Commit, HeadCommitter
 from leisaac_core.fleet.ingest import FleetWriter
 from leisaac_core.fleet.seeds import SeedLedger
-from leisaac_core.fleet.status import FleetStatus, WorkerStatus
-from leisaac_core.fleet.worker import EpisodeResult, FleetWorker
+from leisaac_core.fleet.status import FleetStatus
+
+__all__ = ["LOOPBACK_ENV", "FleetError", "FleetRun", "ray_installed"]
 
 log = logging.getLogger("leisaac.fleet")
-
-CODE_ROOT = str(Path(__file__).resolve().parents[2])
-# A local instance (no --address): small object store, no dashboard, loopback only.
-LOCAL_OBJECT_STORE_BYTES = 128 * 1024 * 1024
-# Ray resolves 127.0.0.1 to the machine's outward address (and binds there) unless it is
-# told this machine is no cluster member; read when Ray is first imported.
-LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-
-
-# A worker that Ray is restarting is asked where it runs; it fails for good after this many
-# refusals (0.25 s apart).
-_PROBES_WHILE_RESTARTING = 240
-
-
-class FleetError(RuntimeError):
-    """The fleet cannot run (Ray missing, no resources): the message says what to do."""
-
-
-def ray_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("ray") is not None
-
-
-def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise FleetError(
-            "the fleet needs Ray: pip install 'leisaac-dashboard[fleet]' (or pip install ray)"
-        ) from None
-    return ray
-
-
-def worker_runtime_env() -> dict[str, Any]:
-    """Workers import this checkout's code: its folder goes first on their PYTHONPATH (a
-    fresh clone in CI is not installed in site-packages). Nodes of a remote cluster need the
-    package installed (the same version) or this folder at the same path."""
-    path = os.pathsep.join(p for p in (CODE_ROOT, os.environ.get("PYTHONPATH", "")) if p)
-    return {"env_vars": {"PYTHONPATH": path}}
-
-
-def connect(address: str | None, num_cpus: float) -> bool:
-    """Connect to `address` or start a local instance; True when this call started Ray."""
-    if not address or address.split(":")[0] in ("127.0.0.1", "localhost"):
-        for key, value in LOOPBACK_ENV.items():
-            os.environ.setdefault(key, value)
-    ray = import_ray()
-    if ray.is_initialized():
-        return False
-    common = {
-        "runtime_env": worker_runtime_env(),
-        "logging_level": logging.WARNING,
-        "log_to_driver": False,
-        "include_dashboard": False,
-    }
-    if address:
-        try:
-            ray.init(address=address, **common)
-        except ConnectionError as exc:
-            raise FleetError(f"cannot reach the Ray cluster at {address}: {exc}") from None
-    else:
-        ray.init(
-            num_cpus=max(1, int(num_cpus + 0.999)),
-            object_store_memory=LOCAL_OBJECT_STORE_BYTES,
-            _node_ip_address="127.0.0.1",
-            **common,
-        )
-    return True
-
-
-@dataclass
-class _Worker:
-    name: str
-    handle: Any
-    state: str = "starting"
-    node: str = ""
-    pid: int | None = None
-    seed: int | None = None
-    saved: int = 0
-    failed: int = 0
-    restarts: int = 0
-    probe_failures: int = 0
-    error: str = ""
-    started: float = field(default_factory=time.monotonic)
-
-    def status(self) -> WorkerStatus:
-        hours = max(time.monotonic() - self.started, 1e-6) / 3600
-        return WorkerStatus(
-            name=self.name,
-            state=self.state,
-            node=self.node,
-            pid=self.pid,
-            seed=self.seed,
-            episodes_saved=self.saved,
-            episodes_failed=self.failed,
-            episodes_per_hour=self.saved / hours,
-            restarts=self.restarts,
-            error=self.error,
-        )
 
 
 class FleetRun:
     """One fleet run. `run()` blocks (CLI, or a thread of the server); `stop()` and
-    `status` are for any other thread."""
+    `status` are for any other thread. After the run `commits` lists every commit (timing,
+    bytes, the head's and the worker's memory), for the benches."""
 
     def __init__(
         self,
@@ -148,9 +57,11 @@ class FleetRun:
         self.status = FleetStatus(
             state="idle", repo_id=s.dataset.repo_id, root=str(self.root), episodes_target=s.episodes
         )
+        self.commits: list[Commit] = []
+        self.most_queued = 0  # the most received episodes ever waiting for their commit
         self._stop = threading.Event()
         self._errors: list[str] = []
-        self._workers: list[_Worker] = []
+        self._workers: list[Worker] = []
 
     def stop(self) -> None:
         self._stop.set()
@@ -203,35 +114,22 @@ class FleetRun:
             writer.close()
 
     def _run_workers(self, writer: FleetWriter, ledger: SeedLedger) -> FleetStatus:
-        ray = import_ray()
-        from ray.exceptions import GetTimeoutError, RayActorError
-
         cfg = self.config
-        self._check_resources(ray)
-        remote = ray.remote(FleetWorker).options(
-            num_cpus=cfg.cpus_per_worker,
-            num_gpus=cfg.num_gpus,
-            max_restarts=cfg.max_restarts,
-            max_task_retries=0,
-            max_concurrency=2,  # `thumbnail` and `where` answer while `record` runs
-        )
-        workers = [
-            _Worker(f"worker-{i + 1}", remote.remote(f"worker-{i + 1}", cfg.session))
-            for i in range(cfg.workers)
-        ]
-        self._workers = workers
-        # ref -> (worker, seed or None for a `where()` probe)
-        pending: dict[Any, tuple[_Worker, int | None]] = {
-            w.handle.where.remote(): (w, None) for w in workers
-        }
+        target = cfg.session.episodes
+        dispatcher = Dispatcher(cfg, ledger, self._event, self._error)
+        self._workers = workers = dispatcher.workers
+        head = HeadCommitter(writer)
+        committed = writer.episodes
         t0 = time.monotonic()
-        saved = 0
         failures_in_row = 0
         outcome = ""
         try:
             while True:
-                done = writer.episodes >= cfg.session.episodes
-                if done:
+                committed += self._landed(head.take_done(), ledger)
+                if self._commit_errors():
+                    outcome = "a received episode could not be committed"
+                    break
+                if committed >= target:
                     outcome = "finished"
                     break
                 if self._stop.is_set():
@@ -240,54 +138,27 @@ class FleetRun:
                 if failures_in_row >= cfg.max_seed_failures:
                     outcome = f"stopped after {failures_in_row} failed seeds in a row"
                     break
-                in_flight = sum(1 for _, seed in pending.values() if seed is not None)
-                for w in workers:
-                    if w.state != "idle":
-                        continue
-                    if writer.episodes + in_flight >= cfg.session.episodes:
+                dispatcher.fill(target - committed - head.queued - dispatcher.in_flight)
+                if not dispatcher.pending:
+                    if not head.queued:
+                        outcome = "no worker can record"
                         break
-                    w.seed = ledger.take()
-                    w.state = "recording"
-                    pending[w.handle.record.remote(w.seed)] = (w, w.seed)
-                    in_flight += 1
-                if not pending:
-                    outcome = "no worker can record"
-                    break
-                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
-                for ref in ready:
-                    w, seed = pending.pop(ref)
-                    try:
-                        value = ray.get(ref, timeout=60)
-                    except RayActorError as exc:
-                        self._worker_died(w, seed, ledger, exc, pending)
+                    head.wait(0.5)
+                for w, result in dispatcher.wait(timeout=0.5):
+                    if result.outcome == "saved" and result.bundle is not None:
+                        failures_in_row = 0
+                        if not head.put(result, self._stop):  # waits while the head is behind
+                            ledger.give_back(result.seed)
                         continue
-                    except GetTimeoutError:  # ready but not fetched in time: ask again
-                        pending[ref] = (w, seed)
-                        continue
-                    except Exception as exc:  # a bug in the worker
-                        if seed is None:
-                            w.state, w.error = "failed", _first_line(exc)
-                            self._error(f"{w.name} cannot record: {w.error}")
-                            continue
-                        value = EpisodeResult(seed, w.name, "failed", _first_line(exc))
-                    if seed is None:
-                        w.state, w.node, w.pid = "idle", str(value["node"]), int(value["pid"])
-                        w.probe_failures = 0
-                        continue
-                    w.seed = None
-                    w.state = "idle"
-                    failures_in_row = self._handle_result(w, value, writer, ledger, failures_in_row)
-                    saved = len(ledger.saved)
-                self._publish_run(workers, writer, ledger, t0, state="running", message="")
+                    ledger.mark_failed(result.seed, result.message)
+                    w.failed += 1
+                    failures_in_row += 1
+                    self._event(f"seed {result.seed} failed on {w.name}: {result.message}")
+                self._publish_run(writer, ledger, t0, state="running", message="")
         finally:
-            # Close live workers (their scratch folders go), then end every actor for good.
-            closing = [w.handle.close.remote() for w in workers if w.state in ("idle",)]
-            if closing:
-                ray.wait(closing, num_returns=len(closing), timeout=10)
-            for w in workers:
-                ray.kill(w.handle, no_restart=True)
-                if w.state not in ("failed",):
-                    w.state = "stopped"
+            dispatcher.close()
+            committed += self._landed(head.close(), ledger)  # what was received is committed
+            self.most_queued = head.most_queued
         if writer.episodes:
             self._publish(message="packing the dataset into lerobot-sized files")
             try:
@@ -299,85 +170,35 @@ class FleetRun:
             "finished" if outcome == "finished" else "stopped" if outcome == "stopped" else "error"
         )
         message = (
-            f"{outcome}: {saved} episode(s) saved by this run, {writer.episodes} in "
+            f"{outcome}: {len(ledger.saved)} episode(s) saved by this run, {writer.episodes} in "
             f"{cfg.session.dataset.repo_id}"
         )
         if state == "error":
             message += "; " + "; ".join(self._errors[-len(workers) :])
         self._event(message)
-        return self._publish_run(workers, writer, ledger, t0, state=state, message=message)
+        return self._publish_run(writer, ledger, t0, state=state, message=message)
 
-    def _handle_result(
-        self,
-        w: _Worker,
-        result: EpisodeResult,
-        writer: FleetWriter,
-        ledger: SeedLedger,
-        failures_in_row: int,
-    ) -> int:
-        if result.outcome == "saved" and result.bundle is not None:
-            index = writer.commit(result.bundle)
-            ledger.mark_saved(result.seed)
-            w.saved += 1
+    def _landed(self, commits: list[Commit], ledger: SeedLedger) -> int:
+        """Book the commits the head finished; returns how many episodes they added."""
+        added = 0
+        by_name = {w.name: w for w in self._workers}
+        for c in commits:
+            self.commits.append(c)
+            if c.error:
+                ledger.give_back(c.seed)
+                self._error(f"seed {c.seed} from {c.worker} was not saved: {c.error}")
+                continue
+            ledger.mark_saved(c.seed)
+            by_name[c.worker].saved += 1
+            added += 1
             self._event(
-                f"seed {result.seed} saved as episode {index} by {w.name} "
-                f"({result.seconds:.1f} s; {writer.episodes}/{self.config.session.episodes})"
+                f"seed {c.seed} saved as episode {c.index} by {c.worker} "
+                f"({c.commit_s * 1000:.0f} ms commit; {c.index + 1}/{self.config.session.episodes})"
             )
-            return 0
-        if result.outcome == "start_failed":
-            ledger.give_back(result.seed)
-            w.state = "failed"
-            w.error = result.message
-            self._error(f"{w.name} cannot record: {result.message}")
-            return failures_in_row
-        ledger.mark_failed(result.seed, result.message)
-        w.failed += 1
-        self._event(f"seed {result.seed} failed on {w.name}: {result.message}")
-        return failures_in_row + 1
+        return added
 
-    def _worker_died(
-        self,
-        w: _Worker,
-        seed: int | None,
-        ledger: SeedLedger,
-        exc: Exception,
-        pending: dict[Any, tuple[_Worker, int | None]],
-    ) -> None:
-        reason = _first_line(exc)
-        if seed is None and w.state == "restarting" and w.probe_failures < _PROBES_WHILE_RESTARTING:
-            # Asked too early: the process is still being replaced. Ask again shortly.
-            w.probe_failures += 1
-            time.sleep(0.25)
-            pending[w.handle.where.remote()] = (w, None)
-            return
-        if seed is not None:
-            ledger.give_back(seed)
-        w.seed = None
-        w.restarts += 1
-        w.probe_failures = 0
-        if w.restarts > self.config.max_restarts or "__init__" in reason:
-            w.state = "failed"
-            w.error = f"died and is not restarted: {reason}"
-            self._error(f"{w.name} {w.error}")
-            return
-        w.state = "restarting"
-        w.error = f"process died ({reason}); restarted by Ray"
-        self._event(
-            f"{w.name} died while recording seed {seed}; Ray restarts it and the seed is "
-            "recorded again"
-        )
-        pending[w.handle.where.remote()] = (w, None)  # idle again once it answers
-
-    def _check_resources(self, ray: Any) -> None:
-        cfg = self.config
-        if cfg.num_gpus <= 0:
-            return
-        gpus = float(ray.cluster_resources().get("GPU", 0))
-        if gpus < cfg.num_gpus:
-            raise FleetError(
-                f"{cfg.session.env.type} workers need {cfg.num_gpus:g} GPU each and the Ray "
-                f"cluster has {gpus:g}; add GPU nodes or lower --workers"
-            )
+    def _commit_errors(self) -> bool:
+        return any(c.error for c in self.commits)
 
     # ---- status -----------------------------------------------------------------------------
     def _event(self, message: str) -> None:
@@ -394,28 +215,23 @@ class FleetRun:
         return self.status
 
     def _publish_run(
-        self,
-        workers: list[_Worker],
-        writer: FleetWriter,
-        ledger: SeedLedger,
-        t0: float,
-        **changes: Any,
+        self, writer: FleetWriter, ledger: SeedLedger, t0: float, **changes: Any
     ) -> FleetStatus:
         elapsed = time.monotonic() - t0
         commits = sorted(writer.commit_seconds)
+
+        def ms(q: float) -> float:
+            return 1000 * commits[min(len(commits) - 1, int(q * len(commits)))] if commits else 0.0
+
         return self._publish(
-            commit_ms_p50=1000 * commits[len(commits) // 2] if commits else 0.0,
-            commit_ms_max=1000 * commits[-1] if commits else 0.0,
+            commit_ms_p50=ms(0.5),
+            commit_ms_p99=ms(0.99),
+            commit_ms_max=ms(1.0),
             episodes_in_dataset=writer.episodes,
             episodes_saved=len(ledger.saved),
             seeds_failed=dict(ledger.failed),
             episodes_per_hour=len(ledger.saved) / max(elapsed, 1e-6) * 3600,
             elapsed_s=elapsed,
-            workers=tuple(w.status() for w in workers),
+            workers=tuple(w.status() for w in self._workers),
             **changes,
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

@@ -13,6 +13,7 @@ class WorkerStatus:
     node: str = ""
     pid: int | None = None
     seed: int | None = None  # the seed under way
+    waiting: tuple[int, ...] = ()  # seeds handed to it after that one
     episodes_saved: int = 0
     episodes_failed: int = 0
     episodes_per_hour: float = 0.0
@@ -32,6 +33,7 @@ class FleetStatus:
     episodes_per_hour: float = 0.0
     elapsed_s: float = 0.0
     commit_ms_p50: float = 0.0  # the head's commit of one received episode
+    commit_ms_p99: float = 0.0
     commit_ms_max: float = 0.0
     workers: tuple[WorkerStatus, ...] = ()
     message: str = ""

@@ -21,6 +21,7 @@ from leisaac_core.session.commands import Command, CommandRejected
 from leisaac_core.session.commits import HubCredentials
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.event_log import EventLog, event_log_dir
+from leisaac_core.session.feed import SeedFeed
 from leisaac_core.session.runner import EpisodeRunner
 from leisaac_core.session.state import Event, EventKind, FrameSet, Phase, SessionSnapshot
 from leisaac_core.sim.base import EnvError
@@ -40,8 +41,12 @@ class SessionEngine:
         dataset_root: Path,
         event_log: EventLog | None = None,
         hub_credentials: HubCredentials = lambda: (None, None),
+        feed: SeedFeed | None = None,
     ) -> None:
         self.dataset_root = Path(dataset_root)
+        # A fed engine's sessions take their seeds from `feed` and deliver their episodes to
+        # it (session/feed.py): env, renderer and encoders stay alive across seeds.
+        self.feed = feed
         # (token, endpoint) for auto-push, read when a push starts; None token = HF_TOKEN or
         # the login cache. A callable so a token entered on the page later is used.
         self.hub_credentials = hub_credentials
@@ -177,7 +182,7 @@ class SessionEngine:
             self.publish(SessionSnapshot(phase=Phase.STARTING, tick=0))
             try:
                 self._runner = EpisodeRunner.build(
-                    command.payload, self, self.dataset_root, self.hub_credentials
+                    command.payload, self, self.dataset_root, self.hub_credentials, self.feed
                 )
             except Exception:
                 self.publish(SessionSnapshot(phase=Phase.IDLE, tick=0))

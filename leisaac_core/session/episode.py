@@ -27,6 +27,7 @@ from leisaac_core.session.commits import CommitWatcher
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.endings import EpisodeEndings
 from leisaac_core.session.evaluation import Evaluation
+from leisaac_core.session.feed import SeedEnding, SeedFeed
 from leisaac_core.session.gestures import GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts
@@ -55,8 +56,10 @@ class EpisodeMachine:
         evaluation: Evaluation | None,
         gestures: GestureDetector | None,
         seed_base: int,
+        feed: SeedFeed | None = None,
     ) -> None:
         self.config = config
+        self.feed = feed  # seeds one at a time, endings handed back (session/feed.py)
         self.outlet = outlet
         self.env, self.device = parts.env, parts.device
         self.recorder = recorder
@@ -155,6 +158,15 @@ class EpisodeMachine:
         seed = self.seed_base + self._attempt
         if self.evaluation is not None:  # a re-recorded evaluation episode runs its seed again
             seed = self.evaluation.next_seed
+        if self.feed is not None:
+            fed = self.feed.take()
+            if fed is None:  # none yet: wait (the runner asks again next tick), or done
+                self.phase, self.reset_deadline = Phase.RESETTING, 0.0
+                if self.feed.closed:
+                    self.finished = True
+                    self.final_message = self.final_message or "the seed feed was closed"
+                return
+            seed = fed
         self._attempt += 1
         try:
             last = self.env.reset(seed=seed)
@@ -183,6 +195,10 @@ class EpisodeMachine:
     def end(self, outcome: str, reason: str) -> None:
         future = self.recorder.end(outcome, self._meta(outcome))
         self.endings.ended(outcome, reason, self.episode, self._figures(), future)
+        if self.feed is not None:  # the feeder decides how many failures are too many
+            self.feed.ended(SeedEnding(self._seed(), outcome, reason))
+            self.start_reset_period()
+            return
         if self.episodes_done():
             self.reach_target()
             return
@@ -224,6 +240,14 @@ class EpisodeMachine:
             log.info("episode error: %s", message)
         else:
             log.warning("episode error: %s", message, exc_info=True)
+        if self.feed is not None:  # the seed ends as an error; the session takes the next
+            if episode_in_progress and self.phase in EPISODE_PHASES:
+                self.recorder.end("discarded", self._meta("error"))
+                self.endings.errored(message, self.episode, self._figures())
+            unreachable = isinstance(exc, PolicyUnreachable)
+            self.feed.ended(SeedEnding(self._seed(), "error", message, unreachable))
+            self.start_reset_period()
+            return
         if episode_in_progress and self.phase in EPISODE_PHASES:
             # An evaluation keeps the episode labelled `error` with its failures; a
             # recording drops it (it shows no attempt at the task).
@@ -264,7 +288,12 @@ class EpisodeMachine:
             self.outlet.emit(EventKind.RECOVERED, "the session is running again")
 
     # ---- figures -------------------------------------------------------------------------
+    def _seed(self) -> int:
+        return -1 if self.episode.seed is None else self.episode.seed
+
     def episodes_done(self) -> bool:
+        if self.feed is not None:  # a fed session runs until its feed is closed
+            return False
         if self.evaluation is not None:
             return self.evaluation.done
         return self.counts.saved >= self.config.episodes

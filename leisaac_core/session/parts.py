@@ -7,12 +7,14 @@ dataset locked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from leisaac_core.dataset import (
     DatasetSpec,
     DatasetWriter,
+    DeliveredEpisode,
     VideoSettings,
     dataset_dir,
     failures_repo_id,
@@ -59,10 +61,14 @@ def make_device(config: SessionConfig, policy_url: str | None = None) -> Device:
 
 
 def open_session_parts(
-    config: SessionConfig, dataset_root: Path, policy_server: PolicyServerProcess | None = None
+    config: SessionConfig,
+    dataset_root: Path,
+    policy_server: PolicyServerProcess | None = None,
+    deliver: Callable[[DeliveredEpisode], None] | None = None,
 ) -> SessionParts:
     """`policy_server`: the session's own (a checkpoint's), already listening; it is stopped
-    here if a part fails, and otherwise belongs to the parts."""
+    here if a part fails, and otherwise belongs to the parts. `deliver`: saved episodes go to
+    it instead of into the dataset (a fed session)."""
     try:
         env = make_env_from_config(config.env)
     except BaseException:
@@ -85,7 +91,7 @@ def open_session_parts(
             frame_features=tuple(OPTIONAL_FRAME_FEATURES) if config.records_rewards else (),
         )
         video = VideoSettings(codec=dataset.video_codec)
-        writer = DatasetWriter.open(root, spec, resume=dataset.resume, video=video)
+        writer = DatasetWriter.open(root, spec, resume=dataset.resume, video=video, deliver=deliver)
         if dataset.keep_failures or config.mode == "evaluate":
             failures_spec = replace(spec, repo_id=failures_repo_id(dataset.repo_id))
             failures_root = root.parent / failures_spec.repo_id.split("/")[1]

@@ -28,6 +28,7 @@ from leisaac_core.session.commits import CommitWatcher, HubCredentials, SessionA
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.episode import EpisodeMachine
 from leisaac_core.session.evaluation import Evaluation
+from leisaac_core.session.feed import SeedFeed
 from leisaac_core.session.gestures import GESTURE_DEVICES, GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts, open_session_parts
@@ -52,6 +53,7 @@ class EpisodeRunner:
         outlet: SessionOutlet,
         parts: SessionParts,
         hub_credentials: HubCredentials,
+        feed: SeedFeed | None = None,
     ) -> None:
         self.config = config
         self.outlet = outlet
@@ -90,6 +92,7 @@ class EpisodeRunner:
             evaluation,
             gestures,
             seed_base=seed if seed is not None else secrets.randbelow(2**31),
+            feed=feed,
         )
         self.view = SessionView(config, parts, self.machine, self.counts, self.review)
 
@@ -114,16 +117,20 @@ class EpisodeRunner:
         outlet: SessionOutlet,
         dataset_root: Path,
         hub_credentials: HubCredentials,
+        feed: SeedFeed | None = None,
     ) -> EpisodeRunner:
         """Open env, device and datasets (on the worker thread) and start the first episode."""
         outlet.emit(
             EventKind.SESSION_STARTING,
             f"starting {config.env.task} on {config.env.type} with {config.driver}",
         )
-        parts = open_session_parts(config, dataset_root, start_policy_server(config, outlet))
+        deliver = feed.deliver if feed is not None else None
+        parts = open_session_parts(
+            config, dataset_root, start_policy_server(config, outlet), deliver
+        )
         for line in parts.writer.repairs:
             outlet.emit(EventKind.DATASET_REPAIRED, line)
-        runner = cls(config, outlet, parts, hub_credentials)
+        runner = cls(config, outlet, parts, hub_credentials, feed)
         repo_id = config.dataset.repo_id
         outlet.emit(
             EventKind.SESSION_STARTED,

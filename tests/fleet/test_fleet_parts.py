@@ -4,13 +4,21 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from leisaac_core.dataset import DatasetExistsError, FeatureMismatchError, layout, load_episodes
+from leisaac_core.dataset import (
+    DatasetExistsError,
+    FeatureMismatchError,
+    layout,
+    load_episodes,
+    locks,
+)
 from leisaac_core.fleet import FleetConfig, FleetWriter, SeedLedger
+from leisaac_core.fleet.head import HeadCommitter
 from leisaac_core.fleet.worker import FleetWorker
 from leisaac_core.session import SessionConfig
 
@@ -76,3 +84,36 @@ def test_head_writer_commits_worker_episodes_in_arrival_order(tmp_path: Path) ->
     resumed = FleetWriter(root, "x/y", resume=True)
     assert sorted(resumed.recorded_seeds()) == [2, 4]
     resumed.close()
+
+
+def test_a_slow_head_holds_episodes_back_instead_of_piling_them_up(tmp_path: Path) -> None:
+    """Backpressure: while a reader holds the dataset's commit lock the head's commit waits,
+    its bounded queue fills, and `put` (the coordinator) waits too: nothing is dropped or
+    held beyond the queue, and everything queued is committed once the lock is released."""
+    template = SessionConfig(
+        env={"task": "so101_lift_cube", "camera_width": 32, "camera_height": 24},
+        devices=[{"type": "scripted"}],
+        dataset={"repo_id": "x/slow"},
+    )
+    worker = FleetWorker("worker-1", template, str(tmp_path))
+    try:
+        first, second, third = (worker.record(seed) for seed in (0, 1, 2))
+    finally:
+        worker.close()
+    root = tmp_path / "x" / "slow"
+    writer = FleetWriter(root, "x/slow", resume=False)
+    head = HeadCommitter(writer, depth=1)
+    go_on, stop = threading.Event(), threading.Event()
+    try:
+        with locks.commit_lock(root):  # a slow reader: the head's first commit waits for it
+            assert head.put(first, go_on)  # taken by the commit thread, which now waits
+            assert head.put(second, go_on)  # waits until the thread took the first: queued
+            stop.set()
+            assert not head.put(third, stop), "the queue is full: the coordinator waits"
+            assert head.queued == 2 and head.take_done() == []
+        commits = head.close()
+    finally:
+        writer.close()
+    assert [(c.seed, c.index, c.error) for c in commits] == [(0, 0, ""), (1, 1, "")]
+    assert all(c.nbytes > 0 and c.head_rss > 0 and c.worker_rss > 0 for c in commits)
+    assert [e.seed for e in load_episodes(root)] == [0, 1]
