@@ -4,6 +4,7 @@ comes next; this says what it was, in one place for every way an episode can end
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future
 from typing import Any
 
@@ -14,6 +15,8 @@ from leisaac_core.session.evaluation import Evaluation
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.state import EventKind
 from leisaac_core.session.tally import Counts, EpisodeState
+
+log = logging.getLogger("leisaac.session")
 
 
 class EpisodeEndings:
@@ -92,3 +95,20 @@ class EpisodeEndings:
         if self.evaluation is not None:
             starved = figures.get("starved_ticks")
             self.evaluation.note(episode, outcome, reason, self.config, starved, future)
+
+
+def error_message(exc: Exception) -> str:
+    """What an episode error says (and the log: a traceback only for unexpected kinds)."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, RuntimeError):  # a device's or the env's own words: an event says it
+        log.info("episode error: %s", message)
+    else:
+        log.warning("episode error: %s", message, exc_info=True)
+    return message
+
+
+def unreachable_message(message: str) -> str:
+    return (
+        f"stopped before evaluating anything, the policy server cannot be reached ({message}); "
+        "start it (leisaac-dashboard policy serve ...) and run the evaluation again"
+    )

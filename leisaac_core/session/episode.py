@@ -14,9 +14,7 @@ convention: frame t = observation t + action t).
 
 from __future__ import annotations
 
-import logging
 import time
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -25,9 +23,8 @@ from leisaac_core.dataset import EpisodeMeta, EpisodeRecorder
 from leisaac_core.policy import PolicyUnreachable
 from leisaac_core.session.commits import CommitWatcher
 from leisaac_core.session.config import SessionConfig
-from leisaac_core.session.endings import EpisodeEndings
+from leisaac_core.session.endings import EpisodeEndings, error_message, unreachable_message
 from leisaac_core.session.evaluation import Evaluation
-from leisaac_core.session.feed import SeedEnding, SeedFeed
 from leisaac_core.session.gestures import GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts
@@ -37,8 +34,6 @@ from leisaac_core.session.tally import Counts, EpisodeState, reward_extras
 from leisaac_core.session.timing import LoopClock
 from leisaac_core.sim import Step
 from leisaac_core.teleop import DeviceError
-
-log = logging.getLogger("leisaac.session")
 
 
 class EpisodeMachine:
@@ -56,10 +51,8 @@ class EpisodeMachine:
         evaluation: Evaluation | None,
         gestures: GestureDetector | None,
         seed_base: int,
-        feed: SeedFeed | None = None,
     ) -> None:
         self.config = config
-        self.feed = feed  # seeds one at a time, endings handed back (session/feed.py)
         self.outlet = outlet
         self.env, self.device = parts.env, parts.device
         self.recorder = recorder
@@ -154,19 +147,16 @@ class EpisodeMachine:
         return max(1, round(self.config.time_limit_s * self.config.env.fps))
 
     # ---- transitions -----------------------------------------------------------------------
-    def begin(self) -> None:
-        seed = self.seed_base + self._attempt
+    def next_seed(self) -> int | None:
+        """The seed of the episode about to begin; None when there is none yet."""
         if self.evaluation is not None:  # a re-recorded evaluation episode runs its seed again
-            seed = self.evaluation.next_seed
-        if self.feed is not None:
-            fed = self.feed.take()
-            if fed is None:  # none yet: wait (the runner asks again next tick), or done
-                self.phase, self.reset_deadline = Phase.RESETTING, 0.0
-                if self.feed.closed:
-                    self.finished = True
-                    self.final_message = self.final_message or "the seed feed was closed"
-                return
-            seed = fed
+            return self.evaluation.next_seed
+        return self.seed_base + self._attempt
+
+    def begin(self) -> None:
+        seed = self.next_seed()
+        if seed is None:
+            return
         self._attempt += 1
         try:
             last = self.env.reset(seed=seed)
@@ -195,10 +185,6 @@ class EpisodeMachine:
     def end(self, outcome: str, reason: str) -> None:
         future = self.recorder.end(outcome, self._meta(outcome))
         self.endings.ended(outcome, reason, self.episode, self._figures(), future)
-        if self.feed is not None:  # the feeder decides how many failures are too many
-            self.feed.ended(SeedEnding(self._seed(), outcome, reason))
-            self.start_reset_period()
-            return
         if self.episodes_done():
             self.reach_target()
             return
@@ -235,19 +221,7 @@ class EpisodeMachine:
 
     def fail(self, exc: Exception, episode_in_progress: bool = True) -> None:
         """The device or the env raised: the episode under way measured nothing (`error`)."""
-        message = str(exc) or type(exc).__name__
-        if isinstance(exc, RuntimeError):  # a device's or the env's own words: an event says it
-            log.info("episode error: %s", message)
-        else:
-            log.warning("episode error: %s", message, exc_info=True)
-        if self.feed is not None:  # the seed ends as an error; the session takes the next
-            if episode_in_progress and self.phase in EPISODE_PHASES:
-                self.recorder.end("discarded", self._meta("error"))
-                self.endings.errored(message, self.episode, self._figures())
-            unreachable = isinstance(exc, PolicyUnreachable)
-            self.feed.ended(SeedEnding(self._seed(), "error", message, unreachable))
-            self.start_reset_period()
-            return
+        message = error_message(exc)
         if episode_in_progress and self.phase in EPISODE_PHASES:
             # An evaluation keeps the episode labelled `error` with its failures; a
             # recording drops it (it shows no attempt at the task).
@@ -259,11 +233,7 @@ class EpisodeMachine:
             # unless its server was never reached: then no seed can measure anything.
             if self.evaluation is not None and isinstance(exc, PolicyUnreachable):
                 self.finished = True
-                self.final_message = (
-                    f"stopped before evaluating anything, the policy server cannot be reached "
-                    f"({message}); start it (leisaac-dashboard policy serve ...) and run the "
-                    "evaluation again"
-                )
+                self.final_message = unreachable_message(message)
                 self.outlet.emit(EventKind.SESSION_ERROR, self.final_message)
                 return
             if self.evaluation is not None and isinstance(exc, DeviceError):
@@ -288,12 +258,7 @@ class EpisodeMachine:
             self.outlet.emit(EventKind.RECOVERED, "the session is running again")
 
     # ---- figures -------------------------------------------------------------------------
-    def _seed(self) -> int:
-        return -1 if self.episode.seed is None else self.episode.seed
-
     def episodes_done(self) -> bool:
-        if self.feed is not None:  # a fed session runs until its feed is closed
-            return False
         if self.evaluation is not None:
             return self.evaluation.done
         return self.counts.saved >= self.config.episodes
@@ -305,15 +270,8 @@ class EpisodeMachine:
         return self.counts.saved + 1
 
     def _figures(self) -> dict[str, Any]:
-        """What an ending episode's event carries: its number, timing and policy figures."""
-        figures: dict[str, Any] = {
-            "episode_number": self.episode_number(),
-            "timing": asdict(self.clock.episode.timing()),
-            "intervention_ticks": self.episode.intervention_ticks,
-        }
-        if self.device.starved_ticks is not None:  # a policy that waited for its server
-            figures["starved_ticks"] = self.device.starved_ticks
-        return figures
+        timing = self.clock.episode.timing()
+        return self.episode.figures(self.episode_number(), timing, self.device.starved_ticks)
 
     def _meta(self, outcome: str) -> EpisodeMeta:
         return self.episode.meta(

@@ -16,23 +16,19 @@ from typing import Any
 
 from leisaac_core.dataset import EpisodeRecorder
 from leisaac_core.dataset.identity import get_identity
-from leisaac_core.policy import PolicyCheckpointConfig
-from leisaac_core.policy.launcher import (
-    DEFAULT_LEROBOT_PYTHON,
-    PolicyServerProcess,
-    PolicyServerStartError,
-)
 from leisaac_core.session.closing import close_all, pack_datasets
 from leisaac_core.session.commands import CommandRejected
 from leisaac_core.session.commits import CommitWatcher, HubCredentials, SessionAutoPush
 from leisaac_core.session.config import SessionConfig
 from leisaac_core.session.episode import EpisodeMachine
 from leisaac_core.session.evaluation import Evaluation
+from leisaac_core.session.fed_episode import FedEpisodeMachine
 from leisaac_core.session.feed import SeedFeed
 from leisaac_core.session.gestures import GESTURE_DEVICES, GestureDetector
 from leisaac_core.session.outlet import SessionOutlet
 from leisaac_core.session.parts import SessionParts, open_session_parts
 from leisaac_core.session.review import ReviewQueue
+from leisaac_core.session.served_policy import start_policy_server
 from leisaac_core.session.snapshots import SessionView
 from leisaac_core.session.state import EPISODE_PHASES, EventKind, Phase, SessionSnapshot
 from leisaac_core.session.tally import Counts
@@ -81,18 +77,12 @@ class EpisodeRunner:
             failures=parts.failures,
             to_dataset=get_identity(config.robot_identity).to_dataset,
         )
-        self.machine = EpisodeMachine(
-            config,
-            outlet,
-            parts,
-            recorder,
-            self.clock,
-            self.commits,
-            self.counts,
-            evaluation,
-            gestures,
-            seed_base=seed if seed is not None else secrets.randbelow(2**31),
-            feed=feed,
+        machine_args = (config, outlet, parts, recorder, self.clock, self.commits, self.counts)
+        seed_base = seed if seed is not None else secrets.randbelow(2**31)
+        self.machine = (
+            EpisodeMachine(*machine_args, evaluation, gestures, seed_base)
+            if feed is None
+            else FedEpisodeMachine(*machine_args, evaluation, gestures, seed_base, feed=feed)
         )
         self.view = SessionView(config, parts, self.machine, self.counts, self.review)
 
@@ -296,31 +286,3 @@ class EpisodeRunner:
             "realtime": self.clock.realtime,
             "episodes_requested": config.episodes,
         }
-
-
-def start_policy_server(config: SessionConfig, outlet: SessionOutlet) -> PolicyServerProcess | None:
-    """A checkpoint policy's server, started before the first episode and listening; None
-    for a session without one."""
-    policy = config.policy
-    if not isinstance(policy, PolicyCheckpointConfig):
-        return None
-    python = policy.python or str(DEFAULT_LEROBOT_PYTHON)
-    message = f"starting policy server for {policy.path} in {python}"
-    outlet.emit(EventKind.POLICY_SERVER_STARTING, message, path=policy.path, python=python)
-
-    def waiting(seconds: float) -> None:
-        text = f"starting policy server… ({seconds:.0f} s; loading {policy.path})"
-        outlet.publish(SessionSnapshot(phase=Phase.STARTING, tick=0, message=text))
-
-    waiting(0)
-    try:
-        server = PolicyServerProcess.start(policy, task=config.env.task, waiting=waiting)
-    except PolicyServerStartError as exc:
-        raise PolicyServerStartError(f"cannot serve {policy.path}: {exc}") from None
-    outlet.emit(
-        EventKind.POLICY_SERVER_READY,
-        f"policy server ready at {server.url} (process {server.pid})",
-        url=server.url,
-        pid=server.pid,
-    )
-    return server

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from leisaac_core.dataset import EpisodeMeta
 from leisaac_core.session.config import SessionConfig
@@ -32,6 +33,18 @@ class EpisodeState:
     tail_left: int = 0
     intervention_ticks: int = 0
     last: Step | None = field(default=None, repr=False)
+
+    def figures(self, number: int, timing: LoopTiming, starved: int | None) -> dict[str, Any]:
+        """What the episode's ending event carries: its number, timing and policy figures
+        (`starved`: ticks a policy waited for its server; None without a policy)."""
+        figures: dict[str, Any] = {
+            "episode_number": number,
+            "timing": asdict(timing),
+            "intervention_ticks": self.intervention_ticks,
+        }
+        if starved is not None:
+            figures["starved_ticks"] = starved
+        return figures
 
     def meta(
         self,
