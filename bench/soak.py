@@ -40,6 +40,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from leisaac_core.sim.mujoco.cost import cpu_model  # noqa: E402
+
 TASK = "so101_lift_cube"
 SEED = 1000
 BOUND_MB_PER_1000 = 20.0  # the bound on RSS growth after episode 200
@@ -249,21 +251,11 @@ def summarize(
         "ws_messages": counts,
         "samples": rows,
         "load": os.getloadavg(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "commit": _commit(),
     }
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def _commit() -> str:
