@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from leisaac_core.dataset import compaction, layout, locks, maintenance, tables
+from leisaac_core.dataset.compaction_child import prepare_in_child
 from leisaac_core.dataset.editing import delete_from_state
 from leisaac_core.dataset.encoder import CameraEncoder, EncoderThreads
 from leisaac_core.dataset.identity import identity_difference
@@ -487,7 +488,13 @@ class DatasetWriter:
         self, future: concurrent.futures.Future[CompactionResult], tiered: bool
     ) -> None:
         try:
-            prepared = compaction.prepare(self.root, self._generation, tiered=tiered)
+            # The periodic (tiered) ones repeat for as long as the recording runs: in a
+            # child, so their memory peaks do not stay with this process (compaction_child).
+            # The closing full pack runs once, here.
+            if tiered:
+                prepared = prepare_in_child(self.root, self._generation, tiered=True)
+            else:
+                prepared = compaction.prepare(self.root, self._generation)
             if prepared is None:
                 future.set_result(CompactionResult(0, 0, 0))
                 return
