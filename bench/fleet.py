@@ -7,7 +7,10 @@ the last: what a long run gets); CPU seconds per episode (the whole process tree
 fleet the head and Ray's own processes, plus each worker's own count sent with its last
 episode); the head's commit time p50/p99 (every
 commit); bytes per episode moved from a worker to the head through Ray's object store; the
-head's largest RSS; the most episodes ever waiting for their commit (the bounded queue).
+head's largest RSS; the most episodes ever waiting for their commit (the bounded queue);
+the cores the row kept busy (CPU s / wall s) and its ceiling: what k workers could reach on
+this machine if each spent the anchor's CPU per episode (min(cores, k x the anchor's busy
+cores) / the anchor's busy cores), since one `record` keeps more than one core busy.
 Rows asking for more workers than this machine has cores are skipped with the reason,
 unless --workers names them. Writes JSON (bench/results/fleet.json or --out) and a table.
 
@@ -167,6 +170,7 @@ def fleet_row(workers: int, n: int, size: str, work: Path) -> dict:
         "object_store_bytes_per_episode": sum(c.nbytes for c in commits) / max(len(commits), 1),
         "head_rss_max_mb": max((c.head_rss for c in commits), default=0) / 2**20,
         "worker_rss_max_mb": max((c.worker_rss for c in commits), default=0) / 2**20,
+        "workers": workers,
         "episodes_waiting_for_commit_max": run.most_queued,
         "per_worker": {w.name: w.episodes_saved for w in status.workers},
         "seeds_exact": seeds == list(range(n)),
@@ -198,7 +202,14 @@ def main() -> int:
             continue
         n = max(args.episodes, args.per_worker * k)
         rows[name] = fleet_row(k, n, args.camera_size, work)
+    # How many cores a row kept busy, and the most k workers could reach here if each spent
+    # the anchor's CPU per episode: one `record` process already keeps more than one core
+    # busy (the encoders run beside the sim), so k of them cannot reach k x on k cores.
+    anchor_busy = anchor["cpu_s_per_episode"] * anchor["episodes"] / anchor["wall_s"]
     for row in rows.values():
+        row["cores_busy"] = row["cpu_s_per_episode"] * row["episodes"] / row["wall_s"]
+        k = row.get("workers", 1)
+        row["ceiling_vs_record"] = min(cores, k * anchor_busy) / anchor_busy
         row["vs_record"] = row["episodes_per_hour"] / anchor["episodes_per_hour"]
         row["steady_vs_record"] = (
             row["steady_episodes_per_hour"] / anchor["steady_episodes_per_hour"]
@@ -220,12 +231,12 @@ def main() -> int:
         f"{TASK}, cameras {args.camera_size}, {cores} CPUs ({cpu_model()}), load before "
         f"{load_before[0]:.2f} after {results['load_avg_after'][0]:.2f}"
     )
-    head = ("", "eps", "ep/h", "x rec", "steady", "x rec", "CPU s/ep", "commit p50/p99 ms",
-            "KB/ep", "head MB")  # fmt: skip
+    head = ("", "eps", "ep/h", "x rec", "steady", "x rec", "ceiling", "CPU s/ep", "cores",
+            "commit p50/p99 ms", "KB/ep", "head MB")  # fmt: skip
     print(
         f"{head[0]:28}{head[1]:>5}"
-        + "".join(f"{h:>10}" for h in head[2:7])
-        + f"{head[7]:>19}{head[8]:>7}{head[9]:>9}"
+        + "".join(f"{h:>10}" for h in head[2:9])
+        + f"{head[9]:>19}{head[10]:>7}{head[11]:>9}"
     )
     for name, r in rows.items():
         commit = (
@@ -236,7 +247,8 @@ def main() -> int:
         print(
             f"{name:28}{r['episodes']:>5}{r['episodes_per_hour']:10.0f}{r['vs_record']:10.2f}"
             f"{r['steady_episodes_per_hour']:10.0f}{r['steady_vs_record']:10.2f}"
-            f"{r['cpu_s_per_episode']:10.2f}{commit:>19}{kb:>7}{rss:>9}"
+            f"{r['ceiling_vs_record']:10.2f}{r['cpu_s_per_episode']:10.2f}{r['cores_busy']:10.2f}"
+            f"{commit:>19}{kb:>7}{rss:>9}"
         )
     for name, why in skipped.items():
         print(f"{name:28}skipped: {why}")
