@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import io
 import logging
 import os
 import threading
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from leisaac_core.dataset import compaction, layout, locks, maintenance, tables
 from leisaac_core.dataset.compaction_child import prepare_in_child
@@ -631,12 +634,6 @@ class DatasetWriter:
             "dataset_from_index": start,
             "dataset_to_index": start + n,
         }
-        ep_stats: dict[str, Any] = {
-            STATE_KEY: numeric_stats(states),
-            ACTION_KEY: numeric_stats(actions),
-        }
-        for key, values in extras.items():
-            ep_stats[key] = numeric_stats(values.astype(np.float32))
         for key, enc in ep.encoders.items():
             vchunk, vfile = layout.slot_to_chunk_file(state.next_video_slots.get(key, 0))
             mp4 = enc.path
@@ -648,13 +645,8 @@ class DatasetWriter:
             txn.adopt(mp4, layout.video_path(key, vchunk, vfile))
             row[f"videos/{key}/chunk_index"] = vchunk
             row[f"videos/{key}/file_index"] = vfile
-            row[f"videos/{key}/from_timestamp"] = 0.0
-            row[f"videos/{key}/to_timestamp"] = n / self.spec.fps
-            row[f"{tables.DROPPED_PREFIX}{key}"] = enc.dropped
-            if image_stats.get(key) is not None:
-                ep_stats[key] = image_stats[key]
-        for col in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
-            ep_stats[col] = numeric_stats(table.column(col).to_numpy())
+            row.update(_video_columns(key, enc, n / self.spec.fps))
+        ep_stats = _episode_stats(states, actions, extras, image_stats, table)
         row.update(tables.stats_to_row(ep_stats))
         row.update(_meta_columns(meta))
         new_state = state.with_episode(row, ep_stats, task)
@@ -683,10 +675,6 @@ class DatasetWriter:
     ) -> SavedEpisode:
         """Hand the finished episode to `deliver` as episode 0 of a new dataset (the receiver
         renumbers it); nothing is committed here and the mp4s leave the disk."""
-        import io
-
-        import pyarrow.parquet as pq
-
         state, n, task = self._state, ep.length, meta.task or ep.task
         states, actions = np.stack(ep.states), np.stack(ep.actions)
         extras = _frame_extras(ep)
@@ -696,30 +684,45 @@ class DatasetWriter:
         frames = io.BytesIO()
         pq.write_table(table, frames)
         row: dict[str, Any] = {"episode_index": 0, "tasks": [task], "length": n}
-        ep_stats: dict[str, Any] = {
-            STATE_KEY: numeric_stats(states),
-            ACTION_KEY: numeric_stats(actions),
-        }
-        for key, values in extras.items():
-            ep_stats[key] = numeric_stats(values.astype(np.float32))
         videos = {}
         for key, enc in ep.encoders.items():
             videos[key] = enc.path.read_bytes()
             enc.path.unlink(missing_ok=True)
-            row[f"videos/{key}/from_timestamp"] = 0.0
-            row[f"videos/{key}/to_timestamp"] = n / self.spec.fps
-            row[f"{tables.DROPPED_PREFIX}{key}"] = enc.dropped
-            if image_stats.get(key) is not None:
-                ep_stats[key] = image_stats[key]
-        for col in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
-            ep_stats[col] = numeric_stats(table.column(col).to_numpy())
-        row.update(tables.stats_to_row(ep_stats))
+            row.update(_video_columns(key, enc, n / self.spec.fps))
+        row.update(tables.stats_to_row(_episode_stats(states, actions, extras, image_stats, table)))
         row.update(_meta_columns(meta))
         assert self.deliver is not None
         self.deliver(DeliveredEpisode(state.info, task, row, frames.getvalue(), videos))
         dropped = {k: e.dropped for k, e in ep.encoders.items()}
         elapsed = time.perf_counter() - t_start
         return SavedEpisode(True, None, n, dropped, elapsed, self.spec.repo_id, "delivered")
+
+
+def _video_columns(key: str, enc: CameraEncoder, seconds: float) -> dict[str, Any]:
+    """An episode's own mp4 of one camera: it spans the whole file (compaction shifts it)."""
+    return {
+        f"videos/{key}/from_timestamp": 0.0,
+        f"videos/{key}/to_timestamp": seconds,
+        f"{tables.DROPPED_PREFIX}{key}": enc.dropped,
+    }
+
+
+def _episode_stats(
+    states: np.ndarray,
+    actions: np.ndarray,
+    extras: dict[str, np.ndarray],
+    image_stats: dict[str, Any],
+    table: pa.Table,
+) -> dict[str, Any]:
+    """The episode's stats: numeric features, each camera's image stats, the index columns
+    of its frame table (lerobot's per-episode stats cover them too)."""
+    stats: dict[str, Any] = {STATE_KEY: numeric_stats(states), ACTION_KEY: numeric_stats(actions)}
+    for key, values in extras.items():
+        stats[key] = numeric_stats(values.astype(np.float32))
+    stats.update({key: s for key, s in image_stats.items() if s is not None})
+    for col in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
+        stats[col] = numeric_stats(table.column(col).to_numpy())
+    return stats
 
 
 def _frame_extras(ep: _Episode) -> dict[str, np.ndarray]:
