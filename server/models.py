@@ -482,5 +482,8 @@ class LiveViewerOut(BaseModel):
     codec: str
     frames_sent: int
     frames_repeated: int = Field(description="ticks with no newer frame (the loop paused)")
+    frames_dropped: int = Field(
+        description="encoded frames skipped to catch up: a viewer behind resumes at a keyframe"
+    )
     bytes_sent: int
     kbit_s: float = Field(description="since the previous GET /api/live (or the connection)")

@@ -1,0 +1,120 @@
+"""Viewers of one camera share one encoder: a real server (uvicorn on loopback, a MuJoCo
+session) and two real aiortc peer connections in this process as the viewers, over loopback
+(the server's webrtc_loopback_only limits ICE to 127.0.0.1 process-wide, these clients
+included). Each viewer decodes what it gets and reads the frame stamps back."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from server.frame_stamp import read_stamp
+from tests.support.live_server import LiveServer, make_settings, session_body, start_server
+
+
+@pytest.fixture
+def video_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(make_settings(tmp_path / "datasets", webrtc_loopback_only=True))
+    body = session_body(
+        "op/shared",
+        episodes=100,
+        env={"camera_width": 320, "camera_height": 240},  # the stamp needs 320 px
+        episode={"seed": 3, "realtime": True, "time_s": 300},
+    )
+    with server.client() as http:
+        response = http.post("/api/session", json=body)
+        assert response.status_code == 201, response.text
+    yield server
+    server.stop()
+
+
+class Viewer:
+    """An aiortc client playing the front camera: every decoded frame's stamp."""
+
+    def __init__(self) -> None:
+        self.pc = RTCPeerConnection()
+        self.pc.addTransceiver("video", direction="recvonly")
+        self.stamps: list[tuple[int, int] | None] = []
+        self.id = 0
+        self._reader: asyncio.Task[None] | None = None
+        self.pc.on("track", self._on_track)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        self._reader = asyncio.ensure_future(self._read(track))
+
+    async def _read(self, track: MediaStreamTrack) -> None:
+        with pytest.raises(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                self.stamps.append(read_stamp(frame.to_ndarray(format="rgb24")))
+
+    async def connect(self, http: httpx.AsyncClient) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())  # candidates gathered
+        offer = {"sdp": self.pc.localDescription.sdp, "type": "offer", "camera": "front"}
+        response = await http.post("/api/live/offer", json=offer)
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        self.id = answer["viewer_id"]
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+
+    async def frames(self, count: int) -> None:
+        while len(self.stamps) < count:
+            await asyncio.sleep(0.05)
+
+    async def leave(self, http: httpx.AsyncClient) -> None:
+        """As the page does: tell the server, then close the connection."""
+        response = await http.delete(f"/api/live/{self.id}")
+        assert response.json() == {"closed": True}
+        await self.pc.close()
+        if self._reader is not None:
+            await self._reader
+
+
+def _encoder_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("live-encoder-")]
+
+
+async def _watch_with_two(server: LiveServer) -> None:
+    live_views = server.app.state.live_views
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        first, second = Viewer(), Viewer()
+        await first.connect(http)
+        await asyncio.wait_for(first.frames(15), 60)
+        await second.connect(http)
+        await asyncio.wait_for(second.frames(15), 60)
+        await asyncio.wait_for(first.frames(len(first.stamps) + 15), 60)
+
+        # One encoder, on one thread, feeds both viewers.
+        assert len(live_views.encoders) == 1
+        (encoder,) = live_views.encoders.values()
+        tracks = [live_views.viewers[v.id].track for v in (first, second)]
+        assert all(track.source is encoder for track in tracks)
+        assert len(_encoder_threads()) == 1
+        # The second viewer joined at a keyframe made for it: every frame it decoded, the
+        # first one included, carries a readable stamp (a join mid-GOP decodes to garbage).
+        assert encoder.keyframes >= 2
+        assert None not in second.stamps[:15], second.stamps[:15]
+        assert None not in first.stamps
+        viewers = (await http.get("/api/live")).json()
+        assert [v["codec"] for v in viewers] == [encoder.codec] * 2
+
+        # The first viewer leaves: the second goes on with the same encoder.
+        await first.leave(http)
+        await asyncio.wait_for(second.frames(len(second.stamps) + 15), 60)
+        assert list(live_views.encoders.values()) == [encoder]
+        await second.leave(http)
+        assert not live_views.viewers and not live_views.encoders
+
+
+def test_two_viewers_of_a_camera_share_one_encoder(video_server: LiveServer) -> None:
+    asyncio.run(_watch_with_two(video_server))
+    for thread in _encoder_threads():  # the last viewer gone, the encoder stops
+        thread.join(timeout=10)
+    assert _encoder_threads() == []
