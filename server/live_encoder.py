@@ -1,10 +1,11 @@
 """One video encoder per (camera, codec), shared by every viewer of that camera.
 
 The encoder runs on its own thread at an OS priority below the rest of the process (the sim
-loop must win the CPU): it takes the engine's newest frames at the session's fps, stamps the
-frame id and time into a copy (frame_stamp.py), encodes it once with PyAV (libvpx VP8
-realtime, or libx264 ultrafast/zerolatency baseline) and hands the packet to the event loop,
-which fans it out to each viewer's `EncodedTrack`. aiortc only packetizes an `av.Packet`
+loop must win the CPU): it polls the engine's newest frames at twice the session's fps and
+takes each new one (a paused loop's last frame only once a second), stamps the frame id and
+time into a copy (frame_stamp.py), encodes it once with PyAV (libvpx VP8 realtime, or
+libx264 ultrafast/zerolatency baseline) and hands the packet to the event loop, which fans
+it out to each viewer's `EncodedTrack`. aiortc only packetizes an `av.Packet`
 (RTCRtpSender._next_encoded_frame), so N viewers cost one encode.
 
 A viewer never holds anyone up: its track keeps a few packets at most; one that falls
@@ -43,6 +44,8 @@ DEFAULT_FPS = 30.0
 BITRATE = 1_200_000  # bit/s: a sharp 640x480 view of a sim scene, well under a LAN's share
 KEYFRAME_INTERVAL_S = 2.0  # what a viewer that lost a packet waits at worst
 KEYFRAME_GAP_S = 0.25  # requests (joins, PLIs, drops) closer than this share one keyframe
+POLLS_PER_FRAME = 2  # a new frame waits half a frame period at most to be encoded
+KEEPALIVE_S = 1.0  # no newer frame (the loop paused): the last one again this often
 MAX_QUEUED = 4  # packets a viewer's track may hold before it is behind
 ENCODER_NICE = 10  # below the loop's 0: the sim thread wins a contended core
 CODECS = ("VP8", "H264")
@@ -109,7 +112,7 @@ class EncodedTrack(MediaStreamTrack):
         super().__init__()
         self.source: SharedEncoder | None = None
         self.frames_sent = 0
-        self.frames_repeated = 0  # no newer frame at a tick (the loop paused or stopped)
+        self.frames_repeated = 0  # the last frame again (the loop paused or stopped)
         self.frames_dropped = 0  # skipped to catch up (or to reach a keyframe)
         self._packets: collections.deque[tuple[Packet, bool]] = collections.deque()
         self._ready = asyncio.Event()
@@ -211,45 +214,42 @@ class SharedEncoder:
 
     def _encode_until_stopped(self) -> None:
         context: VideoCodecContext | None = None
-        started = time.monotonic()
-        next_at = started
-        last_pts = -1
-        last_tick = -1
-        last_keyframe = -KEYFRAME_GAP_S
+        started = next_at = time.monotonic()
+        last_pts = last_tick = -1
+        last_keyframe = last_encoded = -KEEPALIVE_S
         while not self._stopping.is_set():
-            period = 1.0 / self._fps()
+            period = 1.0 / (self._fps() * POLLS_PER_FRAME)
             now = time.monotonic()
             next_at += period
             if next_at > now:
                 self._stopping.wait(next_at - now)
             elif now - next_at > period:
-                next_at = now  # behind: skip frames, never burst
+                next_at = now  # behind: skip polls, never burst
             frames = self.engine.latest_frames
             if frames is None or self.camera not in frames.images:
                 continue
+            now = time.monotonic()
+            repeated = frames.tick == last_tick
+            keyframe = self._keyframe_wanted and now - last_keyframe >= KEYFRAME_GAP_S
+            if repeated and not keyframe and now - last_encoded < KEEPALIVE_S:
+                continue  # nothing new to show: spend no CPU on it
             image = np.array(frames.images[self.camera], dtype=np.uint8, copy=True)
             stamp(image, frames.tick & 0xFFFF, int(frames.time * 1000) & 0xFFFF)
             height, width = image.shape[:2]
             if context is None or (context.width, context.height) != (width, height):
                 context = open_codec(self.codec, width, height, self._fps())
-                self._keyframe_wanted = True
             frame = VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
-            last_pts = max(last_pts + 1, int((time.monotonic() - started) * CLOCK_RATE))
+            last_pts = max(last_pts + 1, int((now - started) * CLOCK_RATE))
             frame.pts = last_pts
             frame.time_base = TIME_BASE
-            at = time.monotonic()
-            if self._keyframe_wanted and at - last_keyframe >= KEYFRAME_GAP_S:
+            if keyframe:
                 self._keyframe_wanted = False
-                last_keyframe = at
                 frame.pict_type = PictureType.I
-            repeated = frames.tick == last_tick
-            last_tick = frames.tick
+            last_tick, last_encoded = frames.tick, now
             for packet in context.encode(frame):
-                packet.pts = packet.pts if packet.pts is not None else last_pts
                 packet.time_base = TIME_BASE
-                keyframe = packet.is_keyframe
+                if packet.is_keyframe:  # asked for, the codec's first, or the interval's
+                    self.keyframes += 1
+                    last_keyframe = now
                 self.frames_encoded += 1
-                self.keyframes += keyframe
-                if keyframe:
-                    last_keyframe = at
-                self.loop.call_soon_threadsafe(self._fan_out, packet, keyframe, repeated)
+                self.loop.call_soon_threadsafe(self._fan_out, packet, packet.is_keyframe, repeated)
