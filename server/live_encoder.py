@@ -178,7 +178,7 @@ class SharedEncoder:
         track.source = self
         self.tracks.add(track)
         self.request_keyframe()  # the new viewer starts from one
-        if not self._thread.is_alive() and not self._stopping.is_set():
+        if self._thread.ident is None:  # its first viewer (a thread starts only once)
             self._thread.start()
 
     def unsubscribe(self, track: EncodedTrack) -> None:

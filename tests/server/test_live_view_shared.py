@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import Packet, VideoFrame
 
+from leisaac_core.session import SessionEngine
 from server.frame_stamp import read_stamp
+from server.live_encoder import MAX_QUEUED, TIME_BASE, EncodedTrack, SharedEncoder, open_codec
 from tests.support.live_server import LiveServer, make_settings, session_body, start_server
 
 
@@ -118,3 +122,44 @@ def test_two_viewers_of_a_camera_share_one_encoder(video_server: LiveServer) -> 
     for thread in _encoder_threads():  # the last viewer gone, the encoder stops
         thread.join(timeout=10)
     assert _encoder_threads() == []
+
+
+def _vp8_packets(count: int) -> list[Packet]:
+    """Real packets of the live view's VP8 encoder: a keyframe, then P-frames."""
+    context = open_codec("VP8", 320, 240, 30.0)
+    packets = []
+    for i in range(count):
+        image = np.full((240, 320, 3), (i * 7) % 256, np.uint8)
+        frame = VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+        frame.pts, frame.time_base = i * 3000, TIME_BASE
+        packets += context.encode(frame)
+    return packets
+
+
+def test_a_viewer_behind_drops_to_the_next_keyframe_and_never_queues_more(tmp_path: Path) -> None:
+    """A viewer whose sender does not read (a slow one) holds MAX_QUEUED packets at most;
+    past that it drops them all, asks the shared encoder for a keyframe, skips P-frames
+    (they would decode to garbage without the dropped ones) and resumes at the keyframe."""
+
+    async def behind() -> None:
+        encoder = SharedEncoder(SessionEngine(tmp_path), "front", "VP8", asyncio.get_running_loop())
+        track = EncodedTrack()
+        track.source = encoder  # subscribed, without starting the encoder's thread
+        packets = _vp8_packets(MAX_QUEUED + 4)
+        assert [p.is_keyframe for p in packets] == [True] + [False] * (MAX_QUEUED + 3)
+        track.push(packets[1], keyframe=False, repeated=False)  # joined mid-GOP: skipped
+        assert track.frames_dropped == 1
+        for packet in packets[: MAX_QUEUED + 2]:
+            encoder._keyframe_wanted = False
+            track.push(packet, packet.is_keyframe, repeated=False)
+            assert len(track._packets) <= MAX_QUEUED
+        assert encoder._keyframe_wanted  # the one behind asked for a keyframe
+        keyframe = _vp8_packets(1)[0]
+        track.push(packets[-1], keyframe=False, repeated=False)  # still waiting: skipped
+        track.push(keyframe, keyframe=True, repeated=False)
+        assert await track.recv() is keyframe  # it resumes at the keyframe
+        assert track.frames_sent == 1
+        # the mid-GOP one, the full queue, the two P-frames past it, the one before the key
+        assert track.frames_dropped == 1 + MAX_QUEUED + 2 + 1
+
+    asyncio.run(behind())
