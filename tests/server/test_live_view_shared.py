@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import Packet, VideoFrame
 
@@ -42,9 +42,14 @@ def video_server(tmp_path: Path) -> Iterator[LiveServer]:
 class Viewer:
     """An aiortc client playing the front camera: every decoded frame's stamp."""
 
-    def __init__(self) -> None:
+    def __init__(self, codec: str) -> None:
         self.pc = RTCPeerConnection()
-        self.pc.addTransceiver("video", direction="recvonly")
+        transceiver = self.pc.addTransceiver("video", direction="recvonly")
+        capabilities = RTCRtpReceiver.getCapabilities("video")
+        assert capabilities is not None
+        transceiver.setCodecPreferences(  # offer only `codec`, as a browser may prefer it
+            [c for c in capabilities.codecs if c.mimeType == f"video/{codec}"]
+        )
         self.stamps: list[tuple[int, int] | None] = []
         self.id = 0
         self._reader: asyncio.Task[None] | None = None
@@ -85,10 +90,10 @@ def _encoder_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("live-encoder-")]
 
 
-async def _watch_with_two(server: LiveServer) -> None:
+async def _watch_with_two(server: LiveServer, codec: str) -> None:
     live_views = server.app.state.live_views
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
-        first, second = Viewer(), Viewer()
+        first, second = Viewer(codec), Viewer(codec)
         await first.connect(http)
         await asyncio.wait_for(first.frames(15), 60)
         await second.connect(http)
@@ -101,13 +106,15 @@ async def _watch_with_two(server: LiveServer) -> None:
         tracks = [live_views.viewers[v.id].track for v in (first, second)]
         assert all(track.source is encoder for track in tracks)
         assert len(_encoder_threads()) == 1
-        # The second viewer joined at a keyframe made for it: every frame it decoded, the
-        # first one included, carries a readable stamp (a join mid-GOP decodes to garbage).
+        # The second viewer joined at a keyframe made for it: the first frame it decoded
+        # carries a readable stamp (a join mid-GOP decodes to garbage), and so do the others
+        # (a few may not where a loaded machine drops a UDP packet on loopback).
         assert encoder.keyframes >= 2
-        assert None not in second.stamps[:15], second.stamps[:15]
-        assert None not in first.stamps
+        assert second.stamps[0] is not None, second.stamps[:15]
+        for viewer in (first, second):
+            assert viewer.stamps.count(None) <= len(viewer.stamps) // 20, viewer.stamps
         viewers = (await http.get("/api/live")).json()
-        assert [v["codec"] for v in viewers] == [encoder.codec] * 2
+        assert [v["codec"] for v in viewers] == [codec] * 2 and encoder.codec == codec
 
         # The first viewer leaves: the second goes on with the same encoder.
         await first.leave(http)
@@ -117,8 +124,9 @@ async def _watch_with_two(server: LiveServer) -> None:
         assert not live_views.viewers and not live_views.encoders
 
 
-def test_two_viewers_of_a_camera_share_one_encoder(video_server: LiveServer) -> None:
-    asyncio.run(_watch_with_two(video_server))
+@pytest.mark.parametrize("codec", ["VP8", "H264"])
+def test_two_viewers_of_a_camera_share_one_encoder(video_server: LiveServer, codec: str) -> None:
+    asyncio.run(_watch_with_two(video_server, codec))
     for thread in _encoder_threads():  # the last viewer gone, the encoder stops
         thread.join(timeout=10)
     assert _encoder_threads() == []
