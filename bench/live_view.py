@@ -13,7 +13,9 @@ Per condition: the loop period p50/p99 as the session measures it (every tick of
 episode), the ratio webrtc/none (target p99 <= 1.05x); and from page 1, in the same run,
 glass-to-glass latency of the WebRTC view (each displayed frame's stamp read back) and of
 the JPEG thumbnails (each thumbnail from its making to its drawing), both in the server's
-clock by the page's ping offset estimate, p50/p99 over every frame shown, and kbit/s.
+clock by the page's ping offset estimate, p50/p99 over every frame shown, and kbit/s; from
+the server (GET /api/live), the frames its viewers were sent and dropped (behind: skipped to
+a keyframe).
 The browsers stand in for the operators' own machines: on a real setup they decode
 elsewhere, here they share the server's cores, so Chromium (and every process and thread it
 starts) runs at the lowest priority: SCHED_IDLE (`chrt --idle 0`) and `nice -n 19`. Nice
@@ -156,9 +158,8 @@ def main() -> int:
                     page.goto(url)
                     page.wait_for_function("window.leisaac && window.leisaac.ready")
                     pages.append(page)
-                results = run_rounds(
-                    connect(f"ws://127.0.0.1:{port}/ws"), pages, args.rounds, browser_pid
-                )
+                ws = connect(f"ws://127.0.0.1:{port}/ws")
+                results = run_rounds(ws, http, pages, args.rounds, browser_pid)
                 browser.close()
                 http.post("/api/session/stop")
         finally:
@@ -204,12 +205,12 @@ def reset_page_figures(page) -> None:
     )
 
 
-def run_rounds(ws, pages: list, rounds: int, browser_pid: int) -> dict:
+def run_rounds(ws, http: httpx.Client, pages: list, rounds: int, browser_pid: int) -> dict:
     """Alternate the conditions episode by episode; collect every episode's timing."""
     conditions = ["none", "webrtc x2"] * rounds
     out: dict = {c: {"timings": [], "webrtc_ms": [], "jpeg_ms": [], "kbit_s": [],
                      "jpeg_kbit_s": [], "codec": "", "frames": 0, "unreadable": 0,
-                     "browser_threads": []}
+                     "browser_threads": [], "server_sent": 0, "server_dropped": 0}
                  for c in ("none", "webrtc x2")}  # fmt: skip
     with ws:
         wait_for(ws, {"reset_started"})  # the first episode is warm-up: start at a boundary
@@ -220,6 +221,7 @@ def run_rounds(ws, pages: list, rounds: int, browser_pid: int) -> dict:
             started = time.monotonic()
             ended = wait_for(ws, {"episode_timeout", "episode_succeeded", "episode_failure"})
             out[condition]["browser_threads"].append(browser_threads(browser_pid))
+            viewers = http.get("/api/live").json()  # this episode's connections (and reset's)
             seconds = time.monotonic() - started
             figures = page_figures(pages[0])
             record = out[condition]
@@ -232,6 +234,8 @@ def run_rounds(ws, pages: list, rounds: int, browser_pid: int) -> dict:
                 record["codec"] = figures["codec"]
                 record["frames"] += figures["shown"]
                 record["unreadable"] += figures["unreadable"]
+                record["server_sent"] += sum(v["frames_sent"] for v in viewers)
+                record["server_dropped"] += sum(v["frames_dropped"] for v in viewers)
             print(f"  {condition:10} episode: p99 {ended['data']['timing']['period_p99_ms']:.2f} ms",
                   flush=True)  # fmt: skip
         set_video(pages, False)
@@ -272,6 +276,8 @@ def report(results: dict, args: argparse.Namespace, load_before, load_after) -> 
             "webrtc_codec": record["codec"],
             "webrtc_frames_measured": len(record["webrtc_ms"]),
             "webrtc_frames_unreadable": record["unreadable"],
+            "webrtc_server_frames_sent": record["server_sent"],
+            "webrtc_server_frames_dropped": record["server_dropped"],
             "browser_threads_each": [t for t, _ in record["browser_threads"]],
             "browser_threads_not_idle_each": [n for _, n in record["browser_threads"]],
         }
