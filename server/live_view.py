@@ -1,19 +1,18 @@
 """The live view to teleoperate by: one camera as a WebRTC video stream (aiortc) at the
 dataset fps, to each browser that asks for it.
 
-Each viewer's track takes the engine's newest frames (`engine.latest_frames`: a plain read,
-latest wins) at the fps, copies the camera's image, stamps its frame id and time into it
-(frame_stamp.py) and hands it to aiortc, whose encoder (VP8 or H.264, as the browser
-negotiates) runs on a worker thread. Nothing here is ever waited on by the loop or the
-recorder: a slow viewer's encoder only makes its own track skip frames, and a lost viewer is
-closed when its connection fails. The JPEG preview path is untouched.
+Each camera is encoded once per negotiated codec, however many viewers watch it
+(live_encoder.py: a thread below the loop's priority, frame id and time stamped in), and each
+viewer's track only passes the shared packets on for aiortc to packetize. Nothing here is
+ever waited on by the loop or the recorder: a slow viewer drops its own packets and resumes
+at a keyframe, and a lost viewer is closed when its connection fails. The JPEG preview path
+is untouched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import ipaddress
 import itertools
 import logging
@@ -21,69 +20,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
     RTCRtpSender,
     RTCSessionDescription,
-    VideoStreamTrack,
 )
-from av import VideoFrame
 
 from leisaac_core.session import SessionEngine
-from server.frame_stamp import stamp
+from server.live_encoder import EncodedTrack, SharedEncoder
 
 log = logging.getLogger("leisaac.live_view")
-
-CLOCK_RATE = 90_000  # RTP's video clock
-TIME_BASE = fractions.Fraction(1, CLOCK_RATE)
-DEFAULT_FPS = 30.0
-
-
-class CameraTrack(VideoStreamTrack):
-    """One camera of the session, at the session's fps, frame id and time stamped in."""
-
-    def __init__(self, engine: SessionEngine, camera: str) -> None:
-        super().__init__()
-        self.engine = engine
-        self.camera = camera
-        self.frames_sent = 0
-        self.frames_repeated = 0  # no newer frame at a tick (the loop paused or stopped)
-        self._last_tick = -1
-        self._next = 0.0
-        self._started = 0.0
-
-    def _fps(self) -> float:
-        timing = self.engine.snapshot.timing
-        return timing.target_fps if timing is not None and timing.target_fps > 0 else DEFAULT_FPS
-
-    async def recv(self) -> VideoFrame:
-        loop = asyncio.get_running_loop()
-        period = 1.0 / self._fps()
-        now = loop.time()
-        if not self._started:
-            self._started = self._next = now
-        self._next += period
-        if self._next > now:
-            await asyncio.sleep(self._next - now)
-        elif now - self._next > period:
-            self._next = now  # behind (an encoder slower than the fps): skip, never burst
-        frames = self.engine.latest_frames
-        while frames is None or self.camera not in frames.images:
-            await asyncio.sleep(period)
-            frames = self.engine.latest_frames
-        image = np.array(frames.images[self.camera], dtype=np.uint8, copy=True)
-        stamp(image, frames.tick & 0xFFFF, int(frames.time * 1000) & 0xFFFF)
-        if frames.tick == self._last_tick:
-            self.frames_repeated += 1
-        self._last_tick = frames.tick
-        frame = VideoFrame.from_ndarray(image, format="rgb24")
-        frame.pts = int((loop.time() - self._started) * CLOCK_RATE)
-        frame.time_base = TIME_BASE
-        self.frames_sent += 1
-        return frame
 
 
 @dataclass
@@ -91,7 +39,7 @@ class Viewer:
     id: int
     camera: str
     pc: RTCPeerConnection
-    track: CameraTrack
+    track: EncodedTrack
     sender: RTCRtpSender
     created: float = field(default_factory=time.monotonic)
     codec: str = ""
@@ -112,6 +60,7 @@ class LiveViews:
         self.ice_servers = ice_servers
         self.loopback_only = loopback_only
         self.viewers: dict[int, Viewer] = {}
+        self.encoders: dict[tuple[str, str], SharedEncoder] = {}  # by (camera, codec)
         if loopback_only:
             _gather_on_loopback_only()
 
@@ -119,8 +68,11 @@ class LiveViews:
         """Answer a browser's offer with a stream of `camera`."""
         config = RTCConfiguration(iceServers=[RTCIceServer(url) for url in self.ice_servers])
         pc = RTCPeerConnection(config)  # no ICE servers unless configured: no third party
-        track = CameraTrack(self.engine, camera)
+        track = EncodedTrack()
         sender = pc.addTrack(track)
+        # aiortc forwards a viewer's PLI/FIR to its own encoder, which a track of packets
+        # does not use: ask the shared encoder instead.
+        sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]
         viewer = Viewer(next(self._ids), camera, pc, track, sender)
         self.viewers[viewer.id] = viewer
 
@@ -138,7 +90,19 @@ class LiveViews:
             await self.close(viewer.id)
             raise
         viewer.codec = _negotiated_codec(pc.localDescription.sdp)
+        try:
+            self._encoder(camera, viewer.codec).subscribe(track)
+        except ValueError:  # a codec aiortc negotiates but we do not encode
+            await self.close(viewer.id)
+            raise
         return viewer, pc.localDescription
+
+    def _encoder(self, camera: str, codec: str) -> SharedEncoder:
+        key = (camera, codec)
+        if key not in self.encoders:
+            loop = asyncio.get_running_loop()
+            self.encoders[key] = SharedEncoder(self.engine, camera, codec, loop)
+        return self.encoders[key]
 
     def _candidates(self, sdp: str) -> str:
         """The offer as given; with `loopback_only`, without candidates off loopback (a
@@ -152,14 +116,24 @@ class LiveViews:
         viewer = self.viewers.pop(viewer_id, None)
         if viewer is None:
             return False
+        encoder = viewer.track.source
+        if encoder is not None:
+            encoder.unsubscribe(viewer.track)
+            if not encoder.tracks:  # its last viewer: stop encoding
+                encoder.stop()
+                self.encoders.pop((encoder.camera, encoder.codec), None)
         viewer.track.stop()
         with contextlib.suppress(Exception):
             await viewer.pc.close()
         return True
 
     async def close_all(self) -> None:
+        encoders = list(self.encoders.values())
         for viewer_id in list(self.viewers):
             await self.close(viewer_id)
+        for encoder in encoders:
+            encoder.stop()
+            await asyncio.to_thread(encoder.join, 5.0)
 
     async def status(self) -> list[dict[str, Any]]:
         """Each viewer: camera, connection state, codec, frames and bytes sent, kbit/s since
@@ -187,6 +161,7 @@ class LiveViews:
                     "codec": viewer.codec,
                     "frames_sent": viewer.track.frames_sent,
                     "frames_repeated": viewer.track.frames_repeated,
+                    "frames_dropped": viewer.track.frames_dropped,
                     "bytes_sent": viewer.bytes_sent,
                     "kbit_s": round(viewer.kbit_s, 1),
                 }

@@ -481,6 +481,11 @@ class LiveViewerOut(BaseModel):
     state: str = Field(description="WebRTC connection state: new, connecting, connected, ...")
     codec: str
     frames_sent: int
-    frames_repeated: int = Field(description="ticks with no newer frame (the loop paused)")
+    frames_repeated: int = Field(
+        description="the last frame again, with no newer one (the loop paused): once a second"
+    )
+    frames_dropped: int = Field(
+        description="encoded frames skipped to catch up: a viewer behind resumes at a keyframe"
+    )
     bytes_sent: int
     kbit_s: float = Field(description="since the previous GET /api/live (or the connection)")

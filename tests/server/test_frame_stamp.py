@@ -1,10 +1,9 @@
 """The live video's frame stamp survives the codecs the browser may negotiate: stamped
-frames of a real MuJoCo camera, encoded by aiortc's own VP8 and H.264 encoders at their
-lowest bitrates and decoded again, read back to the id and time that went in."""
+frames of a real MuJoCo camera, encoded by the live view's own VP8 and H.264 encoders
+(live_encoder.open_codec), packetized by aiortc as its sender does and decoded again by
+aiortc's decoders, read back to the id and time that went in."""
 
 from __future__ import annotations
-
-import fractions
 
 import numpy as np
 import pytest
@@ -12,10 +11,12 @@ from aiortc.codecs import depayload, get_decoder, get_encoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from av import VideoFrame
+from av.video.frame import PictureType
 
 from leisaac_core.sim import make_env_config, make_env_from_config
 from leisaac_core.teleop import make_device_config, make_device_from_config
 from server.frame_stamp import read_stamp, stamp, stamp_geometry
+from server.live_encoder import TIME_BASE, open_codec
 
 CODECS = {
     "VP8": RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96),
@@ -48,21 +49,25 @@ def camera_frames() -> list[np.ndarray]:
 
 @pytest.mark.parametrize("codec", sorted(CODECS))
 def test_stamp_survives_the_codec(camera_frames: list[np.ndarray], codec: str) -> None:
-    encoder = get_encoder(CODECS[codec])
+    height, width = camera_frames[0].shape[:2]
+    encoder = open_codec(codec, width, height, 30.0)
+    packer = get_encoder(CODECS[codec])  # aiortc's, for its packetizer only
     decoder = get_decoder(CODECS[codec])
-    encoder.target_bitrate = 250_000  # the lowest the encoders go to under congestion
     sent = []
     read = []
     for i, image in enumerate(camera_frames):
         frame_id, time_ms = (65530 + i) & 0xFFFF, (12345 + 33 * i) & 0xFFFF  # ids wrap
         stamp(image, frame_id, time_ms)
         sent.append((frame_id, time_ms))
-        frame = VideoFrame.from_ndarray(image, format="rgb24")
+        frame = VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
         frame.pts = i * 3000
-        frame.time_base = fractions.Fraction(1, 90000)
-        payloads, _ = encoder.encode(frame, force_keyframe=i == 0)
-        for decoded in decoder.decode(_jitter_frame(codec, payloads, frame.pts)):
-            read.append(read_stamp(decoded.to_ndarray(format="rgb24")))
+        frame.time_base = TIME_BASE
+        if i == 0:
+            frame.pict_type = PictureType.I
+        for packet in encoder.encode(frame):
+            payloads, timestamp = packer.pack(packet)
+            for decoded in decoder.decode(_jitter_frame(codec, payloads, timestamp)):
+                read.append(read_stamp(decoded.to_ndarray(format="rgb24")))
     assert len(read) == len(sent)
     assert read == sent
 
