@@ -147,6 +147,7 @@ def session_body(args: argparse.Namespace, width: int, height: int) -> dict[str,
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     width, height = (int(v) for v in args.size.split("x"))
+    commit = _commit()  # the code that runs, not what is checked out when it ends
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix="leisaac-soak-"))
     samples = work / "samples.jsonl"
@@ -214,7 +215,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             server.kill()
     rows = read_samples(samples)
     shutil.rmtree(work, ignore_errors=True)  # the recorded dataset is not the result
-    return summarize(args, rows, time.time() - started, counts)
+    return {**summarize(args, rows, time.time() - started, counts), "commit": commit}
 
 
 def summarize(
@@ -254,7 +255,6 @@ def summarize(
         "cpu": cpu_model(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
-        "commit": _commit(),
     }
 
 
