@@ -284,6 +284,7 @@ export class CalibrationPanel {
     try {
       const sample = await api.get("/api/leader/calibration");
       if (this.busy || this.step !== step) return; // a button was pressed meanwhile
+      if (!this.panel.open) return; // closed while the request was out: nobody is watching
       this.polls += 1;
       this.apply(sample);
     } catch (err) {
