@@ -6,9 +6,11 @@ included). Each viewer decodes what it gets and reads the frame stamps back."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -21,6 +23,13 @@ from leisaac_core.session import SessionEngine
 from server.frame_stamp import read_stamp
 from server.live_encoder import MAX_QUEUED, TIME_BASE, EncodedTrack, SharedEncoder, open_codec
 from tests.support.live_server import LiveServer, make_settings, session_body, start_server
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run on a thread of its own: once a browser test has run, Playwright's sync
+    API keeps an event loop running on the suite's main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -126,7 +135,7 @@ async def _watch_with_two(server: LiveServer, codec: str) -> None:
 
 @pytest.mark.parametrize("codec", ["VP8", "H264"])
 def test_two_viewers_of_a_camera_share_one_encoder(video_server: LiveServer, codec: str) -> None:
-    asyncio.run(_watch_with_two(video_server, codec))
+    run_in_own_loop(_watch_with_two(video_server, codec))
     for thread in _encoder_threads():  # the last viewer gone, the encoder stops
         thread.join(timeout=10)
     assert _encoder_threads() == []
@@ -170,4 +179,4 @@ def test_a_viewer_behind_drops_to_the_next_keyframe_and_never_queues_more(tmp_pa
         # the mid-GOP one, the full queue, the two P-frames past it, the one before the key
         assert track.frames_dropped == 1 + MAX_QUEUED + 2 + 1
 
-    asyncio.run(behind())
+    run_in_own_loop(behind())
