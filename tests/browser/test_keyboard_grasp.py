@@ -1,7 +1,8 @@
 """Fine control from the page: at the default speed, a person grasps and lifts an orange with
 the keyboard alone. The test plays that person (tests/support/keyboard_pilot.py): it reads
 the joint state and the object positions from the API, as a person reads the camera, and
-only presses keys in Chromium (Shift for precision near a goal). Real server, real MuJoCo."""
+only presses keys in Chromium (Shift for precision near a goal), paced by the server's ticks
+(tests/support/page_keyboard.py). Real server, real MuJoCo."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import LiveServer, fill_start_form, screenshot
 from tests.browser.test_keyboard_teleop import take_control
 from tests.support.keyboard_pilot import LIFT_TO, KeyboardPilot
+from tests.support.page_keyboard import PageKeyboard
 
-POLL_S = 0.1
-GIVE_UP_S = 150.0  # simulated-time budget is far smaller; this covers a loaded machine
+GIVE_UP_S = 300.0  # a hang guard: the pilot paces itself by the server's ticks
 
 
 def start_pick_orange(page: Page, server: LiveServer) -> None:
@@ -55,35 +56,20 @@ def test_keyboard_alone_grasps_and_lifts_an_orange(live_server: LiveServer, page
     expect(page.locator("#drive-speed")).to_be_visible()
     expect(page.locator("#speed-value")).to_have_text("25%")  # the default, untouched
     pilot = KeyboardPilot("orange_1")
-    held: set[str] = set()
-    shift = False
     deadline = time.monotonic() + GIVE_UP_S
-    trace: list[str] = []
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        keyboard = PageKeyboard(page, http)
+        snapshot = keyboard.look()
         while not pilot.done and time.monotonic() < deadline:
-            snapshot = http.get("/api/session").json()
             assert snapshot["phase"] == "recording", snapshot
             keys = pilot.next_keys(snapshot["joint_state"], snapshot["objects"])
-            if keys.shift != shift:
-                (page.keyboard.down if keys.shift else page.keyboard.up)("Shift")
-                shift = keys.shift
-            for code in held - keys.codes:
-                page.keyboard.up(code)
-            for code in keys.codes - held:
-                page.keyboard.down(code)
-            if keys.codes != held:
-                trace.append(f"{pilot.phase}:{'+'.join(sorted(keys.codes))}{'⇧' if shift else ''}")
-            held = set(keys.codes)
-            if pilot.phase == "lift" and len(trace) % 10 == 0:
+            snapshot = keyboard.play(keys, snapshot, f"{pilot.phase}:")
+            if pilot.phase == "lift" and len(keyboard.trace) % 10 == 0:
                 screenshot(page, "teleop-4-grasp-lifting")
-            time.sleep(POLL_S)
         screenshot(page, "teleop-5-grasp-lifted")
-        orange = http.get("/api/session").json()["objects"]["orange_1"]
-    for code in held:
-        page.keyboard.up(code)
-    if shift:
-        page.keyboard.up("Shift")
-    assert pilot.done, f"no grasp within {GIVE_UP_S:g} s; keys pressed: {trace}"
+        orange = keyboard.look()["objects"]["orange_1"]
+        keyboard.release()
+    assert pilot.done, f"no grasp within {GIVE_UP_S:g} s; keys: {keyboard.trace[-40:]}"
     assert orange[2] > LIFT_TO - 0.01, f"the orange is not in the air: {orange}"
     page.click("#btn-stop")
     expect(page.locator("#phase")).to_have_attribute("data-phase", "idle", timeout=120_000)

@@ -3,7 +3,8 @@ the page's switch (1 / 2) picks the arm the keys drive, each arm picks its toy, 
 over the box, lets go and folds back to rest, and the task's rule saves the episode. The
 test plays the person (tests/support/two_arm_pilot.py): it reads the joint state and the
 object positions from the API, as a person reads the cameras, and only presses keys in
-Chromium at the page's default speed. Real server, real MuJoCo."""
+Chromium at the page's default speed, paced by the server's ticks
+(tests/support/page_keyboard.py). Real server, real MuJoCo."""
 
 from __future__ import annotations
 
@@ -15,20 +16,10 @@ from playwright.sync_api import Page, expect
 from leisaac_core import so101
 from tests.browser.helpers import LiveServer, fill_start_form, screenshot
 from tests.browser.test_keyboard_teleop import take_control
+from tests.support.page_keyboard import PageKeyboard
 from tests.support.two_arm_pilot import ArmPilot, arm_frame
 
-POLL_S = 0.1
-GIVE_UP_S = 600.0  # ~70 s of simulated time; this covers a loaded machine
-
-
-def _press_towards(page: Page, held: set[str], shift: bool, codes: frozenset, want_shift: bool):
-    if want_shift != shift:
-        (page.keyboard.down if want_shift else page.keyboard.up)("Shift")
-    for code in held - codes:
-        page.keyboard.up(code)
-    for code in codes - held:
-        page.keyboard.down(code)
-    return set(codes), want_shift
+GIVE_UP_S = 600.0  # a hang guard: the pilot paces itself by the server's ticks
 
 
 def _driven_arm(http: httpx.Client) -> str | None:
@@ -64,28 +55,24 @@ def test_keys_alone_clean_the_two_arm_toy_table(live_server: LiveServer, page: P
             time.sleep(0.05)
         screenshot(page, "two-arm-keys-0-switch")
 
-        held: set[str] = set()
-        shift = False
-        trace: list[str] = []
+        keyboard = PageKeyboard(page, http)
         deadline = time.monotonic() + GIVE_UP_S
         for index, (side, toy) in enumerate((("left", "toy_1"), ("right", "toy_2"))):
             page.keyboard.press(f"Digit{index + 1}")
             pilot = ArmPilot(toy)
+            snapshot = keyboard.look()
             while not pilot.done and time.monotonic() < deadline:
-                snapshot = http.get("/api/session").json()
                 if snapshot["phase"] != "recording":
                     break  # the rule held: the episode ended as a success
                 joints = snapshot["joint_state"][so101.arm_slice(index)]
                 keys = pilot.next_keys(joints, arm_frame(snapshot["objects"], side))
-                if keys.codes != held:
-                    trace.append(f"{side}:{pilot.phase}:{'+'.join(sorted(keys.codes))}")
-                held, shift = _press_towards(page, held, shift, keys.codes, keys.shift)
-                if pilot.phase == "carry" and len(trace) % 15 == 0:
+                snapshot = keyboard.play(keys, snapshot, f"{side}:{pilot.phase}:")
+                if pilot.phase == "carry" and len(keyboard.trace) % 15 == 0:
                     screenshot(page, f"two-arm-keys-1-{side}-carrying")
-                time.sleep(POLL_S)
-            held, shift = _press_towards(page, held, shift, frozenset(), False)
+            keyboard.release()
             assert pilot.done or snapshot["phase"] != "recording", (
-                f"the {side} arm did not finish within {GIVE_UP_S:g} s; keys: {trace[-30:]}"
+                f"the {side} arm did not finish within {GIVE_UP_S:g} s; "
+                f"keys: {keyboard.trace[-40:]}"
             )
         succeeded = page.locator('#events li[data-kind="episode_succeeded"]')
         expect(succeeded).to_contain_text("success detected", timeout=60_000)

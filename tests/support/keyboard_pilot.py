@@ -16,6 +16,7 @@ import numpy as np
 
 from leisaac_core import so101
 from leisaac_core.kinematics import CLOSING_AXIS, FIXED_JAW_FACE, SO101Kinematics
+from leisaac_core.teleop.browser.browser import ANGULAR_STEP_RAD, DEFAULT_SPEED, LINEAR_STEP_M
 
 ORANGE_RADIUS = 0.022
 # The point between the jaws that should end at the orange's centre.
@@ -26,13 +27,35 @@ GRIPPER_OPEN_DEG = 50.0
 GRIPPER_SHUT_DEG = -5.0  # below what the gripper reaches around an orange
 PRECISION_WITHIN_TOLS = 6  # hold Shift (precision) this many tolerances from a goal
 FOLDED_LIFT = -95.0  # normalized shoulder lift: folded down at its limit
-CLOSING_POLLS = 15  # polls with U held before lifting
+CLOSING_TICKS = 45  # ticks with U held before lifting: shut from open, then a squeeze
+PAGE_PRECISION_FACTOR = 0.2  # frontend/static/js/teleop.js: Shift's share of the speed
+MOVE_SHARE = 0.7  # a move aims at this share of the error, then the pilot looks again
+MOVE_MAX_TICKS = 30
+LINEAR_KEYS = frozenset({"KeyW", "KeyS", "KeyQ", "KeyE"})
 
 
 @dataclass(frozen=True)
 class Keys:
+    """Keys to hold. `ticks`: hold them that many of the server's ticks, then let go and
+    let the arm settle before the next look (a move toward a goal, sized from its error, so
+    how late a look is does not decide where the arm stops); None: hold them until the next
+    look (a one-sided goal, such as 'up until lifted', that overshooting does not spoil)."""
+
     codes: frozenset[str]
     shift: bool = False
+    ticks: int | None = None
+
+
+def move_toward(error: float, plus: str, minus: str, tol: float, keys: set[str]) -> Keys:
+    """The key that reduces `error` (radians or metres, as its key moves), with Shift within
+    PRECISION_WITHIN_TOLS tolerances, held for MOVE_SHARE of the error at the page's default
+    speed: at least one tick (a tap)."""
+    key = plus if error > 0 else minus
+    shift = abs(error) < PRECISION_WITHIN_TOLS * tol
+    step = LINEAR_STEP_M if key in LINEAR_KEYS else ANGULAR_STEP_RAD
+    step *= DEFAULT_SPEED * (PAGE_PRECISION_FACTOR if shift else 1.0)
+    ticks = min(MOVE_MAX_TICKS, max(1, int(MOVE_SHARE * abs(error) / step)))
+    return Keys(frozenset(keys | {key}), shift=shift, ticks=ticks)
 
 
 class KeyboardPilot:
@@ -44,7 +67,6 @@ class KeyboardPilot:
         self.target = target
         self.phase = "approach"
         self._kin = SO101Kinematics(FIXED_JAW_FACE + (half_width + 0.004) * CLOSING_AXIS)
-        self._closing_polls = 0
 
     def _pan_error(self, q: np.ndarray, orange: np.ndarray) -> float:
         """Bearing from the tool to the orange about the base; positive when more pan (A)
@@ -105,15 +127,13 @@ class KeyboardPilot:
                     keys.add("KeyQ")
                     return Keys(frozenset(keys))
                 if abs(error) > tol:
-                    keys.add(plus if error > 0 else minus)
-                    return Keys(frozenset(keys), shift=abs(error) < PRECISION_WITHIN_TOLS * tol)
+                    return move_toward(error, plus, minus, tol, keys)
             if not keys:
                 self.phase = "descend" if self.phase == "approach" else "close"
         elif self.phase == "close":
-            keys.add("KeyU")
-            self._closing_polls += 1
-            if gripper_deg < GRIPPER_SHUT_DEG or self._closing_polls > CLOSING_POLLS:
-                self.phase = "lift"
+            self.phase = "lift"
+            if gripper_deg > GRIPPER_SHUT_DEG:
+                return Keys(frozenset({"KeyU"}), ticks=CLOSING_TICKS)
         elif self.phase == "lift":
             keys.add("KeyU")  # keep squeezing
             if orange[2] < LIFT_TO:

@@ -14,7 +14,7 @@ import numpy as np
 from leisaac_core import so101
 from leisaac_core.tasks import get_task
 from leisaac_core.tasks.toys import TOY_HALF
-from tests.support.keyboard_pilot import PRECISION_WITHIN_TOLS, KeyboardPilot, Keys
+from tests.support.keyboard_pilot import KeyboardPilot, Keys, move_toward
 
 TASK = get_task("bi_so101_clean_toy_table")
 CARRY_Z = 0.085  # m: the toy's centre while carried (the box's walls are 3.5 cm high)
@@ -32,14 +32,10 @@ class ArmPilot(KeyboardPilot):
         self._rest_tool = self._kin.fk(so101.rest_pose_radians()).position
         self._folding = False
 
-    def _toward(self, error: float, plus: str, minus: str, tol: float, keys: set[str]) -> Keys:
-        keys.add(plus if error > 0 else minus)
-        return Keys(frozenset(keys), shift=abs(error) < PRECISION_WITHIN_TOLS * tol)
-
     def _first(self, goals, keys: set[str]) -> Keys | None:
         for error, plus, minus, tol in goals:
             if abs(error) > tol:
-                return self._toward(error, plus, minus, tol, keys)
+                return move_toward(error, plus, minus, tol, keys)
         return None
 
     def next_keys(
@@ -81,12 +77,12 @@ class ArmPilot(KeyboardPilot):
             else:
                 self.phase = "rest"
         elif self.phase == "rest":
-            deg = np.degrees(q - so101.rest_pose_radians())
+            off = q - so101.rest_pose_radians()
             goals = [
-                (-deg[5], "KeyO", "KeyU", 5.0),  # the gripper closed
-                (-deg[0], "KeyA", "KeyD", 4.0),  # pan
-                (-deg[4], "KeyL", "KeyJ", 4.0),  # wrist roll
-                (-deg[3], "KeyK", "KeyI", 4.0),  # wrist flex
+                (-off[5], "KeyO", "KeyU", math.radians(5.0)),  # the gripper closed
+                (-off[0], "KeyA", "KeyD", math.radians(4.0)),  # pan
+                (-off[4], "KeyL", "KeyJ", math.radians(4.0)),  # wrist roll
+                (-off[3], "KeyK", "KeyI", math.radians(4.0)),  # wrist flex
             ]
             if not self._folding:
                 goals += [

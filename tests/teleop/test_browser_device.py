@@ -10,6 +10,7 @@ from leisaac_core.kinematics import SO101Kinematics
 from leisaac_core.sim import make_env_config, make_env_from_config
 from leisaac_core.teleop import make_device_config, make_device_from_config
 from leisaac_core.teleop.browser.browser import (
+    ANGULAR_STEP_RAD,
     DEFAULT_SPEED,
     LINEAR_STEP_M,
     MIN_SPEED,
@@ -182,3 +183,27 @@ def test_two_arm_keys_drive_the_arm_the_page_names(make_mujoco_env) -> None:
     one_arm = make_device_from_config(make_device_config("keyboard"))
     one_arm.connect(make_mujoco_env("so101_pick_orange"))
     assert "arm" not in one_arm.health().details
+
+
+def test_a_tap_between_two_ticks_moves_one_step(env) -> None:
+    """A press and its release that both arrive before the next tick (a quick tap, or two
+    messages bunched by the network) move the joint one tick's step, not nothing; the next
+    tick, with no key held, moves nothing."""
+    device = make_device_from_config(make_device_config("keyboard"))
+    device.connect(env)
+    step = env.reset(seed=0)
+    device.reset(0)
+    pan = so101.JOINTS.index("shoulder_pan")
+    before = so101.normalized_to_radians(device.read(step))[pan]
+    device.handle_input({"keys": ["KeyA"], "speed": 1.0})
+    device.handle_input({"keys": [], "speed": 1.0})
+    after_tap = so101.normalized_to_radians(device.read(step))[pan]
+    assert after_tap - before == pytest.approx(ANGULAR_STEP_RAD, abs=1e-6)
+    after_next = so101.normalized_to_radians(device.read(step))[pan]
+    assert after_next == pytest.approx(after_tap, abs=1e-6)
+    # A key held in the newest message wins over an opposite one tapped before it.
+    device.handle_input({"keys": ["KeyA"], "speed": 1.0})
+    device.handle_input({"keys": ["KeyD"], "speed": 1.0})
+    assert so101.normalized_to_radians(device.read(step))[pan] == pytest.approx(
+        after_next - ANGULAR_STEP_RAD, abs=1e-6
+    )

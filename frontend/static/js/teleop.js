@@ -106,10 +106,13 @@ export class Teleop {
       if (!DRIVE_CODES.has(e.code)) return;
       e.preventDefault(); // Q/E/... must not also scroll or type elsewhere
       this.held.add(e.code);
+      // Now, not at the next send: a tap shorter than the send period still reaches the
+      // server, which moves a tapped key one tick's step.
+      if (!e.repeat) this.send();
     });
     document.addEventListener("keyup", (e) => {
       if (e.key === "Shift") this.setPrecision(false);
-      this.held.delete(e.code);
+      if (this.held.delete(e.code) && this.haveControl) this.send();
     });
     window.addEventListener("blur", () => this.releaseInputs());
     document.addEventListener("visibilitychange", () => {

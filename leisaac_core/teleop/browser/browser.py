@@ -13,6 +13,11 @@ page names in `arm` (its switch: keys 1 and 2, or the gamepad's d-pad left and r
 other arm holds its pose and its grip, so an object one gripper holds stays held while the
 other arm works.
 
+Taps: a key pressed and released between two ticks (a quick tap, or a press and its release
+bunched together by the network) still moves its joint one tick's step: the keys of every
+message since the last tick count, not only the newest message's, so fine placement by
+tapping does not depend on where the messages fall between ticks.
+
 Speed: the page sends `speed`, a fraction of LeIsaac's per-tick steps (its slider, times the
 precision factor while Shift is held). LeIsaac's full steps (1 cm and 0.15 rad per tick, i.e.
 30 cm/s and 4.5 rad/s at 30 Hz) swing a joint across its range in half a second, too fast for
@@ -115,6 +120,7 @@ class BrowserDevice:
         self._arm = 0  # the arm the keys drive
         self._input: Mapping[str, Any] = {}
         self._input_time = 0.0
+        self._keys_since_tick: set[str] = set()  # keys any message held since the last tick
         self._reads = 0
         # Each input message's age when a tick first acts on it, and its one-way latency,
         # as for a remote leader's samples (the page stamps it and says its clock offset).
@@ -133,11 +139,13 @@ class BrowserDevice:
 
     def reset(self, seed: int | None) -> None:
         self._target = None  # re-seeded from the first observation after the reset
+        self._keys_since_tick.clear()
         self.input_timing.restart()
 
     def handle_input(self, message: Mapping[str, Any]) -> None:
         self._input = dict(message)
         self._input_time = time.monotonic()
+        self._keys_since_tick.update(message.get("keys") or ())
         made = made_at_server_time(message)
         if made is not None:
             received = float(message["received_at"]) / 1e3
@@ -157,6 +165,11 @@ class BrowserDevice:
             self._unused_made_at = None
         fresh = time.monotonic() - self._input_time < STALE_INPUT_S
         motion = motion_from_input(self._input) if fresh else {}
+        if self._keys_since_tick:
+            # A motion the newest message does not hold was tapped since the last tick.
+            tapped = motion_from_input({"keys": sorted(self._keys_since_tick)})
+            motion = {name: motion.get(name) or tapped[name] for name in tapped}
+            self._keys_since_tick.clear()
         if any(motion.values()):
             self._apply(motion, speed_from_input(self._input))
         return so101.radians_to_normalized(self._target)
