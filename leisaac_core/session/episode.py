@@ -264,10 +264,12 @@ class EpisodeMachine:
         return self.counts.saved >= self.config.episodes
 
     def episode_number(self) -> int:
-        """1-based number of the episode under way within this session ("episode N of M")."""
+        """1-based number of the episode under way within this session ("episode N of M").
+        Once the target is reached no episode follows: the last one's number stays (while
+        the session finishes or waits for review), never "N + 1 of N"."""
         if self.evaluation is not None:
-            return len(self.evaluation.outcomes) + 1
-        return self.counts.saved + 1
+            return min(len(self.evaluation.outcomes) + 1, self.config.episodes)
+        return min(self.counts.saved + 1, self.config.episodes)
 
     def _figures(self) -> dict[str, Any]:
         timing = self.clock.episode.timing()

@@ -43,6 +43,7 @@ def test_keep_discard_and_default_keep(live_server: LiveServer) -> None:
         assert _pending(http) == [1]
         snapshot = http.get("/api/session").json()
         assert snapshot["phase"] == "reviewing" and snapshot["episodes_saved"] == 2
+        assert snapshot["episode_number"] == 2, "the last episode's number, not one past it"
         assert http.post("/api/session/review/1/discard").status_code == 200
         kinds = _collect_all(ws, {"episode_started", "review_waiting", "episode_saved"})
         assert kinds.index("episode_discarded_after_review") < kinds.index("episode_started")
