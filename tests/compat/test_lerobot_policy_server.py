@@ -102,16 +102,31 @@ def test_random_policy_served_by_lerobot_drives_an_evaluation(
         proc.wait(timeout=30)
     assert event.kind == "evaluation_report", event.message
     report = json.loads(Path(event.data["path"]).read_text())
-    assert [o["seed"] for o in report["per_seed"]] == [0, 1]
-    # A random policy does not lift the cube: both are kept, labelled, with their frames.
-    assert [o["outcome"] for o in report["per_seed"]] == ["timeout", "timeout"]
+    per_seed = report["per_seed"]
+    assert [o["seed"] for o in per_seed] == [0, 1]
+    # A random policy measured, never an error. It mostly times out; once in a while its
+    # flailing flings the cube above the 0.20 m of the success rule (diffusion samples its
+    # noise, and which actions a tick gets depends on when chunks arrive), so either counts.
+    outcomes = [o["outcome"] for o in per_seed]
+    assert set(outcomes) <= {"timeout", "success"}, per_seed
     assert report["summary"]["starved_ticks"] == 0
-    failures = tmp_path / "datasets" / "act" / "eval_failures"
-    files = sorted((failures / "data").rglob("*.parquet"))
-    actions = np.stack(
-        pa.concat_tables([pq.read_table(f) for f in files])
-        .column("action")
-        .to_numpy(zero_copy_only=False)
-    )
-    assert len(actions) == 2 * (30 - 5) and np.isfinite(actions).all()  # 1 s, 5 warm-up
+    # Each is kept, labelled, with its frames: a timeout's 1 s less the 5 warm-up frames in
+    # `<name>_failures`, a success in the dataset itself.
+    timeouts = outcomes.count("timeout")
+    assert all(o["ticks"] == 30 - 5 for o in per_seed if o["outcome"] == "timeout"), per_seed
+    failures = _actions(tmp_path / "datasets" / "act" / "eval_failures")
+    saved = _actions(tmp_path / "datasets" / "act" / "eval")
+    assert len(failures) == timeouts * (30 - 5)
+    assert (len(saved) > 0) == (timeouts < 2)
+    actions = np.concatenate([a for a in (failures, saved) if len(a)])
+    assert np.isfinite(actions).all()
     assert np.ptp(actions, axis=0).max() > 0, "the policy's actions, not a held pose"
+
+
+def _actions(dataset: Path) -> np.ndarray:
+    """Every frame's action in a dataset (none where it has no data yet)."""
+    files = sorted((dataset / "data").rglob("*.parquet"))
+    if not files:
+        return np.zeros((0, 6), np.float32)
+    column = pa.concat_tables([pq.read_table(f) for f in files]).column("action")
+    return np.stack(column.to_numpy(zero_copy_only=False))
