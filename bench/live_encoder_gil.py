@@ -20,7 +20,10 @@ Conditions, alternated round by round:
   (a priority inversion this unsaturated bench cannot show);
 - process, process-idle: the same work in a child process (its own GIL) at nice 10 or in
   SCHED_IDLE; this process only copies each new frame into shared memory (one memcpy on a
-  feeder thread at nice 10).
+  feeder thread at nice 10);
+- spin-idle: no encoder; a child process burning a core in SCHED_IDLE: what any work that
+  keeps to the idle class costs the loop (the floor bench/live_view.py's browsers are held
+  to by an idle cgroup).
 
 If `process` is much closer to `none` than `thread` is, the GIL is what costs the loop; if
 the two are alike, the cost is CPU time, and what helps is a lower scheduling class.
@@ -152,6 +155,14 @@ def encoder_process(
     shm.close()
 
 
+def spin_process(stop: mp.synchronize.Event) -> None:
+    """Burns a core in SCHED_IDLE: the least any work beside the loop can cost it."""
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    while not stop.is_set():
+        for _ in range(100_000):
+            pass
+
+
 def run_round(env, device, seed: int, seconds: float, latest: list) -> list[float]:
     """The loop alone on this thread, paced at FPS: every tick's period in ms."""
     step = env.reset(seed=seed)
@@ -180,9 +191,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per round")
     parser.add_argument(
         "--conditions",
-        default="none,thread,thread-idle,process,process-idle",
+        default="none,thread,thread-idle,process,process-idle,spin-idle",
         help="of none, thread (nice 10), thread-idle (SCHED_IDLE), process (nice 10), "
-        "process-idle (SCHED_IDLE)",
+        "process-idle (SCHED_IDLE), spin-idle (no encoder: a busy loop in SCHED_IDLE)",
     )
     args = parser.parse_args()
 
@@ -221,6 +232,9 @@ def main() -> int:
                     child = ctx.Process(
                         target=encoder_process, args=(shm.name, stop_child, child_frames, idle)
                     )
+                    child.start()
+                elif condition == "spin-idle":
+                    child = ctx.Process(target=spin_process, args=(stop_child,))
                     child.start()
                 for helper in helpers:
                     helper.start()
