@@ -46,3 +46,32 @@ def run_lerobot_probe(
         with np.load(spec["out"]) as data:
             results.append({k: data[k] for k in data.files})
     return results
+
+
+def run_lerobot_merges(
+    python: Path, merges: list[tuple[list[tuple[Path, str]], Path, str]], work: Path
+) -> None:
+    """Merge each (sources as (root, repo_id), into root, into repo_id) with lerobot's own
+    aggregate_datasets, all in one lerobot process (one import of lerobot, several seconds);
+    fails the test with lerobot's traceback, naming the merge, if it refuses one."""
+    jobs = [
+        {
+            "repo_ids": [repo_id for _, repo_id in sources],
+            "roots": [str(root) for root, _ in sources],
+            "into_repo_id": into_repo_id,
+            "into_root": str(into),
+        }
+        for sources, into, into_repo_id in merges
+    ]
+    job_file = work / "merge-jobs.json"
+    job_file.write_text(json.dumps(jobs))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "hf-cache")}
+    proc = subprocess.run(
+        [str(python), str(HERE / "lerobot_merge.py"), str(job_file)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"lerobot's aggregate_datasets failed:\n{proc.stderr[-4000:]}", pytrace=False)

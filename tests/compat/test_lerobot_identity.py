@@ -9,15 +9,13 @@ lerobot's merge (another robot_type)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 from dataset_helpers import CAMERAS, H, W, frame_images
-from lerobot_reader_support import HERE, run_lerobot_probe
+from lerobot_reader_support import run_lerobot_merges, run_lerobot_probe
 from test_lerobot_merge import lerobot_make
 
 from leisaac_core import so101
@@ -56,28 +54,6 @@ def _record_ours(root: Path, repo_id: str, codec: str) -> None:
                     frame_images(tag + i),
                 )
             assert recorder.end("success").result(60).saved
-
-
-def _lerobot_merge(python: Path, order: list[tuple[Path, str]], into: Path, repo: str, work):
-    job = work / f"merge-{repo.replace('/', '_')}.json"
-    job.write_text(
-        json.dumps(
-            {
-                "repo_ids": [r for _, r in order],
-                "roots": [str(p) for p, _ in order],
-                "into_repo_id": repo,
-                "into_root": str(into),
-            }
-        )
-    )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "hf-cache")}
-    return subprocess.run(
-        [str(python), str(HERE / "lerobot_merge.py"), str(job)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
 
 
 def _check(result: dict[str, np.ndarray], episodes: list[tuple[int, int]]) -> None:
@@ -124,15 +100,15 @@ def test_default_identity_merges_with_a_real_so101_lerobot_dataset_in_both_order
     lerobot_make(lerobot_python, [job], tmp_path)
     real_info = json.loads((theirs / "meta/info.json").read_text())
     assert real_info["features"]["observation.images.front"]["info"]["video.codec"] == codec
-    merged = {}
-    for name, order in (
-        ("real_first", [(theirs, "id/real"), (ours, "id/ours")]),
-        ("ours_first", [(ours, "id/ours"), (theirs, "id/real")]),
-    ):
-        into = base / "id" / name
-        proc = _lerobot_merge(lerobot_python, order, into, f"id/{name}", tmp_path)
-        assert proc.returncode == 0, f"lerobot's merge ({name}) failed:\n{proc.stderr[-3000:]}"
-        merged[name] = into
+    merged = {"real_first": base / "id" / "real_first", "ours_first": base / "id" / "ours_first"}
+    run_lerobot_merges(
+        lerobot_python,
+        [
+            ([(theirs, "id/real"), (ours, "id/ours")], merged["real_first"], "id/real_first"),
+            ([(ours, "id/ours"), (theirs, "id/real")], merged["ours_first"], "id/ours_first"),
+        ],
+        tmp_path,
+    )
     results = run_lerobot_probe(
         lerobot_python,
         [(merged["real_first"], "id/real_first"), (merged["ours_first"], "id/ours_first")],

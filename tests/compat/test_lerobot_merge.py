@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import pytest
 from dataset_helpers import make_spec, record_episode
-from lerobot_reader_support import HERE, run_lerobot_probe
+from lerobot_reader_support import HERE, run_lerobot_merges, run_lerobot_probe
 from test_lerobot_reader import build, check_probe
 
 from leisaac_core.dataset import (
@@ -30,29 +30,6 @@ from leisaac_core.so101 import JOINT_FEATURE_NAMES
 pytestmark = pytest.mark.compat
 
 
-def lerobot_merge(python: Path, sources: list[tuple[Path, str]], into: Path, repo: str, work):
-    job = work / "merge-job.json"
-    job.write_text(
-        json.dumps(
-            {
-                "repo_ids": [r for _, r in sources],
-                "roots": [str(p) for p, _ in sources],
-                "into_repo_id": repo,
-                "into_root": str(into),
-            }
-        )
-    )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "hf-cache")}
-    proc = subprocess.run(
-        [str(python), str(HERE / "lerobot_merge.py"), str(job)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert proc.returncode == 0, f"lerobot's aggregate_datasets failed:\n{proc.stderr[-4000:]}"
-
-
 def test_lerobot_merges_two_of_our_datasets(lerobot_python, tmp_path: Path) -> None:
     base = tmp_path / "datasets"
     a_eps = [(5, 0), (31, 100), (7, 200)]
@@ -61,7 +38,7 @@ def test_lerobot_merges_two_of_our_datasets(lerobot_python, tmp_path: Path) -> N
     build(a, "m/a", a_eps)
     build(b, "m/b", b_eps)
     merged = dataset_dir(base, "m/merged")
-    lerobot_merge(lerobot_python, [(a, "m/a"), (b, "m/b")], merged, "m/merged", tmp_path)
+    run_lerobot_merges(lerobot_python, [([(a, "m/a"), (b, "m/b")], merged, "m/merged")], tmp_path)
     ours = dataset_dir(base, "m/ours")
     merge_datasets([("m/a", a), ("m/b", b)], "m/ours", ours)
     mixed = dataset_dir(base, "m/mixed")  # lerobot's packed files, then ours

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lerobot_reader_support import run_lerobot_probe
-from test_lerobot_identity import _lerobot_merge
+from lerobot_reader_support import run_lerobot_merges, run_lerobot_probe
 from test_lerobot_merge import lerobot_make
 
 from leisaac_core import so101
@@ -78,10 +77,9 @@ def test_two_arm_session_dataset_is_lerobots_bimanual_shape_and_merges(
     }
     lerobot_make(lerobot_python, [job], tmp_path)
     into = tmp_path / "datasets" / "bi" / "merged"
-    proc = _lerobot_merge(
-        lerobot_python, [(theirs, "bi/real"), (ours, "bi/ours")], into, "bi/merged", tmp_path
+    run_lerobot_merges(
+        lerobot_python, [([(theirs, "bi/real"), (ours, "bi/ours")], into, "bi/merged")], tmp_path
     )
-    assert proc.returncode == 0, f"lerobot's merge failed:\n{proc.stderr[-3000:]}"
 
     merged, alone = run_lerobot_probe(
         lerobot_python, [(into, "bi/merged"), (ours, "bi/ours")], tmp_path, stride=7
