@@ -1,4 +1,4 @@
-"""Runs lerobot's reader (in its own venv) over datasets and returns what it read."""
+"""Runs lerobot's own code (in its own venv) on datasets: its reader, its writer and its merge."""
 
 from __future__ import annotations
 
@@ -11,6 +11,23 @@ import numpy as np
 import pytest
 
 HERE = Path(__file__).parent
+
+
+def run_in_lerobot(
+    python: Path, script: str, jobs: list, work: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run one of this folder's scripts in lerobot's venv with `jobs` as its JSON job file,
+    offline, with a datasets cache of the test's own."""
+    job_file = work / f"{Path(script).stem}-jobs.json"
+    job_file.write_text(json.dumps(jobs))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "hf-cache")}
+    return subprocess.run(
+        [str(python), str(HERE / script), str(job_file)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 def run_lerobot_probe(
@@ -26,16 +43,7 @@ def run_lerobot_probe(
         }
         for i, (root, repo_id) in enumerate(jobs)
     ]
-    job_file = work / "probe-jobs.json"
-    job_file.write_text(json.dumps(specs))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "hf-cache")}
-    proc = subprocess.run(
-        [str(python), str(HERE / "lerobot_probe.py"), str(job_file)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    proc = run_in_lerobot(python, "lerobot_probe.py", specs, work)
     results = []
     for spec in specs:
         err = Path(spec["out"] + ".error.txt")
@@ -63,15 +71,13 @@ def run_lerobot_merges(
         }
         for sources, into, into_repo_id in merges
     ]
-    job_file = work / "merge-jobs.json"
-    job_file.write_text(json.dumps(jobs))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "hf-cache")}
-    proc = subprocess.run(
-        [str(python), str(HERE / "lerobot_merge.py"), str(job_file)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    proc = run_in_lerobot(python, "lerobot_merge.py", jobs, work)
     if proc.returncode != 0:
         pytest.fail(f"lerobot's aggregate_datasets failed:\n{proc.stderr[-4000:]}", pytrace=False)
+
+
+def lerobot_make(python: Path, jobs: list[dict], work: Path) -> None:
+    """Write datasets with lerobot's own writer (tests/compat/lerobot_make_dataset.py)."""
+    proc = run_in_lerobot(python, "lerobot_make_dataset.py", jobs, work)
+    if proc.returncode != 0:
+        pytest.fail(f"lerobot's writer failed:\n{proc.stderr[-4000:]}", pytrace=False)

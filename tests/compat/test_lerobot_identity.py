@@ -15,8 +15,7 @@ import av
 import numpy as np
 import pytest
 from dataset_helpers import CAMERAS, H, W, frame_images
-from lerobot_reader_support import run_lerobot_merges, run_lerobot_probe
-from test_lerobot_merge import lerobot_make
+from lerobot_reader_support import lerobot_make, run_lerobot_merges, run_lerobot_probe
 
 from leisaac_core import so101
 from leisaac_core.dataset import DatasetSpec, DatasetWriter, EpisodeRecorder, VideoSettings

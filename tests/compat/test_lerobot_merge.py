@@ -8,14 +8,12 @@ lerobot's own writer merged by us."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import av
 import pytest
 from dataset_helpers import make_spec, record_episode
-from lerobot_reader_support import HERE, run_lerobot_merges, run_lerobot_probe
+from lerobot_reader_support import lerobot_make, run_lerobot_merges, run_lerobot_probe
 from test_lerobot_reader import build, check_probe
 
 from leisaac_core.dataset import (
@@ -53,21 +51,6 @@ def test_lerobot_merges_two_of_our_datasets(lerobot_python, tmp_path: Path) -> N
     check_probe(results[0], a_eps + b_eps)
     check_probe(results[1], a_eps + b_eps)
     check_probe(results[2], a_eps + b_eps + b_eps)
-
-
-def lerobot_make(python: Path, jobs: list[dict], work: Path) -> None:
-    """Write datasets with lerobot's own writer (tests/compat/lerobot_make_dataset.py)."""
-    job_file = work / "make-jobs.json"
-    job_file.write_text(json.dumps(jobs))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "hf-cache")}
-    proc = subprocess.run(
-        [str(python), str(HERE / "lerobot_make_dataset.py"), str(job_file)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert proc.returncode == 0, f"lerobot's writer failed:\n{proc.stderr[-4000:]}"
 
 
 def build_unpacked(root: Path, repo_id: str, episodes, video: VideoSettings) -> None:

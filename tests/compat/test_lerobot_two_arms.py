@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lerobot_reader_support import run_lerobot_merges, run_lerobot_probe
-from test_lerobot_merge import lerobot_make
+from lerobot_reader_support import lerobot_make, run_lerobot_merges, run_lerobot_probe
 
 from leisaac_core import so101
 from leisaac_core.dataset import load_episode_signals, load_episodes
