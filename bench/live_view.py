@@ -77,6 +77,8 @@ def idle_cgroup() -> Path | None:
     """A new cpu cgroup marked idle (`cpu.idle` = 1), or None where the kernel or our rights
     do not allow one. Its tasks, as a group, get only the CPU time no other group wants."""
     for root in CPU_CGROUP_ROOTS:
+        # Only a real cgroup mount: under v1 /sys/fs/cgroup is a tmpfs, where mkdir and the
+        # write would succeed as plain files and mark nothing idle.
         if not (root / "cpu.idle").exists() and not (root / "cgroup.subtree_control").exists():
             continue
         group = root / f"leisaac-bench-browsers-{os.getpid()}"
@@ -231,8 +233,7 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=120)
             remove_cgroup(cgroup)
-    results["browsers_cgroup"] = str(cgroup) if cgroup is not None else None
-    report(results, args, load_before, os.getloadavg())
+    report(results, args, load_before, os.getloadavg(), cgroup)
     return 0
 
 
@@ -324,10 +325,11 @@ def _pct(values: list[float], q: float) -> float | None:
     return float(np.percentile(np.asarray(values), q)) if values else None
 
 
-def report(results: dict, args: argparse.Namespace, load_before, load_after) -> None:
+def report(
+    results: dict, args: argparse.Namespace, load_before, load_after, cgroup: Path | None
+) -> None:
     rows = {}
     moved = results.pop("browser_threads_moved_back_to_idle")
-    cgroup = results.pop("browsers_cgroup")
     for condition, record in results.items():
         timings = record["timings"]
         rows[condition] = {
@@ -365,7 +367,7 @@ def report(results: dict, args: argparse.Namespace, load_before, load_after) -> 
         "browsers_policy": "SCHED_IDLE",
         "browsers_nice": BROWSER_NICE,
         "browser_threads_moved_back_to_idle": moved,
-        "browsers_cgroup": cgroup,
+        "browsers_cgroup": str(cgroup) if cgroup is not None else None,
         "browsers_cgroup_idle": cgroup is not None,
         "encoder_nice": ENCODER_NICE,
         "webrtc_bitrate_cap_kbit_s": BITRATE / 1e3,
